@@ -1,0 +1,60 @@
+# Two commands do all set-up on a fresh machine: `make book` and `make test`.
+# Both create .venv (with dlcore installed editable plus the book and dev extras) when it
+# is missing or when pyproject.toml changed, and are quick when it is up to date.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# One BLAS thread per process: notebook tests run side by side on 2 cores, and two
+# multi-threaded BLAS pools fighting over them slow runs down 10-50x.
+export OMP_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
+# Matplotlib must not try to open windows when the book or the tests run headless.
+export MPLBACKEND ?= Agg
+export PYDEVD_DISABLE_FILE_VALIDATION = 1
+
+.PHONY: help venv book test lab exercises notebooks bench lint clean
+
+help:
+	@echo "make book       build the HTML book into _build/html (creates .venv if needed)"
+	@echo "make test       run every test: library, gradient checks, notebooks, grading, book"
+	@echo "make lab        open JupyterLab on this repository"
+	@echo "make exercises  regenerate exercises/ from solutions/"
+	@echo "make notebooks  re-execute chapters/ and solutions/ and store their outputs"
+	@echo "make bench      run the benchmarks in benchmarks/"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[book,dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	@echo
+	@echo "The book is built: open $(CURDIR)/_build/html/index.html in a browser."
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab
+
+exercises: $(STAMP)
+	$(BIN)/python -m dlcore.grading.generate
+
+notebooks: $(STAMP)
+	$(BIN)/python -m dlcore.grading.execute chapters solutions
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/mlp_epoch.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check dlcore tests benchmarks
+
+clean:
+	rm -rf _build .jupyter_cache .pytest_cache

@@ -1,0 +1,88 @@
+"""Data that ships with a package or is generated: nothing is downloaded at run time.
+
+`load_digits` uses scikit-learn's 8x8 digits (1,797 images bundled with the package).
+"""
+import numpy as np
+
+from . import _checks
+from ._random import get_rng
+
+__all__ = ["Split", "load_digits", "minibatches"]
+
+
+class Split:
+    """One part of a data set: X (N, ...) float array, y (N,) int64 labels."""
+
+    def __init__(self, X, y):
+        self.X, self.y = X, y
+
+    def __len__(self):
+        return len(self.y)
+
+    def __iter__(self):  # lets `X, y = split` unpack
+        return iter((self.X, self.y))
+
+    def __repr__(self):
+        return f"Split(X={tuple(self.X.shape)} {self.X.dtype}, y={tuple(self.y.shape)})"
+
+
+def load_digits(val_fraction=0.15, test_fraction=0.15, images=False, dtype=np.float32, rng=0):
+    """scikit-learn's handwritten digits as standardised train/val/test splits.
+
+    1,797 grey 8x8 images of the digits 0-9. Each split's X is (N, 64), or (N, 1, 8, 8)
+    with images=True; pixels are standardised with the training split's mean and std
+    (per pixel), so no statistic leaks from validation or test data. The split is
+    stratified by class and seeded by `rng`. Returns (train, val, test) Splits.
+    """
+    try:
+        from sklearn.datasets import load_digits as _sk_load_digits
+    except ImportError as exc:  # scikit-learn comes with the 'book' extra
+        raise ImportError(
+            "load_digits needs scikit-learn: pip install 'dlcore[book]' or scikit-learn"
+        ) from exc
+    val_fraction = _checks.number(val_fraction, "val_fraction", "load_digits", 0.0, 1.0)
+    test_fraction = _checks.number(test_fraction, "test_fraction", "load_digits", 0.0, 1.0)
+    if val_fraction + test_fraction >= 1:
+        raise ValueError(
+            f"load_digits: val_fraction + test_fraction must be < 1, got "
+            f"{val_fraction} + {test_fraction}"
+        )
+    digits = _sk_load_digits()
+    X, y = digits.data.astype(np.float64), digits.target.astype(np.int64)
+    gen = get_rng(rng)
+    parts = {"train": [], "val": [], "test": []}
+    for c in np.unique(y):  # stratified: each class split in the same proportions
+        idx = gen.permutation(np.flatnonzero(y == c))
+        n_test = int(round(test_fraction * len(idx)))
+        n_val = int(round(val_fraction * len(idx)))
+        parts["test"].append(idx[:n_test])
+        parts["val"].append(idx[n_test:n_test + n_val])
+        parts["train"].append(idx[n_test + n_val:])
+    order = {k: gen.permutation(np.concatenate(v)) for k, v in parts.items()}
+    mean = X[order["train"]].mean(axis=0)
+    std = X[order["train"]].std(axis=0) + 1e-8  # some border pixels are always 0
+    splits = []
+    for k in ("train", "val", "test"):
+        Xk = ((X[order[k]] - mean) / std).astype(dtype)
+        if images:
+            Xk = Xk.reshape(-1, 1, 8, 8)
+        splits.append(Split(Xk, y[order[k]]))
+    return tuple(splits)
+
+
+def minibatches(X, y, batch_size, shuffle=True, rng=None):
+    """Yield (X_batch, y_batch) pairs that cover the data once (the last may be smaller).
+
+    X: (N, ...); y: (N,) or None. With shuffle=True the order is a fresh permutation
+    drawn from `rng` each call.
+    """
+    batch_size = _checks.positive_int(batch_size, "batch_size", "minibatches")
+    n = X.shape[0]
+    if y is not None and y.shape[0] != n:
+        raise _checks.ShapeError(
+            f"minibatches: X has {n} rows but y has {y.shape[0]}; they must match"
+        )
+    order = get_rng(rng).permutation(n) if shuffle else np.arange(n)
+    for start in range(0, n, batch_size):
+        idx = order[start:start + batch_size]
+        yield X[idx], (None if y is None else y[idx])

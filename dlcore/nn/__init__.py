@@ -1,0 +1,10 @@
+"""Layers and models in PyTorch's vocabulary, built on dlcore.functional."""
+from .activations import ELU, LeakyReLU, ReLU, Sigmoid, Tanh
+from .layers import Flatten, Linear, Maxout
+from .module import Module, Parameter, Sequential
+
+__all__ = [
+    "Parameter", "Module", "Sequential",
+    "Linear", "Maxout", "Flatten",
+    "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh",
+]

@@ -1,0 +1,136 @@
+"""Layers with parameters or shape changes: Linear, Maxout, Flatten."""
+import math
+
+import numpy as np
+
+from .. import _checks
+from .. import init as init_module
+from .. import functional as F
+from .._random import get_rng
+from ..errors import ShapeError
+from .module import Module, Parameter
+
+_INITS = ("he", "xavier", "lecun", "pytorch")
+
+
+def _linear_weight(init_name, shape, rng, dtype):
+    """Weight of shape (in, out) for the named scheme, or from a callable(shape, rng)."""
+    if callable(init_name):
+        return np.asarray(init_name(shape, rng=rng), dtype=dtype)
+    if init_name == "he":
+        return init_module.he_normal(shape, rng=rng, dtype=dtype)
+    if init_name == "xavier":
+        return init_module.xavier_uniform(shape, rng=rng, dtype=dtype)
+    if init_name == "lecun":
+        return init_module.lecun_normal(shape, rng=rng, dtype=dtype)
+    if init_name == "pytorch":  # torch.nn.Linear's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+        bound = 1 / math.sqrt(shape[0])
+        return init_module._uniform(shape, bound, rng, dtype)
+    raise ValueError(f"Linear: init must be one of {_INITS} or a callable, got {init_name!r}")
+
+
+def _check_features(x, n, layer, where="input"):
+    _checks.float_array(x, where, repr(layer), ndim=2)
+    if x.shape[1] != n:
+        raise ShapeError(
+            f"{layer!r} expects {where} of shape (N, {n}), got {tuple(x.shape)}"
+        )
+
+
+class Linear(Module):
+    """y = x @ W + b.
+
+    W: (in_features, out_features); b: (out_features,). Input (N, in_features),
+    output (N, out_features). `init` is 'he' (N(0, 2/fan_in), default), 'xavier'
+    (uniform), 'lecun', 'pytorch' (U(+-1/sqrt(fan_in)) for W and b, torch's default),
+    or a callable(shape, rng=...) returning the weight. Biases start at 0 except with
+    'pytorch'.
+    """
+
+    def __init__(self, in_features, out_features, bias=True, init="he", rng=None,
+                 dtype=np.float32):
+        super().__init__()
+        rng = get_rng(rng)  # one stream for W and b, even when given an int seed
+        self.in_features = _checks.positive_int(in_features, "in_features", "Linear")
+        self.out_features = _checks.positive_int(out_features, "out_features", "Linear")
+        shape = (self.in_features, self.out_features)
+        self.W = Parameter(_linear_weight(init, shape, rng, dtype), name="W")
+        if bias:
+            if init == "pytorch":  # torch also draws the bias from U(+-1/sqrt(fan_in))
+                b = init_module._uniform((self.out_features,), 1 / math.sqrt(self.in_features),
+                                         rng, dtype)
+            else:
+                b = np.zeros(self.out_features, dtype=dtype)
+            self.b = Parameter(b, name="b")
+        else:
+            self.b = None
+        self._cache = None
+
+    def forward(self, x):
+        _check_features(x, self.in_features, self)
+        _checks.same_dtype(x, self.W.data, "input", "W", repr(self))
+        out, self._cache = F.linear_forward(x, self.W.data,
+                                            None if self.b is None else self.b.data)
+        return out
+
+    def backward(self, dout):
+        dx, dW, db = F.linear_backward(dout, self._require_cache(self._cache))
+        self.W.grad += dW
+        if self.b is not None:
+            self.b.grad += db
+        return dx
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.b is not None}")
+
+
+class Maxout(Module):
+    """Maxout units: out[:, j] = max_k (x @ W[:, j, k] + b[j, k]).
+
+    W: (in_features, out_features, pieces); b: (out_features, pieces). Each unit has
+    `pieces` times the parameters of a linear unit. Weights start N(0, 1/in_features).
+    """
+
+    def __init__(self, in_features, out_features, pieces, rng=None, dtype=np.float32):
+        super().__init__()
+        self.in_features = _checks.positive_int(in_features, "in_features", "Maxout")
+        self.out_features = _checks.positive_int(out_features, "out_features", "Maxout")
+        self.pieces = _checks.positive_int(pieces, "pieces", "Maxout")
+        W = init_module.lecun_normal((self.in_features, self.out_features * self.pieces), rng=rng,
+                              dtype=dtype)
+        self.W = Parameter(W.reshape(self.in_features, self.out_features, self.pieces), name="W")
+        self.b = Parameter(np.zeros((self.out_features, self.pieces), dtype=dtype), name="b")
+        self._cache = None
+
+    def forward(self, x):
+        _check_features(x, self.in_features, self)
+        _checks.same_dtype(x, self.W.data, "input", "W", repr(self))
+        out, self._cache = F.maxout_forward(x, self.W.data, self.b.data)
+        return out
+
+    def backward(self, dout):
+        dx, dW, db = F.maxout_backward(dout, self._require_cache(self._cache))
+        self.W.grad += dW
+        self.b.grad += db
+        return dx
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, pieces={self.pieces}"
+
+
+class Flatten(Module):
+    """(N, d1, d2, ...) -> (N, d1*d2*...); backward restores the shape."""
+
+    def __init__(self):
+        super().__init__()
+        self._shape = None
+
+    def forward(self, x):
+        _checks.float_array(x, "input", "Flatten", min_ndim=1)
+        self._shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout):
+        shape = self._require_cache(self._shape)
+        return dout.reshape(shape)

@@ -1,0 +1,258 @@
+"""`Parameter`, `Module` and `Sequential`: the PyTorch-shaped skeleton every layer hangs on.
+
+A Module's `forward` stores what its `backward` needs; `backward(dout)` returns the
+gradient with respect to the input and ADDS parameter gradients into `p.grad`, so they
+accumulate until `zero_grad()` (PyTorch's convention).
+"""
+from collections import OrderedDict
+
+import numpy as np
+
+from .. import _checks
+from ..backend import device_of, get_array_module, to_device
+from ..errors import DTypeError, ShapeError
+
+
+class Parameter:
+    """A trainable array and its gradient.
+
+    data: float array of any shape; grad: zeros of the same shape, dtype and device.
+    """
+
+    def __init__(self, data, name=None):
+        _checks.float_array(data, "data", "Parameter")
+        self.data = data
+        self.grad = get_array_module(data).zeros_like(data)
+        self.name = name
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def __repr__(self):
+        label = f"{self.name}, " if self.name else ""
+        return f"Parameter({label}shape={tuple(self.data.shape)}, dtype={self.data.dtype})"
+
+
+class Module:
+    """Base class of every layer and model.
+
+    Subclasses call `super().__init__()` first, assign Parameters and sub-Modules as
+    attributes (they are registered in assignment order), and implement `forward` and
+    `backward`.
+    """
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # -- registration -------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(
+                f"{type(self).__name__}.__init__ must call super().__init__() before "
+                f"assigning attributes such as {name!r}"
+            )
+        for registry in (self._parameters, self._modules):
+            registry.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        elif name in self._buffers:
+            self._buffers[name] = value
+        object.__setattr__(self, name, value)
+
+    def register_buffer(self, name, array):
+        """A non-trainable array that belongs to the state (e.g. BatchNorm's running mean)."""
+        self._buffers[name] = array
+        object.__setattr__(self, name, array)
+
+    # -- computation -------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def backward(self, dout):
+        raise NotImplementedError(f"{type(self).__name__} does not define backward()")
+
+    def _require_cache(self, cache):
+        if cache is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward() was called before forward(): "
+                f"run a forward pass first, it stores what backward needs"
+            )
+        return cache
+
+    # -- traversal ---------------------------------------------------------------------
+    def children(self):
+        return list(self._modules.values())
+
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        return [m for _, m in self.named_modules()]
+
+    def named_parameters(self, prefix=""):
+        """(dotted name, Parameter) pairs, each parameter once, in registration order."""
+        seen = set()
+        for mod_name, module in self.named_modules(prefix):
+            for name, p in module._parameters.items():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self):
+        return [p for _, p in self.named_parameters()]
+
+    def named_buffers(self):
+        for mod_name, module in self.named_modules():
+            for name, buf in module._buffers.items():
+                yield (f"{mod_name}.{name}" if mod_name else name), buf
+
+    # -- modes and state ---------------------------------------------------------------
+    def train(self, mode=True):
+        """Training mode (dropout active, batch statistics used); returns self."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self):
+        """Evaluation mode: equivalent to train(False); returns self."""
+        return self.train(False)
+
+    def zero_grad(self):
+        """Set every parameter's gradient to zero (gradients accumulate otherwise)."""
+        for p in self.parameters():
+            p.grad.fill(0)
+
+    def to(self, device=None, dtype=None):
+        """Move parameters and buffers to `device` ('cpu'/'gpu') and/or cast to a float `dtype`.
+
+        Returns self. Raises DeviceError when 'gpu' is asked for and none is usable.
+        """
+        if dtype is not None:
+            dtype = np.dtype(dtype)
+            if dtype.kind != "f":
+                raise DTypeError(f"Module.to: dtype must be a float type, got {dtype}")
+
+        def convert(a):
+            if device is not None:
+                a = to_device(a, device)
+            if dtype is not None:
+                a = a.astype(dtype, copy=False)
+            return a
+
+        for p in self.parameters():
+            p.data = convert(p.data)
+            p.grad = convert(p.grad)
+        for m in self.modules():
+            for name, buf in list(m._buffers.items()):
+                setattr(m, name, convert(buf))
+        return self
+
+    def double(self):
+        """Cast to float64, as gradient checks need; returns self."""
+        return self.to(dtype=np.float64)
+
+    def state_dict(self):
+        """Copies of every parameter and buffer, keyed by dotted name."""
+        state = OrderedDict()
+        for name, p in self.named_parameters():
+            state[name] = p.data.copy()
+        for name, buf in self.named_buffers():
+            state[name] = buf.copy()
+        return state
+
+    def load_state_dict(self, state, strict=True):
+        """Copy arrays from `state` into this module, keeping its device and dtype.
+
+        With strict=True, missing or unexpected keys raise KeyError; a shape that does not
+        match always raises ShapeError.
+        """
+        own = OrderedDict(self.named_parameters())
+        buffers = OrderedDict(self.named_buffers())
+        expected = set(own) | set(buffers)
+        missing = sorted(expected - set(state))
+        unexpected = sorted(set(state) - expected)
+        if strict and (missing or unexpected):
+            raise KeyError(
+                f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}"
+            )
+        for name, value in state.items():
+            if name not in expected:
+                continue
+            target = own[name].data if name in own else buffers[name]
+            if tuple(np.shape(value)) != tuple(target.shape):
+                raise ShapeError(
+                    f"load_state_dict: {name} has shape {tuple(target.shape)} in the model "
+                    f"but {tuple(np.shape(value))} in the state dict"
+                )
+            value = to_device(value, device_of(target)).astype(target.dtype, copy=True)
+            if name in own:
+                own[name].data = value
+            else:
+                module_name, _, attr = name.rpartition(".")
+                module = dict(self.named_modules())[module_name]
+                setattr(module, attr, value)
+
+    # -- display -------------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        if not self._modules:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}("]
+        for name, child in self._modules.items():
+            child_repr = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child_repr}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+class Sequential(Module):
+    """Modules applied in order; backward runs them in reverse."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(
+                    f"Sequential: argument {i} must be a Module, got {type(m).__name__}"
+                )
+            setattr(self, str(i), m)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, i):
+        return list(self._modules.values())[i]
+
+    def forward(self, x):
+        for i, m in enumerate(self):
+            try:
+                x = m(x)
+            except (ShapeError, DTypeError) as exc:
+                # Say which layer refused the input: "Sequential layer 2: Linear(...) expects ...".
+                raise type(exc)(f"Sequential layer {i}: {exc}") from None
+        return x
+
+    def backward(self, dout):
+        for m in reversed(list(self)):
+            dout = m.backward(dout)
+        return dout
