@@ -1,0 +1,6 @@
+"""Exercises, one module per chapter. Importing this package registers them all.
+
+To add a chapter: write `<topic>.py` here that calls `register(Exercise(...))` for each
+exercise, and add its name to the import line below.
+"""
+from . import backprop  # noqa: F401  (chapter 1)

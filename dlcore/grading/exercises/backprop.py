@@ -1,0 +1,209 @@
+"""Chapter 1, backpropagation and gradient checking: the exercises and their cases.
+
+All arrays are float64, so analytic answers must agree with the reference to a relative
+error below 1e-7 (float64 rounding leaves ~1e-15; a wrong formula leaves ~1e-1).
+"""
+import numpy as np
+
+from ...functional import linear_backward as _linear_backward
+from ...functional import linear_forward as _linear_forward
+from ...functional import log_softmax, softmax
+from ...functional import relu_backward as _relu_backward
+from ..registry import Case, Exercise, register
+
+PREFIX = "backprop."
+
+
+def _normal(rng, *shape):
+    return rng.standard_normal(shape)
+
+
+# ---------------------------------------------------------------- linear_forward
+
+def linear_forward(x, W, b):
+    """x (N, D), W (D, M), b (M,) -> out (N, M) = x @ W + b."""
+    return _linear_forward(x, W, b)[0]
+
+
+def _linear_forward_cases(rng):
+    cases = [Case("random batches", (_normal(rng, n, d), _normal(rng, d, m), _normal(rng, m)))
+             for n, d, m in [(4, 5, 3), (10, 3, 6)]]
+    cases.append(Case("single row", (_normal(rng, 1, 4), _normal(rng, 4, 2), _normal(rng, 2))))
+    return cases
+
+
+# ---------------------------------------------------------------- linear_backward
+
+def linear_backward(dout, cache):
+    """dout (N, M), cache (x, W, b) -> dx (N, D), dW (D, M), db (M,)."""
+    return _linear_backward(dout, cache)
+
+
+def _linear_backward_case(rng, group, n, d, m):
+    x, W, b = _normal(rng, n, d), _normal(rng, d, m), _normal(rng, m)
+    return Case(group, (_normal(rng, n, m), (x, W, b)))
+
+
+def _linear_backward_cases(rng):
+    return [
+        _linear_backward_case(rng, "random batches", 4, 5, 3),
+        _linear_backward_case(rng, "random batches", 7, 2, 6),
+        # D == M: a transposed dW has the right shape, so only its values give it away.
+        _linear_backward_case(rng, "square W", 4, 4, 4),
+        # N == 1: db must still be the sum over the batch, of shape (M,), not (1, M).
+        _linear_backward_case(rng, "single row", 1, 3, 5),
+    ]
+
+
+# ---------------------------------------------------------------- relu_backward
+
+def relu_backward(dout, cache):
+    """dout and cache = x of the same shape -> dx = dout where x > 0, else 0."""
+    return _relu_backward(dout, cache)
+
+
+def _relu_backward_cases(rng):
+    cases = [Case("random x", (_normal(rng, *s), _normal(rng, *s))) for s in [(4, 5), (2, 3, 4)]]
+    # ReLU has no derivative at 0; like PyTorch we use 0 there, so x == 0 gets dx == 0.
+    x = _normal(rng, 5, 6)
+    x[rng.random(x.shape) < 0.4] = 0.0
+    cases.append(Case("x exactly 0", (_normal(rng, 5, 6), x)))
+    return cases
+
+
+# ---------------------------------------------------------------- softmax_cross_entropy
+
+def softmax_cross_entropy(logits, y):
+    """logits (N, C), integer labels y (N,) -> (mean loss as float, dlogits (N, C))."""
+    n = logits.shape[0]
+    loss = -float(np.mean(log_softmax(logits)[np.arange(n), y]))
+    dlogits = softmax(logits)
+    dlogits[np.arange(n), y] -= 1.0
+    return loss, dlogits / n
+
+
+def _softmax_ce_case(rng, group, n, c, scale=1.0, shift=0.0):
+    logits = scale * _normal(rng, n, c) + shift
+    return Case(group, (logits, rng.integers(0, c, size=n)))
+
+
+def _softmax_ce_cases(rng):
+    return [
+        _softmax_ce_case(rng, "random logits", 5, 4),
+        _softmax_ce_case(rng, "random logits", 8, 10, scale=3.0),
+        _softmax_ce_case(rng, "single row", 1, 3),
+        # exp(1000) overflows to inf and exp(-1000) underflows to 0: only an implementation
+        # that subtracts each row's max before exp gets finite numbers here.
+        _softmax_ce_case(rng, "huge logits", 4, 5, shift=1000.0),
+        _softmax_ce_case(rng, "huge logits", 4, 5, shift=-1000.0),
+    ]
+
+
+# ---------------------------------------------------------------- numerical_gradient
+
+# Smooth test functions f(x) -> float with known gradients. They are module-level
+# functions (not lambdas) so that a grader in another process can import the same ones.
+# Their gradients stay away from 0 (>= 0.1), so a relative error measures the method,
+# not the rounding of a tiny number.
+
+def smooth_cubic(x):
+    """sum(x^3 / 3 + x); gradient x^2 + 1."""
+    return float(np.sum(x ** 3) / 3 + np.sum(x))
+
+
+def smooth_sine(x):
+    """sum(sin(x) + 2x); gradient cos(x) + 2."""
+    return float(np.sum(np.sin(x)) + 2 * np.sum(x))
+
+
+def smooth_exp(x):
+    """sum(exp(x / 2)); gradient exp(x / 2) / 2."""
+    return float(np.sum(np.exp(0.5 * x)))
+
+
+GRADIENTS = {
+    "smooth_cubic": lambda x: x ** 2 + 1,
+    "smooth_sine": lambda x: np.cos(x) + 2,
+    "smooth_exp": lambda x: 0.5 * np.exp(0.5 * x),
+}
+
+
+def numerical_gradient(f, x, h=1e-5):
+    """The exact gradient of the test function f at x (what central differences approach)."""
+    return GRADIENTS[f.__name__](np.array(x, dtype=np.float64))
+
+
+def _numerical_gradient_cases(rng):
+    def case(group, f, shape):
+        return Case(group, (f, rng.uniform(-1.5, 1.5, size=shape)), {"h": 1e-5})
+
+    return [
+        case("vector x", smooth_cubic, (8,)),
+        case("vector x", smooth_sine, (10,)),
+        case("matrix x", smooth_exp, (3, 4)),
+        case("matrix x", smooth_cubic, (4, 3)),
+    ]
+
+
+# With h = 1e-5 in float64, central differences are off by ~h^2 f''' / 6 plus rounding
+# ~1e-16 |f| / h: relative errors of 1e-12 to 2e-10 on these functions. Forward
+# differences are off by ~h f'' / 2: relative errors of 1e-6 to 3e-6. A tolerance of
+# 1e-8 sits ~50x above the first and ~100x below the second, so it tells them apart.
+NUMERICAL_GRADIENT_TOLERANCE = 1e-8
+
+
+# ---------------------------------------------------------------- two_layer_loss_and_grads
+
+def two_layer_loss_and_grads(X, y, W1, b1, W2, b2, reg=0.0):
+    """Loss and gradients of X @ W1 + b1 -> ReLU -> @ W2 + b2 -> softmax cross-entropy.
+
+    X (N, D), y (N,) integer labels, W1 (D, H), b1 (H,), W2 (H, C), b2 (C,).
+    loss = mean cross-entropy + reg / 2 * (||W1||^2 + ||W2||^2).
+    Returns (loss as float, {"W1": ..., "b1": ..., "W2": ..., "b2": ...}).
+    """
+    z1, cache1 = _linear_forward(X, W1, b1)
+    a1 = np.maximum(z1, 0)
+    scores, cache2 = _linear_forward(a1, W2, b2)
+    loss, dscores = softmax_cross_entropy(scores, y)
+    loss += 0.5 * reg * float(np.sum(W1 * W1) + np.sum(W2 * W2))
+    da1, dW2, db2 = _linear_backward(dscores, cache2)
+    dz1 = _relu_backward(da1, z1)
+    _, dW1, db1 = _linear_backward(dz1, cache1)
+    return loss, {"W1": dW1 + reg * W1, "b1": db1, "W2": dW2 + reg * W2, "b2": db2}
+
+
+def _two_layer_case(rng, group, n, d, h, c, reg):
+    X = _normal(rng, n, d)
+    y = rng.integers(0, c, size=n)
+    W1, b1 = _normal(rng, d, h) / np.sqrt(d), 0.1 * _normal(rng, h)
+    W2, b2 = _normal(rng, h, c) / np.sqrt(h), 0.1 * _normal(rng, c)
+    return Case(group, (X, y, W1, b1, W2, b2), {"reg": reg})
+
+
+def _two_layer_cases(rng):
+    return [
+        _two_layer_case(rng, "reg = 0", 6, 4, 5, 3, 0.0),
+        _two_layer_case(rng, "reg = 0", 10, 3, 7, 4, 0.0),
+        _two_layer_case(rng, "reg > 0", 6, 4, 5, 3, 0.1),
+        _two_layer_case(rng, "reg > 0", 1, 5, 4, 2, 1.0),
+    ]
+
+
+# ---------------------------------------------------------------- the registry entries
+
+EXERCISES = [
+    register(Exercise(PREFIX + "linear_forward", "linear_forward", _linear_forward_cases,
+                      linear_forward, ("out",))),
+    register(Exercise(PREFIX + "linear_backward", "linear_backward", _linear_backward_cases,
+                      linear_backward, ("dx", "dW", "db"))),
+    register(Exercise(PREFIX + "relu_backward", "relu_backward", _relu_backward_cases,
+                      relu_backward, ("dx",))),
+    register(Exercise(PREFIX + "softmax_cross_entropy", "softmax_cross_entropy",
+                      _softmax_ce_cases, softmax_cross_entropy, ("loss", "dlogits"))),
+    register(Exercise(PREFIX + "numerical_gradient", "numerical_gradient",
+                      _numerical_gradient_cases, numerical_gradient, ("grad",),
+                      tolerance=NUMERICAL_GRADIENT_TOLERANCE)),
+    register(Exercise(PREFIX + "two_layer_loss_and_grads", "two_layer_loss_and_grads",
+                      _two_layer_cases, two_layer_loss_and_grads,
+                      ("loss", ("grads", ("W1", "b1", "W2", "b2"))))),
+]
