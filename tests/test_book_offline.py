@@ -1,0 +1,263 @@
+"""The HTML book builds with warnings as errors and works offline.
+
+One build (module-scoped fixture) into a temporary folder, then checks on the output:
+every page listed in _toc.yml exists; no page loads or links to another host (src=, href=,
+srcset= on any element, URLs inside inline scripts and styles, and in the theme's CSS);
+MathJax is served from the book itself; math from chapter 1 reaches the HTML; and the
+ipywidgets require.js / html-manager scripts that myst-nb would take from CDNs are absent.
+
+The build runs with notebook execution OFF and renders the outputs stored in the notebooks.
+Those stored outputs are checked elsewhere (`pytest --nbval` re-executes chapters/ and
+solutions/ and compares), so executing every notebook again here would only double the
+time of `make test`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD_TIMEOUT_S = 300
+
+# Attributes that make a browser fetch something or take the reader somewhere.
+URL_ATTRIBUTES = {"src", "href", "srcset", "data-src", "poster", "action", "formaction", "data"}
+# http:, https:, protocol-relative //, or any other scheme://host
+EXTERNAL_URL = re.compile(r"^\s*(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//", re.ASCII)
+# The same inside script or style text, where the URL is not the whole string.
+EXTERNAL_URL_IN_TEXT = re.compile(
+    r"(?:https?:)?//[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+[^\s'\"<>()]*", re.ASCII
+)
+# Script types whose body is data, not code the browser runs (saved widget state/views).
+DATA_SCRIPT_TYPES = {
+    "application/vnd.jupyter.widget-state+json",
+    "application/vnd.jupyter.widget-view+json",
+}
+WIDGET_CDN_MARKERS = (
+    "require.js",
+    "require.min.js",
+    "embed-amd.js",
+    "@jupyter-widgets/html-manager",
+)
+MATHJAX_MIN_BYTES = 100_000
+
+
+def _toc_files(node) -> list[str]:
+    """Every `file:` entry (and the root) of a jb-book _toc.yml, in order."""
+    found = []
+    if isinstance(node, dict):
+        for key in ("root", "file"):
+            if key in node:
+                found.append(str(node[key]))
+        for value in node.values():
+            if isinstance(value, (list, dict)):
+                found += _toc_files(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += _toc_files(item)
+    return found
+
+
+TOC_FILES = _toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8")))
+CHAPTERS = [f for f in TOC_FILES if f.startswith("chapters/")]
+
+
+def _jupyter_book_command() -> list[str]:
+    script = Path(sys.executable).with_name("jupyter-book")
+    if script.exists():
+        return [str(script)]
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from jupyter_book.cli.main import main; sys.exit(main())",
+    ]
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory) -> Path:
+    """Build the book once, execution off, warnings as errors; return the html folder."""
+    tmp = tmp_path_factory.mktemp("book")
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    config.setdefault("execute", {})["execute_notebooks"] = "off"
+    config_path = tmp / "_config.yml"
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    out = tmp / "out"
+
+    cmd = _jupyter_book_command() + [
+        "build",
+        str(ROOT),
+        "--path-output",
+        str(out),
+        "--config",
+        str(config_path),
+        "--warningiserror",
+        "--nitpick",
+        "--keep-going",
+    ]
+    start = time.perf_counter()
+    proc = subprocess.run(
+        cmd,
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_S,
+        env=_build_env(),
+    )
+    seconds = time.perf_counter() - start
+    log = (proc.stdout + "\n" + proc.stderr)[-6000:]
+    assert proc.returncode == 0, (
+        f"jupyter-book build failed (exit {proc.returncode}, {seconds:.0f} s): {' '.join(cmd)}\n"
+        f"--- last lines of its output ---\n{log}"
+    )
+    html = out / "_build" / "html"
+    assert html.is_dir(), f"the build exited 0 but wrote no {html}\n{log}"
+    return html
+
+
+def _build_env() -> dict:
+    env = dict(os.environ)
+    env.setdefault("MPLBACKEND", "Agg")
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    return env
+
+
+class _PageScan(HTMLParser):
+    """Collects external URLs in attributes, inline scripts and styles, and script srcs."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.external: list[tuple[str, str, str]] = []  # (element, attribute, url)
+        self.script_srcs: list[str] = []
+        self.math_texts: list[str] = []
+        self._in: str | None = None  # "script", "style" or None: whose text we are reading
+        self._math_depth = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs_d = dict(attrs)
+        for name, value in attrs:
+            if name.lower() in URL_ATTRIBUTES and value:
+                urls = value.split(",") if name.lower() == "srcset" else [value]
+                for url in urls:
+                    url = url.strip().split(" ")[0] if url.strip() else ""
+                    if EXTERNAL_URL.match(url):
+                        self.external.append((tag, name, url))
+            if name.lower() == "style" and value:
+                for url in EXTERNAL_URL_IN_TEXT.findall(value):
+                    self.external.append((tag, "style", url))
+        if tag == "script":
+            if attrs_d.get("src"):
+                self.script_srcs.append(attrs_d["src"])
+            kind = (attrs_d.get("type") or "text/javascript").lower()
+            self._in = None if kind in DATA_SCRIPT_TYPES else "script"
+        elif tag == "style":
+            self._in = "style"
+        classes = (attrs_d.get("class") or "").split()
+        if "math" in classes:
+            self._math_depth += 1
+            self.math_texts.append("")
+        elif self._math_depth and tag in ("span", "div"):
+            self._math_depth += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._in = None
+        elif self._math_depth and tag in ("span", "div"):
+            self._math_depth -= 1
+
+    def handle_data(self, data):
+        if self._in:
+            for url in EXTERNAL_URL_IN_TEXT.findall(data):
+                self.external.append((self._in, "(inline text)", url))
+        if self._math_depth:
+            self.math_texts[-1] += data
+
+
+def _scan(page: Path) -> _PageScan:
+    scan = _PageScan()
+    scan.feed(page.read_text(encoding="utf-8", errors="replace"))
+    scan.close()
+    return scan
+
+
+def _pages(html: Path) -> list[Path]:
+    return sorted(html.rglob("*.html"))
+
+
+def test_every_toc_page_is_built(book: Path):
+    assert (book / "index.html").is_file(), "index.html is missing from the built book"
+    missing = [f"{f}.html" for f in TOC_FILES if not (book / f"{f}.html").is_file()]
+    assert not missing, f"pages listed in _toc.yml but not built: {missing}"
+    assert CHAPTERS, "_toc.yml lists no chapters/ notebook"
+    # Instructor material must not be published.
+    assert not (book / "solutions").exists(), "solutions/ was built into the book; it must not be"
+
+
+def test_no_page_reaches_another_host(book: Path):
+    problems = []
+    for page in _pages(book):
+        for tag, attr, url in _scan(page).external:
+            problems.append(f"{page.relative_to(book)}: <{tag} {attr}> -> {url}")
+    assert not problems, (
+        f"{len(problems)} reference(s) to another host in the built book (it must work offline):\n"
+        + "\n".join(problems[:50])
+    )
+
+
+def test_theme_css_loads_nothing_from_another_host(book: Path):
+    """External fonts or @imports in the theme's stylesheets would be fetched by every page."""
+    pattern = re.compile(
+        r"(?:url\(\s*['\"]?|@import\s+['\"])\s*((?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//[^'\")\s]+)"
+    )
+    problems = []
+    for css in sorted((book / "_static").rglob("*.css")):
+        for url in pattern.findall(css.read_text(encoding="utf-8", errors="replace")):
+            problems.append(f"{css.relative_to(book)}: {url}")
+    assert not problems, "stylesheets fetch from another host:\n" + "\n".join(problems[:50])
+
+
+def test_no_ipywidgets_cdn_scripts(book: Path):
+    problems = []
+    for page in _pages(book):
+        text = page.read_text(encoding="utf-8", errors="replace")
+        problems += [f"{page.relative_to(book)}: {m}" for m in WIDGET_CDN_MARKERS if m in text]
+    assert not problems, (
+        "pages reference the ipywidgets require.js/html-manager scripts (set nb_ipywidgets_js: {} "
+        "in _config.yml):\n" + "\n".join(problems)
+    )
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_mathjax_is_served_by_the_book(book: Path, chapter: str):
+    page = book / f"{chapter}.html"
+    srcs = [s for s in _scan(page).script_srcs if "mathjax" in s.lower()]
+    assert srcs, (
+        f"{chapter}.html has no <script src=...mathjax...>; scripts: {_scan(page).script_srcs}"
+    )
+    src = srcs[0].split("?")[0]
+    assert src.endswith("_static/mathjax/tex-chtml.js"), (
+        f"{chapter}.html loads MathJax from {srcs[0]!r}, expected the book's own "
+        "_static/mathjax/tex-chtml.js (sphinx-mathjax-offline)"
+    )
+    local = (page.parent / src).resolve()
+    assert local.is_file(), f"{chapter}.html loads {src}, but {local} is not in the built book"
+    size = local.stat().st_size
+    assert size > MATHJAX_MIN_BYTES, f"{local} is only {size} bytes; a MathJax bundle is > 100 kB"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS[:1])
+def test_math_reaches_the_html(book: Path, chapter: str):
+    maths = _scan(book / f"{chapter}.html").math_texts
+    delimited = [m for m in maths if re.search(r"\\\(|\\\[|\\begin\{", m)]
+    assert delimited, (
+        f"{chapter}.html has {len(maths)} element(s) with class 'math' and none holds "
+        r"\( \), \[ \] or \begin{...} delimited TeX: the chapter's math did not reach the HTML"
+    )
