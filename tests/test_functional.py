@@ -1,0 +1,197 @@
+"""dlcore.functional: forward values at known points, every backward against central
+differences in float64 with a random upstream gradient, and clear errors for bad input."""
+import numpy as np
+import pytest
+
+from dlcore import functional as F
+from dlcore.errors import DTypeError, ShapeError
+from dlcore.gradcheck import numerical_gradient_array, relative_error
+
+TOL = 1e-7
+
+
+def away_from_zero(rng, shape, margin=0.1):
+    """Normal samples pushed at least `margin` away from 0 (kinks of the ReLU family)."""
+    x = rng.standard_normal(shape)
+    return np.where(np.abs(x) < margin, np.sign(x + 1e-12) * margin, x) + 0.0
+
+
+ELEMENTWISE = {
+    "relu": (F.relu_forward, F.relu_backward, {}),
+    "leaky_relu": (F.leaky_relu_forward, F.leaky_relu_backward, {"negative_slope": 0.2}),
+    "elu": (F.elu_forward, F.elu_backward, {"alpha": 1.5}),
+    "sigmoid": (F.sigmoid_forward, F.sigmoid_backward, {}),
+    "tanh": (F.tanh_forward, F.tanh_backward, {}),
+}
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_elementwise_backward_matches_numerical_gradient(name, rng):
+    forward, backward, hyper = ELEMENTWISE[name]
+    x = away_from_zero(rng, (4, 5, 3))
+    dout = rng.standard_normal(x.shape)
+    out, cache = forward(x, **hyper)
+    dx = backward(dout, cache)
+    dx_num = numerical_gradient_array(lambda: forward(x, **hyper)[0], x, dout)
+    assert relative_error(dx, dx_num) < TOL
+
+
+def test_activation_values_at_known_points():
+    x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+    np.testing.assert_array_equal(F.relu_forward(x)[0], [0, 0, 0, 0.5, 2])
+    np.testing.assert_allclose(F.leaky_relu_forward(x, 0.1)[0], [-0.2, -0.05, 0, 0.5, 2])
+    np.testing.assert_allclose(F.elu_forward(x, 2.0)[0],
+                               [2 * (np.exp(-2) - 1), 2 * (np.exp(-0.5) - 1), 0, 0.5, 2])
+    np.testing.assert_allclose(F.sigmoid_forward(x)[0], 1 / (1 + np.exp(-x)), rtol=1e-15)
+    np.testing.assert_allclose(F.tanh_forward(x)[0], np.tanh(x), rtol=1e-15)
+
+
+def test_derivatives_at_kinks_follow_pytorch():
+    x = np.zeros(3)
+    dout = np.ones(3)
+    assert F.relu_backward(dout, F.relu_forward(x)[1]).tolist() == [0, 0, 0]
+    assert F.leaky_relu_backward(dout, F.leaky_relu_forward(x, 0.3)[1]).tolist() == [0.3] * 3
+    # ELU'(0) from the left is alpha * exp(0) = alpha; PyTorch uses that branch at 0.
+    assert F.elu_backward(dout, F.elu_forward(x, 1.5)[1]).tolist() == [1.5] * 3
+
+
+def test_sigmoid_and_elu_do_not_overflow_for_large_inputs():
+    x = np.array([-1000.0, 1000.0], dtype=np.float32)
+    with np.errstate(over="raise", invalid="raise"):
+        s, _ = F.sigmoid_forward(x)
+        e, _ = F.elu_forward(x)
+    assert s.tolist() == [0.0, 1.0]
+    assert e.tolist() == [-1.0, 1000.0]
+
+
+def test_sigmoid_largest_derivative_is_one_quarter():
+    out, cache = F.sigmoid_forward(np.array([0.0]))
+    assert F.sigmoid_backward(np.array([1.0]), cache)[0] == 0.25
+
+
+def test_linear_backward_matches_numerical_gradient(rng):
+    x, W, b = rng.standard_normal((6, 4)), rng.standard_normal((4, 3)), rng.standard_normal(3)
+    dout = rng.standard_normal((6, 3))
+    out, cache = F.linear_forward(x, W, b)
+    np.testing.assert_allclose(out, x @ W + b)
+    dx, dW, db = F.linear_backward(dout, cache)
+
+    def f():
+        return F.linear_forward(x, W, b)[0]
+
+    assert relative_error(dx, numerical_gradient_array(f, x, dout)) < TOL
+    assert relative_error(dW, numerical_gradient_array(f, W, dout)) < TOL
+    assert relative_error(db, numerical_gradient_array(f, b, dout)) < TOL
+
+
+def test_linear_without_bias_returns_no_bias_gradient(rng):
+    x, W = rng.standard_normal((2, 3)), rng.standard_normal((3, 4))
+    out, cache = F.linear_forward(x, W)
+    dx, dW, db = F.linear_backward(np.ones((2, 4)), cache)
+    assert db is None and dW.shape == (3, 4)
+
+
+def test_maxout_backward_matches_numerical_gradient(rng):
+    x = rng.standard_normal((5, 4))
+    W = rng.standard_normal((4, 3, 2))
+    b = rng.standard_normal((3, 2))
+    dout = rng.standard_normal((5, 3))
+    out, cache = F.maxout_forward(x, W, b)
+    z = np.einsum("nd,dmk->nmk", x, W) + b
+    np.testing.assert_allclose(out, z.max(axis=2))
+    dx, dW, db = F.maxout_backward(dout, cache)
+
+    def f():
+        return F.maxout_forward(x, W, b)[0]
+
+    assert relative_error(dx, numerical_gradient_array(f, x, dout)) < TOL
+    assert relative_error(dW, numerical_gradient_array(f, W, dout)) < TOL
+    assert relative_error(db, numerical_gradient_array(f, b, dout)) < TOL
+
+
+def test_maxout_gradient_reaches_only_the_winning_piece():
+    x = np.array([[1.0]])
+    W = np.array([[[1.0, 3.0, 2.0]]])  # the second piece wins for x = 1
+    b = np.zeros((1, 3))
+    _, cache = F.maxout_forward(x, W, b)
+    _, dW, db = F.maxout_backward(np.array([[2.0]]), cache)
+    assert dW.tolist() == [[[0.0, 2.0, 0.0]]]
+    assert db.tolist() == [[0.0, 2.0, 0.0]]
+
+
+def test_softmax_and_log_softmax_known_values_and_stability():
+    x = np.array([[0.0, np.log(3.0)], [1000.0, 1000.0 + np.log(3.0)]])
+    np.testing.assert_allclose(F.softmax(x), [[0.25, 0.75], [0.25, 0.75]], rtol=1e-12)
+    np.testing.assert_allclose(F.log_softmax(x), np.log([[0.25, 0.75], [0.25, 0.75]]), rtol=1e-12)
+    # log_softmax stays finite where softmax underflows to exactly 0.
+    ls = F.log_softmax(np.array([0.0, -2000.0]))
+    assert ls[1] == pytest.approx(-2000.0)
+    assert F.softmax(np.array([[1.0, 2.0, 3.0]]), axis=0).tolist() == [[1.0, 1.0, 1.0]]
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_elementwise_ops_keep_float32(name, rng):
+    forward, backward, hyper = ELEMENTWISE[name]
+    x = rng.standard_normal((3, 3)).astype(np.float32)
+    out, cache = forward(x, **hyper)
+    assert out.dtype == np.float32
+    assert backward(np.ones_like(out), cache).dtype == np.float32
+
+
+def test_linear_and_maxout_keep_float32(rng):
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    W = rng.standard_normal((4, 2)).astype(np.float32)
+    b = np.zeros(2, np.float32)
+    out, cache = F.linear_forward(x, W, b)
+    assert out.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in F.linear_backward(np.ones_like(out), cache))
+    out, cache = F.maxout_forward(x, W.reshape(4, 1, 2), b.reshape(1, 2))
+    assert out.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in F.maxout_backward(np.ones_like(out), cache))
+
+
+def test_linear_shape_mismatch_says_what_was_expected():
+    x, W = np.ones((5, 3)), np.ones((4, 2))
+    with pytest.raises(ShapeError, match=r"x has 3 features per row but W expects 4"):
+        F.linear_forward(x, W, np.ones(2))
+    with pytest.raises(ShapeError, match=r"b must have shape \(2,\).*got \(3,\)"):
+        F.linear_forward(np.ones((5, 4)), W, np.ones(3))
+    with pytest.raises(ShapeError, match=r"x must have 2 dimensions, got shape \(5, 4, 1\)"):
+        F.linear_forward(np.ones((5, 4, 1)), W, np.ones(2))
+
+
+def test_integer_input_is_refused_with_a_hint():
+    with pytest.raises(DTypeError, match=r"x must be a floating-point array.*got dtype int64"):
+        F.relu_forward(np.arange(4))
+    with pytest.raises(DTypeError, match="floating-point"):
+        F.linear_forward(np.ones((2, 2), dtype=np.int32), np.ones((2, 2)))
+    with pytest.raises(TypeError, match="must be a numpy \\(or cupy\\) array, got list"):
+        F.sigmoid_forward([1.0, 2.0])
+
+
+def test_mixed_dtypes_are_refused():
+    with pytest.raises(DTypeError, match="x has dtype float32 but W has dtype float64"):
+        F.linear_forward(np.ones((2, 2), np.float32), np.ones((2, 2)))
+
+
+def test_backward_with_wrong_dout_shape_is_refused(rng):
+    _, cache = F.relu_forward(rng.standard_normal((3, 4)))
+    with pytest.raises(ShapeError, match=r"dout must have the shape of the forward output \(3, 4\)"):
+        F.relu_backward(np.ones((4, 3)), cache)
+    _, cache = F.linear_forward(np.ones((3, 4)), np.ones((4, 2)), np.ones(2))
+    with pytest.raises(ShapeError, match=r"dout must have the output's shape \(3, 2\), got \(2, 3\)"):
+        F.linear_backward(np.ones((2, 3)), cache)
+
+
+def test_maxout_shape_errors():
+    with pytest.raises(ShapeError, match=r"b must have shape \(3, 2\)"):
+        F.maxout_forward(np.ones((1, 4)), np.ones((4, 3, 2)), np.ones((2, 3)))
+    with pytest.raises(ShapeError, match="x has 5 features per row but W expects 4"):
+        F.maxout_forward(np.ones((1, 5)), np.ones((4, 3, 2)), np.ones((3, 2)))
+
+
+def test_hyperparameters_out_of_range():
+    with pytest.raises(ValueError, match=r"alpha must be in \[0.0, inf\], got -1"):
+        F.elu_forward(np.ones(2), alpha=-1)
+    with pytest.raises(TypeError, match="negative_slope must be a real number"):
+        F.leaky_relu_forward(np.ones(2), negative_slope="0.1")

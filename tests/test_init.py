@@ -1,0 +1,86 @@
+"""dlcore.init: exact bounds, statistics over large samples, fans and gains as PyTorch."""
+import math
+
+import numpy as np
+import pytest
+
+from dlcore import init
+from dlcore.errors import ShapeError
+
+LINEAR = (300, 500)            # (in, out): fan_in 300, fan_out 500
+CONV = (64, 32, 3, 3)          # (C_out, C_in, kH, kW): fan_in 288, fan_out 576
+
+
+def test_fans_follow_our_layouts():
+    assert init.compute_fans(LINEAR) == (300, 500)
+    assert init.compute_fans(CONV) == (32 * 9, 64 * 9)
+    with pytest.raises(ShapeError, match="at least 2 dimensions, got shape \\(7,\\)"):
+        init.compute_fans((7,))
+
+
+@pytest.mark.parametrize("shape", [LINEAR, CONV])
+def test_xavier_uniform_bound_and_variance(shape):
+    fan_in, fan_out = init.compute_fans(shape)
+    w = init.xavier_uniform(shape, gain=2.0, rng=0)
+    bound = 2.0 * math.sqrt(6 / (fan_in + fan_out))
+    assert np.abs(w).max() <= bound
+    assert np.abs(w).max() > 0.999 * bound
+    # U(-a, a) has variance a^2 / 3 = gain^2 * 2 / (fan_in + fan_out)
+    assert w.var() == pytest.approx(4.0 * 2 / (fan_in + fan_out), rel=0.02)
+
+
+@pytest.mark.parametrize("shape", [LINEAR, CONV])
+def test_xavier_normal_std(shape):
+    fan_in, fan_out = init.compute_fans(shape)
+    w = init.xavier_normal(shape, rng=1)
+    assert w.std() == pytest.approx(math.sqrt(2 / (fan_in + fan_out)), rel=0.01)
+    assert abs(w.mean()) < 5 * w.std() / math.sqrt(w.size)  # 5 standard errors
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.2])
+def test_he_normal_is_two_over_fan_in(slope):
+    w = init.he_normal(CONV, negative_slope=slope, rng=2)
+    assert w.var() == pytest.approx(2 / ((1 + slope**2) * 288), rel=0.02)
+
+
+def test_he_uniform_bound():
+    w = init.he_uniform(LINEAR, rng=3)
+    bound = math.sqrt(6 / 300)
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.999 * bound
+    assert w.var() == pytest.approx(2 / 300, rel=0.02)
+
+
+def test_lecun_normal_is_not_truncated():
+    w = init.lecun_normal(LINEAR, rng=4)
+    assert w.std() == pytest.approx(math.sqrt(1 / 300), rel=0.01)
+    # 150,000 normal draws: some lie beyond 2 std, which truncation would forbid
+    assert (np.abs(w) > 2 * math.sqrt(1 / 300)).mean() == pytest.approx(0.0455, abs=0.003)
+
+
+def test_zeros_constant_and_dtype():
+    assert init.zeros((2, 3)).tolist() == [[0.0] * 3] * 2
+    assert init.constant((3,), 0.1).dtype == np.float32
+    assert init.constant((3,), 0.1, dtype=np.float64).tolist() == [0.1] * 3
+    assert init.he_normal(LINEAR, rng=0).dtype == np.float32
+
+
+def test_calculate_gain_matches_pytorch():
+    assert init.calculate_gain("linear") == 1.0
+    assert init.calculate_gain("sigmoid") == 1.0
+    assert init.calculate_gain("tanh") == pytest.approx(5 / 3)
+    assert init.calculate_gain("relu") == pytest.approx(math.sqrt(2))
+    assert init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01**2)))
+    assert init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04))
+    assert init.calculate_gain("selu") == 0.75
+    with pytest.raises(ValueError, match="unsupported nonlinearity 'swish'"):
+        init.calculate_gain("swish")
+
+
+def test_same_seed_same_weights():
+    np.testing.assert_array_equal(init.he_normal(LINEAR, rng=7), init.he_normal(LINEAR, rng=7))
+    assert not np.array_equal(init.he_normal(LINEAR, rng=7), init.he_normal(LINEAR, rng=8))
+
+
+def test_bad_rng_is_refused():
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator, an int seed or None"):
+        init.he_normal(LINEAR, rng="seed")

@@ -1,0 +1,166 @@
+"""dlcore.nn: module gradients against numerical ones, the Module contract, and errors."""
+import numpy as np
+import pytest
+
+from dlcore import nn
+from dlcore.errors import DTypeError, ShapeError
+from dlcore.gradcheck import check_module
+
+TOL = 1e-7
+
+
+def nudged(rng, shape, margin=0.1):
+    x = rng.standard_normal(shape)
+    return np.where(np.abs(x) < margin, margin, x)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: nn.Linear(4, 3, rng=0),
+        lambda: nn.Linear(4, 3, bias=False, rng=0),
+        lambda: nn.Maxout(4, 3, pieces=2, rng=0),
+        lambda: nn.ReLU(),
+        lambda: nn.LeakyReLU(0.2),
+        lambda: nn.ELU(0.7),
+        lambda: nn.Sigmoid(),
+        lambda: nn.Tanh(),
+    ],
+    ids=["linear", "linear-nobias", "maxout", "relu", "leaky", "elu", "sigmoid", "tanh"],
+)
+def test_every_module_passes_check_module(make, rng):
+    errors = check_module(make(), nudged(rng, (5, 4)), rng=rng)
+    assert errors, "check_module returned no errors to look at"
+    assert max(errors.values()) < TOL, errors
+
+
+def test_deep_sequential_passes_check_module(rng):
+    model = nn.Sequential(
+        nn.Linear(6, 8, rng=1), nn.Tanh(), nn.Linear(8, 8, rng=2), nn.Sigmoid(),
+        nn.Linear(8, 5, rng=3), nn.ELU(), nn.Linear(5, 3, rng=4),
+    )
+    errors = check_module(model, rng.standard_normal((4, 6)), rng=rng)
+    assert set(errors) == {"input", "0.W", "0.b", "2.W", "2.b", "4.W", "4.b", "6.W", "6.b"}
+    assert max(errors.values()) < TOL, errors
+
+
+def test_flatten_round_trips_shapes(rng):
+    x = rng.standard_normal((2, 3, 4, 5))
+    flat = nn.Flatten()
+    y = flat(x)
+    assert y.shape == (2, 60)
+    np.testing.assert_array_equal(flat.backward(y), x)
+
+
+def test_parameter_gradients_accumulate_until_zero_grad(rng):
+    layer = nn.Linear(3, 2, rng=0)
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    dout = np.ones((4, 2), np.float32)
+    layer(x)
+    layer.backward(dout)
+    once = layer.W.grad.copy()
+    layer(x)
+    layer.backward(dout)
+    np.testing.assert_allclose(layer.W.grad, 2 * once, rtol=1e-6)
+    np.testing.assert_allclose(once, x.T @ dout, rtol=1e-6)
+    layer.zero_grad()
+    assert not layer.W.grad.any() and not layer.b.grad.any()
+
+
+def test_named_parameters_follow_registration_order():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Maxout(3, 2, 2), nn.Linear(2, 1, bias=False))
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["0.W", "0.b", "2.W", "2.b", "3.W"]
+    assert [p.shape for p in model.parameters()] == [(2, 3), (3,), (3, 2, 2), (2, 2), (2, 1)]
+
+
+def test_shared_parameters_are_listed_once():
+    a = nn.Linear(2, 2)
+    model = nn.Sequential(a, nn.ReLU(), a)
+    assert len(model.parameters()) == 2
+
+
+def test_train_and_eval_reach_every_submodule():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.ReLU(), nn.Linear(2, 2)))
+    assert model.eval() is model
+    assert [m.training for m in model.modules()] == [False] * 5
+    model.train()
+    assert all(m.training for m in model.modules())
+
+
+def test_state_dict_round_trip_restores_outputs(rng):
+    src = nn.Sequential(nn.Linear(3, 4, rng=1), nn.ReLU(), nn.Linear(4, 2, rng=2))
+    dst = nn.Sequential(nn.Linear(3, 4, rng=5), nn.ReLU(), nn.Linear(4, 2, rng=6))
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    state = src.state_dict()
+    dst.load_state_dict(state)
+    np.testing.assert_array_equal(dst(x), src(x))
+    state["0.W"][:] = 0  # the dict holds copies: editing it leaves both models alone
+    assert src[0].W.data.any() and dst[0].W.data.any()
+
+
+def test_load_state_dict_reports_bad_keys_and_shapes():
+    model = nn.Sequential(nn.Linear(3, 4))
+    with pytest.raises(KeyError, match=r"missing keys \['0.b'\], unexpected keys \['0.bias'\]"):
+        model.load_state_dict({"0.W": np.zeros((3, 4)), "0.bias": np.zeros(4)})
+    with pytest.raises(ShapeError, match=r"0.W has shape \(3, 4\) in the model but \(4, 3\)"):
+        model.load_state_dict({"0.W": np.zeros((4, 3)), "0.b": np.zeros(4)})
+
+
+def test_to_dtype_casts_parameters_and_gradients():
+    model = nn.Sequential(nn.Linear(3, 4)).to(dtype=np.float64)
+    assert model[0].W.data.dtype == np.float64 and model[0].W.grad.dtype == np.float64
+    with pytest.raises(DTypeError, match="dtype must be a float type, got int32"):
+        model.to(dtype=np.int32)
+
+
+def test_linear_init_statistics():
+    n_in, n_out = 400, 500
+    he = nn.Linear(n_in, n_out, rng=0).W.data
+    assert he.std() == pytest.approx(np.sqrt(2 / n_in), rel=0.01)
+    xav = nn.Linear(n_in, n_out, init="xavier", rng=0).W.data
+    bound = np.sqrt(6 / (n_in + n_out))
+    assert np.abs(xav).max() <= bound and np.abs(xav).max() > 0.99 * bound
+    torch_like = nn.Linear(n_in, n_out, init="pytorch", rng=0)
+    assert np.abs(torch_like.b.data).max() <= 1 / np.sqrt(n_in)
+    assert np.abs(torch_like.b.data).max() > 0.9 / np.sqrt(n_in)
+    assert not nn.Linear(n_in, n_out, rng=0).b.data.any()  # zero bias by default
+
+
+def test_same_seed_gives_same_layer_and_int_seed_does_not_reuse_the_stream():
+    a, b = nn.Linear(5, 5, init="pytorch", rng=3), nn.Linear(5, 5, init="pytorch", rng=3)
+    np.testing.assert_array_equal(a.W.data, b.W.data)
+    # W and b come from one stream: the bias is not a copy of W's first draws.
+    assert not np.allclose(a.b.data, a.W.data.reshape(-1)[:5])
+
+
+def test_sequential_names_the_layer_that_refused_the_input():
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(6, 2))
+    with pytest.raises(ShapeError, match=r"Sequential layer 2: .*Linear\(in_features=6.*"
+                                         r"expects input of shape \(N, 6\), got \(3, 8\)"):
+        model(np.ones((3, 4), np.float32))
+
+
+def test_module_errors_say_what_was_expected():
+    layer = nn.Linear(4, 2)
+    with pytest.raises(DTypeError, match="input has dtype float64 but W has dtype float32"):
+        layer(np.ones((3, 4)))
+    with pytest.raises(DTypeError, match="must be a floating-point array.*int64"):
+        layer(np.ones((3, 4), dtype=np.int64))
+    with pytest.raises(RuntimeError, match=r"backward\(\) was called before forward\(\)"):
+        nn.Linear(4, 2).backward(np.ones((3, 2), np.float32))
+    with pytest.raises(ValueError, match="in_features must be a positive integer, got 0"):
+        nn.Linear(0, 2)
+    with pytest.raises(ValueError, match="init must be one of"):
+        nn.Linear(2, 2, init="glorot")
+    with pytest.raises(TypeError, match="argument 1 must be a Module, got ufunc"):
+        nn.Sequential(nn.ReLU(), np.tanh)
+
+
+def test_subclass_that_forgets_super_init_gets_told():
+    class Broken(nn.Module):
+        def __init__(self):
+            self.layer = nn.Linear(2, 2)
+
+    with pytest.raises(RuntimeError, match=r"must call super\(\).__init__\(\)"):
+        Broken()
