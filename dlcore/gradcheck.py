@@ -25,8 +25,9 @@ def _check_x(x, where):
 def numerical_gradient(f, x, h=1e-6, method="central"):
     """Numerical gradient of a scalar function f at x.
 
-    f: callable taking no arguments that reads x (modified in place) and returns a
-    scalar; x: float array of any shape. Each entry is perturbed by +-h and restored.
+    f: callable f(x) -> scalar (CS231n's convention); x: float array of any shape.
+    Each entry of x is nudged by +-h IN PLACE and restored, so f may also ignore its
+    argument and read x (or a model holding it) directly: `lambda _: loss(model(X))`.
     method: 'central' (f(x+h) - f(x-h)) / 2h, error O(h^2); or 'forward'
     (f(x+h) - f(x)) / h, error O(h). Returns an array of x's shape.
     """
@@ -40,14 +41,14 @@ def numerical_gradient(f, x, h=1e-6, method="central"):
     if not x.flags.c_contiguous:  # reshape(-1) would copy, and the nudges would not reach f
         raise ValueError("numerical_gradient: x must be C-contiguous (use np.ascontiguousarray)")
     flat_x, flat_g = x.reshape(-1), grad.reshape(-1)
-    f0 = float(f()) if method == "forward" else None
+    f0 = float(f(x)) if method == "forward" else None
     for i in range(x.size):
         old = flat_x[i].item()
         flat_x[i] = old + h
-        f_plus = float(f())
+        f_plus = float(f(x))
         if method == "central":
             flat_x[i] = old - h
-            f_minus = float(f())
+            f_minus = float(f(x))
             flat_g[i] = (f_plus - f_minus) / (2 * h)
         else:
             flat_g[i] = (f_plus - f0) / h
@@ -56,10 +57,10 @@ def numerical_gradient(f, x, h=1e-6, method="central"):
 
 
 def numerical_gradient_array(f, x, dout, h=1e-6):
-    """Numerical gradient of sum(f() * dout) with respect to x, for array-valued f.
+    """Numerical gradient of sum(f(x) * dout) with respect to x, for array-valued f.
 
     This is the vector-Jacobian product a backward pass computes, so it is what to
-    compare a layer's dx (or dW) with. dout must have the shape of f()'s output.
+    compare a layer's dx (or dW) with. dout must have the shape of f(x)'s output.
     The outputs are subtracted before they are summed (as CS231n does), so outputs that
     x[i] does not touch cancel exactly instead of adding round-off.
     """
@@ -72,9 +73,9 @@ def numerical_gradient_array(f, x, dout, h=1e-6):
     for i in range(x.size):
         old = flat_x[i].item()
         flat_x[i] = old + h
-        f_plus = f().copy()
+        f_plus = f(x).copy()
         flat_x[i] = old - h
-        f_minus = f().copy()
+        f_minus = f(x).copy()
         flat_x[i] = old
         flat_g[i] = ((f_plus - f_minus) * dout).sum() / (2 * h)
     return grad
@@ -112,7 +113,7 @@ def check_module(module, x, rng=None, h=1e-5):
     model.zero_grad()
     dx = model.backward(dout)
 
-    def f():
+    def f(_):  # reads the nudged x64 or parameter in place
         return model(x64)
 
     errors = {"input": relative_error(dx, numerical_gradient_array(f, x64, dout, h))}

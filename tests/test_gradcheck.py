@@ -15,7 +15,7 @@ from dlcore.gradcheck import (
 def test_central_difference_of_a_known_function(rng):
     x = rng.standard_normal((3, 4))
     x0 = x.copy()
-    grad = numerical_gradient(lambda: np.sum(np.sin(x) * x**2), x)
+    grad = numerical_gradient(lambda x: np.sum(np.sin(x) * x**2), x)
     exact = np.cos(x) * x**2 + 2 * x * np.sin(x)
     assert relative_error(grad, exact) < 1e-8
     np.testing.assert_array_equal(x, x0)  # every nudge was undone
@@ -25,8 +25,8 @@ def test_forward_difference_is_first_order():
     # f(x) = exp(x) at 0: forward error ~ h/2, central error ~ h^2/6.
     x = np.zeros(1)
     h = 1e-4
-    fwd = numerical_gradient(lambda: np.exp(x).sum(), x, h=h, method="forward")[0]
-    cen = numerical_gradient(lambda: np.exp(x).sum(), x, h=h, method="central")[0]
+    fwd = numerical_gradient(lambda x: np.exp(x).sum(), x, h=h, method="forward")[0]
+    cen = numerical_gradient(lambda x: np.exp(x).sum(), x, h=h, method="central")[0]
     assert fwd - 1 == pytest.approx(h / 2, rel=1e-3)
     assert cen - 1 == pytest.approx(h**2 / 6, rel=1e-2)
 
@@ -35,7 +35,7 @@ def test_numerical_gradient_array_is_a_vector_jacobian_product(rng):
     x = rng.standard_normal(5)
     A = rng.standard_normal((3, 5))
     dout = rng.standard_normal(3)
-    grad = numerical_gradient_array(lambda: A @ np.tanh(x), x, dout)
+    grad = numerical_gradient_array(lambda x: A @ np.tanh(x), x, dout)
     exact = (A.T @ dout) * (1 - np.tanh(x) ** 2)
     assert relative_error(grad, exact) < 1e-8
 
@@ -52,11 +52,11 @@ def test_relative_error_known_values():
 
 def test_numerical_gradient_refuses_bad_input():
     with pytest.raises(TypeError, match="float array"):
-        numerical_gradient(lambda: 0.0, np.arange(3))
+        numerical_gradient(lambda x: 0.0, np.arange(3))
     with pytest.raises(ValueError, match="h must be positive"):
-        numerical_gradient(lambda: 0.0, np.zeros(3), h=0)
+        numerical_gradient(lambda x: 0.0, np.zeros(3), h=0)
     with pytest.raises(ValueError, match="C-contiguous"):
-        numerical_gradient(lambda: 0.0, np.zeros((3, 4)).T)
+        numerical_gradient(lambda x: 0.0, np.zeros((3, 4)).T)
 
 
 class ForgetsBias(nn.Linear):
