@@ -16,12 +16,12 @@ from .registry import (
 )
 
 __all__ = [
-    "check",
-    "CheckResult",
     "EXERCISES",
     "Case",
+    "CheckResult",
     "Exercise",
     "UnknownExerciseError",
+    "check",
     "get_exercise",
     "list_exercises",
     "register",

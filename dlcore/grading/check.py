@@ -27,7 +27,7 @@ import numpy as np
 from ..gradcheck import relative_error
 from .registry import Exercise, UnknownExerciseError, get_exercise
 
-__all__ = ["check", "CheckResult"]
+__all__ = ["CheckResult", "check"]
 
 OK, WRONG, NOT_IMPLEMENTED, ERROR, TIMEOUT = "ok", "wrong", "not-implemented", "error", "timeout"
 PASS_MARK, FAIL_MARK = "✔", "✘"
@@ -38,7 +38,8 @@ class CheckResult:
     """What `check` found. Truthy only when every case group passed.
 
     passed / total: case groups passed / case groups run; status: 'ok', 'wrong',
-    'not-implemented', 'error' or 'timeout'; lines: the lines `check` prints.
+    'not-implemented', 'error' or 'timeout'; lines: the lines `check` prints;
+    errors: {(group, output): max relative error} where the values could be compared.
     """
 
     exercise: str
@@ -48,6 +49,7 @@ class CheckResult:
     status: str
     lines: list = field(default_factory=list)
     seconds: float = 0.0
+    errors: dict = field(default_factory=dict, repr=False)  # (group, output) -> max rel err
     printed: bool = field(default=False, repr=False, compare=False)
 
     def __bool__(self):
@@ -100,7 +102,7 @@ def _call_with_time_limit(fn, args, kwargs, limit):
             return _Call("timeout", None, time.perf_counter() - start)
         except KeyboardInterrupt:
             raise
-        except BaseException as exc:  # SystemExit from learner code is a result too
+        except BaseException as exc:  # noqa: BLE001  (SystemExit from learner code is a result too)
             return _Call("raised", exc, time.perf_counter() - start)
         finally:
             signal.signal(signal.SIGALRM, previous)
@@ -111,7 +113,7 @@ def _call_with_time_limit(fn, args, kwargs, limit):
     def target():
         try:
             box["value"] = fn(*args, **kwargs)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001  (reported like the signal path)
             box["exc"] = exc
 
     worker = threading.Thread(target=target, daemon=True)
@@ -243,7 +245,7 @@ def _compare(name, expected, got, tol):
         return _Compared(problem=f"{name} is None: is it computed and returned?")
     try:
         got_arr = np.asarray(got)
-    except Exception:  # e.g. a ragged list
+    except Exception:  # noqa: BLE001  (anything numpy cannot take, e.g. a ragged list)
         return _Compared(problem=f"{name} should be a numpy array, got {_type_name(got)}")
     if got_arr.dtype.kind not in "fiub":
         return _Compared(problem=f"{name} should be an array of numbers, got {_type_name(got)}"
@@ -386,7 +388,7 @@ def _detail(exercise, res):
             e = np.asarray(c.expected)[c.worst] if c.worst else c.expected
             g = np.asarray(c.got)[c.worst] if c.worst else c.got
             # enough digits to show where the two differ
-            digits = min(17, max(4, 2 - int(math.floor(math.log10(max(c.error, 1e-17))))))
+            digits = min(17, max(4, 2 - math.floor(math.log10(max(c.error, 1e-17)))))
             out.append(f"    {name}{idx}: expected {_num(e, digits)}, got {_num(g, digits)}"
                        + ("  (the worst entry)" if c.worst else ""))
         if c.expected is not None and np.ndim(c.expected) > 0:
@@ -425,7 +427,7 @@ def check(exercise_id, candidate, *, seed=None, verbose=True, time_limit=None):
         if res.kind in (TIMEOUT, NOT_IMPLEMENTED):
             break  # every other case would do the same, and waiting helps nobody
 
-    lines = []
+    lines, worst = [], {}
     labelled = len(groups) > 1
     passed = 0
     stopped = results[-1].kind in (TIMEOUT, NOT_IMPLEMENTED)
@@ -453,6 +455,7 @@ def check(exercise_id, candidate, *, seed=None, verbose=True, time_limit=None):
                 if problem is not None:
                     lines.append(f"{mark} {fn}  {name}{tag}  {problem}")
                 else:
+                    worst[(group, name)] = max(errors)
                     lines.append(f"{mark} {fn}  {name}{tag}  max rel err "
                                  f"{_sci(max(errors))} (< {_sci(tol)})")
             passed += group_ok
@@ -470,7 +473,8 @@ def check(exercise_id, candidate, *, seed=None, verbose=True, time_limit=None):
         status = OK
     else:
         status = WRONG
-    return _finish(CheckResult(exercise.id, fn, passed, len(groups), status, lines), start, verbose)
+    result = CheckResult(exercise.id, fn, passed, len(groups), status, lines, errors=worst)
+    return _finish(result, start, verbose)
 
 
 def _finish(result, start, verbose):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["MarkerError", "blank_solutions", "render_exercise", "exercise_path", "main"]
+__all__ = ["MarkerError", "blank_solutions", "exercise_path", "main", "render_exercise"]
 
 BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")

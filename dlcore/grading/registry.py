@@ -10,19 +10,20 @@ module-level function, so a grader in another process can import the same one.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "EXERCISES",
     "Case",
     "Exercise",
-    "EXERCISES",
     "UnknownExerciseError",
-    "register",
     "get_exercise",
     "list_exercises",
+    "register",
 ]
 
 DEFAULT_TOLERANCE = 1e-7  # max relative error for analytic quantities in float64

@@ -1,0 +1,379 @@
+"""check(): the references pass, known-wrong answers fail with the right status and sentence,
+time limits hold, and the printed lines keep their documented format."""
+import importlib
+import re
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from dlcore.grading import (
+    EXERCISES,
+    CheckResult,
+    UnknownExerciseError,
+    check,
+    get_exercise,
+    list_exercises,
+)
+from dlcore.grading.exercises import backprop as bp
+
+CHAPTER1 = [
+    "backprop.linear_forward",
+    "backprop.linear_backward",
+    "backprop.relu_backward",
+    "backprop.softmax_cross_entropy",
+    "backprop.numerical_gradient",
+    "backprop.two_layer_loss_and_grads",
+]
+
+LINE = re.compile(
+    r"^(✔|✘) (\w+)  (\w+|\w+\[\"\w+\"\])(  \[[^\]]+\])?  max rel err "
+    r"(\de[-+]\d+|0e\+00) \(< (\de-\d+)\)$"
+)
+SUMMARY = re.compile(r"^(\w+): (\d+)/(\d+) case groups passed$")
+
+
+def run(exercise_id, candidate, **kw):
+    return check(exercise_id, candidate, verbose=False, **kw)
+
+
+# ---------------------------------------------------------------- the references pass
+
+def test_chapter1_is_registered():
+    assert set(CHAPTER1) <= set(EXERCISES)
+    assert list_exercises("backprop.") == sorted(CHAPTER1)
+
+
+@pytest.mark.parametrize("exercise_id", CHAPTER1)
+def test_reference_passes_every_group(exercise_id):
+    ex = get_exercise(exercise_id)
+    result = run(exercise_id, ex.reference)
+    groups = {c.group for c in ex.cases()}
+    assert result.status == "ok" and bool(result)
+    assert result.passed == result.total == len(groups) >= 2
+    assert len(result.errors) == len(groups) * len(ex.output_names())
+    assert all(err == 0.0 for err in result.errors.values())  # same code, same numbers
+
+
+@pytest.mark.parametrize("exercise_id", CHAPTER1)
+def test_cases_are_seeded_and_plain(exercise_id):
+    ex = get_exercise(exercise_id)
+    a, b, c = ex.cases(), ex.cases(), ex.cases(seed=12345)
+    first = next(x for x in a[0].args if isinstance(x, np.ndarray))
+    assert np.array_equal(first, next(x for x in b[0].args if isinstance(x, np.ndarray)))
+    assert not np.array_equal(first, next(x for x in c[0].args if isinstance(x, np.ndarray)))
+
+    # Every argument is an array, a number, a tuple of them, or an importable function,
+    # so a grader in another process can rebuild the same case.
+    def plain(v):
+        if isinstance(v, tuple):
+            return all(plain(u) for u in v)
+        if callable(v):
+            module = importlib.import_module(v.__module__)
+            return getattr(module, v.__qualname__) is v
+        return isinstance(v, (np.ndarray, int, float))
+
+    for case in a:
+        assert all(plain(v) for v in case.args) and all(plain(v) for v in case.kwargs.values())
+
+
+def test_another_seed_still_passes_the_reference():
+    result = run("backprop.two_layer_loss_and_grads", bp.two_layer_loss_and_grads, seed=7)
+    assert result and result.passed == 2
+
+
+# ---------------------------------------------------------------- known wrong answers fail
+
+def test_linear_forward_without_bias():
+    result = run("backprop.linear_forward", lambda x, W, b: x @ W)
+    assert result.status == "wrong" and result.passed == 0 and not result
+    assert all(err > 1e-3 for err in result.errors.values())
+
+
+def test_linear_backward_transposed_dW():
+    def candidate(dout, cache):
+        x, W, _ = cache
+        return dout @ W.T, dout.T @ x, dout.sum(axis=0)
+
+    result = run("backprop.linear_backward", candidate)
+    assert result.status == "wrong" and result.passed == 0
+    # Non-square W: a shape sentence with the transpose hint; square W: the values are wrong.
+    assert any("expected dW of shape (5, 3), got (3, 5): a transpose may be missing" in line
+               for line in result.lines)
+    assert result.errors[("square W", "dW")] > 0.1
+    assert result.errors[("square W", "dx")] == 0.0
+
+
+def test_linear_backward_missing_bias_sum():
+    def candidate(dout, cache):
+        x, W, _ = cache
+        return dout @ W.T, x.T @ dout, dout
+
+    result = run("backprop.linear_backward", candidate)
+    assert result.status == "wrong" and result.passed == 0
+    assert any("expected db of shape (5,), got (1, 5): is a sum over the batch (axis 0) missing?"
+               in line for line in result.lines)
+
+
+def test_relu_backward_with_ge_fails_only_at_zero():
+    result = run("backprop.relu_backward", lambda dout, x: dout * (x >= 0))
+    assert result.status == "wrong" and (result.passed, result.total) == (1, 2)
+    assert result.errors[("random x", "dx")] == 0.0
+    assert result.errors[("x exactly 0", "dx")] == pytest.approx(1.0)
+    assert "✘ relu_backward  dx  [x exactly 0]  max rel err 1e+0 (< 1e-7)" in result.lines
+    detail = "\n".join(result.lines)
+    assert "first failing case [x exactly 0]: relu_backward(dout (5, 6) float64, cache (5, 6)" in detail
+    assert "(the worst entry)" in detail and "expected 0, got" in detail
+
+
+def test_relu_backward_returning_a_mask_dtype():
+    result = run("backprop.relu_backward", lambda dout, x: (x > 0))
+    assert result.status == "wrong"
+    assert any("should have a floating-point dtype, got bool" in line for line in result.lines)
+
+
+def naive_softmax_cross_entropy(logits, y):
+    e = np.exp(logits)  # overflows for logits near 1000
+    p = e / e.sum(axis=1, keepdims=True)
+    n = len(y)
+    loss = -np.mean(np.log(p[np.arange(n), y]))
+    d = p.copy()
+    d[np.arange(n), y] -= 1
+    return float(loss), d / n
+
+
+def test_unstable_softmax_is_caught_as_nan():
+    with np.errstate(all="ignore"):
+        result = run("backprop.softmax_cross_entropy", naive_softmax_cross_entropy)
+    assert result.status == "wrong" and (result.passed, result.total) == (2, 3)
+    assert result.errors[("random logits", "dlogits")] < 1e-12
+    assert any(line.startswith("✘ softmax_cross_entropy  loss  [huge logits]  loss contains nan")
+               for line in result.lines)
+    assert any("dlogits contains nan (20 of 20 entries)" in line for line in result.lines)
+
+
+def forward_difference(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    f0 = f(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        grad[i] = (f(x) - f0) / h
+        x[i] = old
+    return grad
+
+
+def central_difference(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        fp = f(x)
+        x[i] = old - h
+        fm = f(x)
+        x[i] = old
+        grad[i] = (fp - fm) / (2 * h)
+    return grad
+
+
+def test_numerical_gradient_tolerance_separates_central_from_forward():
+    tol = bp.NUMERICAL_GRADIENT_TOLERANCE
+    good = run("backprop.numerical_gradient", central_difference)
+    bad = run("backprop.numerical_gradient", forward_difference)
+    assert good.status == "ok" and good.passed == 2
+    assert bad.status == "wrong" and bad.passed == 0
+    # Both sides by a wide margin, for this seed and another.
+    assert max(good.errors.values()) < tol / 10
+    assert min(bad.errors.values()) > tol * 10
+    other = run("backprop.numerical_gradient", forward_difference, seed=99)
+    assert min(other.errors.values()) > tol * 10
+
+
+def test_numerical_gradient_must_leave_x_unchanged():
+    def leaves_x_shifted(f, x, h=1e-5):
+        grad = central_difference(f, x, h)
+        x += 1e-3
+        return grad
+
+    result = run("backprop.numerical_gradient", leaves_x_shifted)
+    assert result.status == "wrong" and result.passed == 0
+    assert any("changed its input x in place" in line for line in result.lines)
+
+
+def test_input_mutation_is_reported_and_cannot_corrupt_the_reference():
+    def zeroes_dout_in_place(dout, x):
+        dout[x <= 0] = 0  # right values, but the caller's dout is destroyed
+        return dout
+
+    result = run("backprop.relu_backward", zeroes_dout_in_place)
+    assert result.status == "wrong" and result.passed == 0
+    assert "✘ relu_backward  [random x]  changed its input dout in place" in result.lines[0]
+    # The registry's own case arrays are untouched.
+    ex = get_exercise("backprop.relu_backward")
+    assert np.array_equal(ex.cases()[0].args[0], ex.cases()[0].args[0].copy())
+    assert run("backprop.relu_backward", ex.reference).status == "ok"
+
+
+def test_two_layer_without_regularization_fails_only_with_reg():
+    def no_reg(X, y, W1, b1, W2, b2, reg=0.0):
+        return bp.two_layer_loss_and_grads(X, y, W1, b1, W2, b2, reg=0.0)
+
+    result = run("backprop.two_layer_loss_and_grads", no_reg)
+    assert result.status == "wrong" and (result.passed, result.total) == (1, 2)
+    assert result.errors[("reg = 0", "loss")] == 0.0
+    assert result.errors[("reg > 0", "loss")] > 1e-3
+    assert result.errors[("reg > 0", 'grads["W1"]')] > 1e-3
+    assert result.errors[("reg > 0", 'grads["b1"]')] == 0.0
+
+
+def test_two_layer_grads_not_a_dict_and_missing_key():
+    def as_list(*args, **kw):
+        loss, g = bp.two_layer_loss_and_grads(*args, **kw)
+        return loss, [g["W1"], g["b1"], g["W2"], g["b2"]]
+
+    def no_b2(*args, **kw):
+        loss, g = bp.two_layer_loss_and_grads(*args, **kw)
+        del g["b2"]
+        return loss, g
+
+    r1 = run("backprop.two_layer_loss_and_grads", as_list)
+    r2 = run("backprop.two_layer_loss_and_grads", no_b2)
+    assert r1.status == r2.status == "wrong" and r1.passed == r2.passed == 0
+    assert "grads should be a dict with keys 'W1', 'b1', 'W2', 'b2', got a list" in r1.lines[0]
+    assert "grads is missing the key 'b2'" in r2.lines[0]
+
+
+def test_loss_as_array_is_a_sentence():
+    def loss_array(logits, y):
+        loss, d = bp.softmax_cross_entropy(logits, y)
+        return np.array([loss]), d
+
+    result = run("backprop.softmax_cross_entropy", loss_array)
+    assert result.status == "wrong"
+    assert "loss should be a single number, got an array of shape (1,)" in result.lines[0]
+
+
+# ---------------------------------------------------------------- non-numeric failures
+
+def test_not_implemented():
+    def relu_backward(dout, cache):
+        raise NotImplementedError
+
+    result = run("backprop.relu_backward", relu_backward)
+    assert result.status == "not-implemented" and not result
+    assert (result.passed, result.total) == (0, 2)
+    assert result.lines == [
+        "✘ relu_backward  not implemented yet: replace `raise NotImplementedError` with your code",
+        "relu_backward: 0/2 case groups passed",
+    ]
+
+
+def test_exception_is_one_line_with_location():
+    def relu_backward(dout, cache):
+        return dout @ cache  # (4, 5) @ (4, 5): shapes do not fit
+
+    result = run("backprop.relu_backward", relu_backward)
+    assert result.status == "error" and result.passed == 0
+    first = result.lines[0]
+    assert first.startswith("✘ relu_backward  [random x]  raised ValueError: matmul")
+    # the line in the learner's source (in a notebook: the line within the cell)
+    assert first.endswith(f"(in relu_backward, line {relu_backward.__code__.co_firstlineno + 1})")
+    assert not any("Traceback" in line for line in result.lines)
+
+
+@pytest.mark.parametrize("returned, sentence", [
+    (None, "returned None: is a `return` statement missing?"),
+    ((1.0, 2.0), "should return 3 values (dx, dW, db), got 2"),
+    ("text", "should return a tuple of 3 values (dx, dW, db), got a str"),
+])
+def test_wrong_return_values(returned, sentence):
+    result = run("backprop.linear_backward", lambda dout, cache: returned)
+    assert result.status == "wrong" and result.passed == 0
+    assert result.lines[0].endswith(sentence)
+
+
+def sleepy(dout, cache):
+    time.sleep(30)
+
+
+def test_time_limit_with_signal_in_main_thread():
+    assert threading.current_thread() is threading.main_thread()
+    start = time.perf_counter()
+    result = run("backprop.relu_backward", sleepy, time_limit=0.2)
+    elapsed = time.perf_counter() - start
+    assert result.status == "timeout" and result.passed == 0 and not result
+    assert elapsed < 2.0  # one case times out, the rest are skipped
+    assert result.lines[0].startswith("✘ relu_backward  [random x]  did not finish within 0.2 s")
+
+
+def test_time_limit_with_a_thread_elsewhere():
+    box = {}
+    worker = threading.Thread(
+        target=lambda: box.update(r=run("backprop.relu_backward", sleepy, time_limit=0.2)))
+    start = time.perf_counter()
+    worker.start()
+    worker.join(5)
+    assert time.perf_counter() - start < 2.0
+    assert box["r"].status == "timeout"
+
+
+def test_default_time_limit_is_five_seconds():
+    assert all(ex.time_limit == 5 for ex in EXERCISES.values())
+
+
+def test_unknown_exercise_lists_known_ids():
+    result = run("backprop.relu_bwd", lambda *a: None)
+    assert result.status == "error" and not result and result.total == 0
+    assert result.lines[0].startswith("✘ unknown exercise id 'backprop.relu_bwd'; known ids: ")
+    assert all(i in result.lines[0] for i in CHAPTER1)
+    with pytest.raises(UnknownExerciseError, match="known ids: backprop.linear_backward"):
+        get_exercise("nope")
+
+
+def test_candidate_must_be_callable():
+    result = run("backprop.relu_backward", np.zeros(3))
+    assert result.status == "error"
+    assert "check needs the function itself" in result.lines[0]
+
+
+# ---------------------------------------------------------------- format and result object
+
+def test_printed_lines_follow_the_format(capsys):
+    result = check("backprop.linear_backward", bp.linear_backward)
+    printed = capsys.readouterr().out
+    assert printed == "\n".join(result.lines) + "\n"
+    *lines, summary = result.lines
+    assert len(lines) == 3 * 3  # 3 groups x (dx, dW, db)
+    for line in lines:
+        m = LINE.match(line)
+        assert m, line
+        assert m.group(1) == "✔" and m.group(2) == "linear_backward" and m.group(6) == "1e-7"
+    assert lines[3] == "✔ linear_backward  dx  [square W]  max rel err 0e+00 (< 1e-7)"
+    assert SUMMARY.match(summary).groups() == ("linear_backward", "3", "3")
+
+
+def test_failing_lines_follow_the_format():
+    result = run("backprop.numerical_gradient", forward_difference)
+    assert LINE.match(result.lines[0]).group(1) == "✘"
+    assert result.lines[0].startswith("✘ numerical_gradient  grad  [vector x]  max rel err ")
+    assert result.lines[0].endswith(" (< 1e-8)")
+    assert SUMMARY.match(result.lines[-1]).groups() == ("numerical_gradient", "0", "2")
+
+
+def test_single_group_lines_have_no_label():
+    from dlcore.grading import Case, Exercise
+
+    ex = Exercise("test.double", "double", lambda rng: [Case("only", (rng.standard_normal(3),))],
+                  lambda x: 2 * x, ("y",))
+    good, bad = run(ex, lambda x: 2 * x), run(ex, lambda x: 3 * x)
+    assert good.lines == ["✔ double  y  max rel err 0e+00 (< 1e-7)", "double: 1/1 case groups passed"]
+    assert bad.lines[0] == "✘ double  y  max rel err 2e-1 (< 1e-7)"
+
+
+def test_result_truthiness_and_repr():
+    ok = run("backprop.relu_backward", bp.relu_backward)
+    bad = run("backprop.relu_backward", lambda dout, x: dout)
+    assert isinstance(ok, CheckResult) and bool(ok) is True and bool(bad) is False
+    assert repr(ok) == "CheckResult(backprop.relu_backward: 2/2 case groups passed, status='ok')"
+    assert len(repr(bad)) < 100
