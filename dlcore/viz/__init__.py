@@ -1,0 +1,34 @@
+"""Plots and live widgets for the book's chapters.
+
+The only part of dlcore that imports matplotlib (inside the plotting functions) and
+ipywidgets (inside the widget functions); nothing in the core library imports this
+package. Every widget has a static twin that draws its default view as an ordinary
+figure, so the built HTML book shows something where the live widget cannot run.
+"""
+from .gradcheck import (
+    KINK_ACTIVATIONS,
+    STEP_FUNCTIONS,
+    kink_errors,
+    kink_widget,
+    plot_kink_errors,
+    plot_kink_grid,
+    plot_step_size_grid,
+    plot_step_size_sweep,
+    step_size_sweep,
+    step_size_widget,
+)
+from .training import plot_training_curves
+
+__all__ = [
+    "KINK_ACTIVATIONS",
+    "STEP_FUNCTIONS",
+    "kink_errors",
+    "kink_widget",
+    "plot_kink_errors",
+    "plot_kink_grid",
+    "plot_step_size_grid",
+    "plot_step_size_sweep",
+    "plot_training_curves",
+    "step_size_sweep",
+    "step_size_widget",
+]
