@@ -1,13 +1,10 @@
-"""Data that ships with a package or is generated: nothing is downloaded at run time.
-
-`load_digits` uses scikit-learn's 8x8 digits (1,797 images bundled with the package).
-"""
+"""Real data that ships with a package: scikit-learn's 8x8 digits (1,797 images, no download)."""
 import numpy as np
 
-from . import _checks
-from ._random import get_rng
+from .. import _checks
+from .._random import get_rng
 
-__all__ = ["Split", "load_digits", "minibatches"]
+__all__ = ["Split", "load_digits"]
 
 
 class Split:
@@ -53,8 +50,8 @@ def load_digits(val_fraction=0.15, test_fraction=0.15, images=False, dtype=np.fl
     parts = {"train": [], "val": [], "test": []}
     for c in np.unique(y):  # stratified: each class split in the same proportions
         idx = gen.permutation(np.flatnonzero(y == c))
-        n_test = int(round(test_fraction * len(idx)))
-        n_val = int(round(val_fraction * len(idx)))
+        n_test = round(test_fraction * len(idx))
+        n_val = round(val_fraction * len(idx))
         parts["test"].append(idx[:n_test])
         parts["val"].append(idx[n_test:n_test + n_val])
         parts["train"].append(idx[n_test + n_val:])
@@ -68,21 +65,3 @@ def load_digits(val_fraction=0.15, test_fraction=0.15, images=False, dtype=np.fl
             Xk = Xk.reshape(-1, 1, 8, 8)
         splits.append(Split(Xk, y[order[k]]))
     return tuple(splits)
-
-
-def minibatches(X, y, batch_size, shuffle=True, rng=None):
-    """Yield (X_batch, y_batch) pairs that cover the data once (the last may be smaller).
-
-    X: (N, ...); y: (N,) or None. With shuffle=True the order is a fresh permutation
-    drawn from `rng` each call.
-    """
-    batch_size = _checks.positive_int(batch_size, "batch_size", "minibatches")
-    n = X.shape[0]
-    if y is not None and y.shape[0] != n:
-        raise _checks.ShapeError(
-            f"minibatches: X has {n} rows but y has {y.shape[0]}; they must match"
-        )
-    order = get_rng(rng).permutation(n) if shuffle else np.arange(n)
-    for start in range(0, n, batch_size):
-        idx = order[start:start + batch_size]
-        yield X[idx], (None if y is None else y[idx])
