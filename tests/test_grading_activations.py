@@ -165,7 +165,7 @@ def test_elu_forward_that_overflows_or_ignores_alpha():
 
 def test_elu_backward_using_alpha_times_x():
     def elu_backward(dout, cache):
-        x, out, alpha = cache
+        x, _out, alpha = cache
         return np.where(x > 0, dout, dout * alpha * x)   # bug: alpha * x, not alpha * exp(x)
 
     result = run("activations.elu_backward", elu_backward)
@@ -211,8 +211,8 @@ def test_maxout_forward_without_bias_fails_and_plain_numpy_passes():
 
 def test_maxout_backward_gradient_to_every_piece():
     def maxout_backward(dout, cache):
-        x, W, winner = cache
-        D, M, K = W.shape
+        x, W, _winner = cache
+        _D, _M, K = W.shape
         dz = np.repeat(dout[:, :, None], K, axis=2)    # bug: every piece gets dout
         return (np.einsum("nmk,dmk->nd", dz, W), np.einsum("nd,nmk->dmk", x, dz), dz.sum(0))
 
@@ -236,8 +236,8 @@ def test_maxout_backward_written_independently_passes():
 
 def test_maxout_backward_forgetting_the_batch_sum_for_db():
     def maxout_backward(dout, cache):
-        dx, dW, db = F.maxout_backward(dout, cache)
-        x, W, winner = cache
+        dx, dW, _db = F.maxout_backward(dout, cache)
+        _x, W, winner = cache
         dz = np.eye(W.shape[2])[winner] * dout[:, :, None]
         return dx, dW, dz                                # bug: db per example
 
