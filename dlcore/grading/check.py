@@ -237,9 +237,10 @@ class _Compared:
     worst: tuple | None = None   # index of the worst entry
     expected: object = None
     got: object = None
+    note: str | None = None      # from an exercise's own `compare`, shown under a failure
 
 
-def _compare(name, expected, got, tol):
+def _compare(name, expected, got, tol, custom=None):
     expected = np.asarray(expected)
     if got is None:
         return _Compared(problem=f"{name} is None: is it computed and returned?")
@@ -271,6 +272,9 @@ def _compare(name, expected, got, tol):
         return _Compared(problem=f"{name} contains {kinds} ({bad} of {got_arr.size} entries): "
                                  "look for exp overflowing or a division by zero",
                          expected=expected, got=got_arr)
+    if custom is not None:  # the exercise's own measure (statistics of samples, ...)
+        err, note = custom(expected, got_arr)
+        return _Compared(error=float(err), note=note)
     err = relative_error(expected, got_arr)
     rel = np.abs(expected - got_arr) / np.maximum(np.abs(expected) + np.abs(got_arr), 1e-12)
     worst = np.unravel_index(int(np.argmax(rel)), rel.shape) if rel.ndim else ()
@@ -361,7 +365,8 @@ def _run_case(exercise, candidate, case, index, time_limit):
         result.problem = str(p)
         return result
     for name in exercise.output_names():
-        result.compared[name] = _compare(name, expected[name], got[name], exercise.tol(name))
+        result.compared[name] = _compare(name, expected[name], got[name], exercise.tol(name),
+                                         exercise.compare)
     if not result.ok(exercise):
         result.kind = WRONG
     return result
@@ -383,6 +388,8 @@ def _detail(exercise, res):
             continue
         if c.problem is not None:
             out.append(f"    {c.problem}")
+        if c.note is not None:
+            out.append(f"    {name}: {c.note}")
         if c.error is not None and c.worst is not None:
             idx = f"[{', '.join(map(str, c.worst))}]" if c.worst else ""
             e = np.asarray(c.expected)[c.worst] if c.worst else c.expected

@@ -59,6 +59,12 @@ class Exercise:
     time_limit: seconds each case may run
     seed:       the seed in-notebook checks use, so their output is the same every run
     allow_mutation: False means changing an input array in place fails the case
+    compare:    None (elementwise relative error), or compare(expected, got) -> (error, note)
+                for outputs that must not be compared entry by entry: random samples graded
+                by their statistics, values defined up to a constant. It runs after the
+                shape, dtype and NaN/inf checks, on each output; `error` (a float) is held
+                against the tolerance and printed as the "max rel err", and `note` (a
+                sentence or None) is shown under a failure instead of the values.
     """
 
     id: str
@@ -70,6 +76,7 @@ class Exercise:
     time_limit: float = DEFAULT_TIME_LIMIT
     seed: int = 0
     allow_mutation: bool = False
+    compare: Callable | None = None
 
     def output_names(self):
         """Flattened output names, e.g. ("loss", 'grads["W1"]', ...)."""

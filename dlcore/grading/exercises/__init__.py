@@ -5,3 +5,4 @@ exercise, and add its name to the import line below.
 """
 from . import activations  # noqa: F401  (chapter 2)
 from . import backprop  # noqa: F401  (chapter 1)
+from . import initialization  # noqa: F401  (chapter 3)

@@ -1,0 +1,242 @@
+"""Chapter 3, initialisation: the exercises and their cases.
+
+Initialisers return random samples, so no two correct answers agree entry by entry. They are
+graded by statistics of a large sample instead (`compare_init_sample`): the root mean square
+against the target standard deviation, the mean, the kurtosis (1.8 for a uniform, 3 for a
+normal distribution) and, for uniform ones, the largest |w| against the exact bound. With
+half a million entries a correct sampler is off by ~0.1-0.3% (the kurtosis of a normal sample
+by up to ~0.3%), so a tolerance of 2% sits ~9 standard errors above the noise, and far below
+what a wrong formula gives: a factor sqrt(2) in the std is 41%, a uniform instead of a
+normal 40% in the kurtosis. The softmax bias is defined up to an added constant, so it is
+compared after a softmax (`compare_after_softmax`). Everything else is exact arithmetic.
+"""
+import math
+
+import numpy as np
+
+from ...functional import softmax
+from ...init import compute_fans
+from ..registry import Case, Exercise, register
+
+PREFIX = "initialization."
+
+# Samples of at least this many entries are graded by their statistics; smaller ones (and
+# every sample's bounds) only by what holds for each entry.
+MIN_STATISTICS_SIZE = 100_000
+STATISTICS_TOLERANCE = 2e-2
+
+
+def _seeded_rng(rng):
+    """A fresh Generator for the learner's sampler, seeded from the case generator."""
+    return np.random.default_rng(int(rng.integers(2**32)))
+
+
+# ---------------------------------------------------------------- fans
+
+def fans(shape):
+    """(fan_in, fan_out) of a weight: (in, out) for a linear layer, (C_out, C_in, kH, kW) for a conv."""
+    fan_in, fan_out = compute_fans(shape)
+    return fan_in, fan_out
+
+
+def _fans_cases(rng):
+    def dims(*ranges):
+        return tuple(int(rng.integers(lo, hi)) for lo, hi in ranges)
+
+    return [
+        Case("linear (in, out)", (dims((2, 600), (2, 600)),)),
+        Case("linear (in, out)", (dims((2, 50), (50, 100)),)),   # in != out, both orders
+        Case("conv (C_out, C_in, kH, kW)", (dims((2, 128), (2, 128), (3, 4), (3, 4)),)),
+        Case("conv (C_out, C_in, kH, kW)", (dims((2, 64), (2, 64), (5, 6), (2, 3)),)),  # kH != kW
+        Case("conv (C_out, C_in, kH, kW)", (dims((2, 64), (2, 64), (1, 2), (1, 2)),)),  # 1x1
+    ]
+
+
+# ---------------------------------------------------------------- samples graded by statistics
+
+def _target_xavier_uniform(shape):
+    fan_in, fan_out = compute_fans(shape)
+    bound = math.sqrt(6.0 / (fan_in + fan_out))
+    return bound / math.sqrt(3.0), 1.8, bound      # std, kurtosis, bound
+
+
+def _target_he_normal(shape):
+    fan_in, _ = compute_fans(shape)
+    return math.sqrt(2.0 / fan_in), 3.0, None
+
+
+def sample_statistics(w):
+    """(rms, mean, kurtosis, max |w|) of a sample, in float64."""
+    w = np.asarray(w, dtype=np.float64).ravel()
+    second = float(np.mean(w * w))
+    fourth = float(np.mean(w**4))
+    kurtosis = fourth / second**2 if second > 0 else float("inf")
+    return math.sqrt(second), float(np.mean(w)), kurtosis, float(np.max(np.abs(w)))
+
+
+def compare_init_sample(target):
+    """A `compare` for samplers: target(shape) -> (std, kurtosis, bound or None).
+
+    The error is the largest relative deviation of the sample from the target among:
+    rms / std - 1, |mean| / std, kurtosis / target - 1 and, for a bounded distribution,
+    1 - max|w| / bound (the largest of 100,000 uniform draws is within ~1e-4 of the bound);
+    these only for large samples. An entry above the bound is not a matter of statistics: it
+    fails any sample with an error of 1 (1e-6 of slack lets float32 rounding through), and
+    so does a sample whose entries are all equal.
+    """
+    def compare(expected, got):
+        std, kurt, bound = target(expected.shape)
+        rms, mean, kurtosis, top = sample_statistics(got)
+        shape = tuple(expected.shape)
+        if bound is not None and top > bound * (1 + 1e-6):
+            return 1.0, (f"max |w| is {top:.6g}, but for shape {shape} every |w| must be "
+                         f"<= {bound:.6g}")
+        if got.size > 1 and np.all(got == got.flat[0]):
+            return 1.0, f"every entry is {float(got.flat[0]):.4g}: that is not a random sample"
+        if got.size < MIN_STATISTICS_SIZE:
+            return 0.0, None   # too few entries for statistics; shape and bounds are right
+        parts = {"std": abs(rms / std - 1), "mean": abs(mean) / std,
+                 "kurtosis": abs(kurtosis / kurt - 1)}
+        if bound is not None:
+            parts["max |w|"] = 1 - top / bound
+        worst = max(parts, key=parts.get)
+        note = (f"your sample: std {rms:.4g}, mean {mean:.2g}, kurtosis {kurtosis:.3g}, "
+                f"max |w| {top:.4g}; expected for shape {shape}: std {std:.4g}, mean 0, "
+                f"kurtosis {kurt:g}" + (f", every |w| <= {bound:.4g}" if bound else "")
+                + f" (worst: {worst})")
+        return parts[worst], note
+
+    return compare
+
+
+def xavier_uniform(shape, rng):
+    """U(-a, a), a = sqrt(6 / (fan_in + fan_out)): shape (in, out) or (C_out, C_in, kH, kW)."""
+    _, _, bound = _target_xavier_uniform(shape)
+    return rng.uniform(-bound, bound, size=shape)
+
+
+def he_normal(shape, rng):
+    """N(0, 2 / fan_in): std sqrt(2 / fan_in), for layers followed by a ReLU."""
+    std, _, _ = _target_he_normal(shape)
+    return rng.standard_normal(shape) * std
+
+
+def _init_cases(rng, small):
+    cases = [
+        Case("large linear", ((1024, 512), _seeded_rng(rng))),   # in != out catches swapped fans
+        Case("large conv", ((256, 128, 5, 5), _seeded_rng(rng))),
+    ]
+    if small:
+        cases.append(Case("small shapes, bounds", ((3, 7), _seeded_rng(rng))))
+        cases.append(Case("small shapes, bounds", ((4, 2, 3, 3), _seeded_rng(rng))))
+    return cases
+
+
+def _xavier_cases(rng):
+    return _init_cases(rng, small=True)
+
+
+def _he_cases(rng):
+    return _init_cases(rng, small=False)
+
+
+# ---------------------------------------------------------------- he_std
+
+def he_std(fan_in, negative_slope=0.0):
+    """The standard deviation of He's normal init: sqrt(2 / ((1 + a^2) fan_in))."""
+    return math.sqrt(2.0 / ((1.0 + negative_slope**2) * fan_in))
+
+
+def _he_std_cases(rng):
+    return [
+        Case("ReLU", (512,)),
+        Case("ReLU", (int(rng.integers(3, 5000)),)),
+        Case("leaky ReLU", (256,), {"negative_slope": 0.2}),
+        Case("leaky ReLU", (int(rng.integers(3, 5000)),),
+             {"negative_slope": float(rng.uniform(0.05, 0.9))}),
+    ]
+
+
+# ---------------------------------------------------------------- the ReLU variance factor
+
+def relu_second_moment(var, negative_slope=0.0):
+    """E[f(z)^2] for z ~ N(0, var) and f leaky ReLU with slope a (ReLU: a = 0): (1 + a^2) var / 2."""
+    return 0.5 * (1.0 + negative_slope**2) * var
+
+
+def _relu_second_moment_cases(rng):
+    return [
+        Case("ReLU", (1.0,)),
+        Case("ReLU", (float(rng.uniform(0.1, 10.0)),)),
+        Case("leaky ReLU", (1.0,), {"negative_slope": 0.01}),
+        Case("leaky ReLU", (float(rng.uniform(0.1, 10.0)),),
+             {"negative_slope": float(rng.uniform(0.05, 0.9))}),
+    ]
+
+
+# ---------------------------------------------------------------- the output bias
+
+def softmax_bias(class_freq):
+    """b (C,) with softmax(b) = class_freq (C,): b = log(class_freq) (plus any constant)."""
+    return np.log(np.asarray(class_freq, dtype=np.float64))
+
+
+def compare_after_softmax(expected, got):
+    """A `compare` for biases defined up to a constant: relative error of softmax(b)."""
+    p_exp, p_got = softmax(np.asarray(expected, np.float64)), softmax(np.asarray(got, np.float64))
+    err = float(np.max(np.abs(p_exp - p_got) / np.maximum(p_exp + p_got, 1e-12)))
+    note = (f"softmax of your b is [{', '.join(f'{v:.4g}' for v in p_got[:5])}"
+            f"{', ...' if p_got.size > 5 else ''}], the class frequencies are "
+            f"[{', '.join(f'{v:.4g}' for v in p_exp[:5])}{', ...' if p_exp.size > 5 else ''}]")
+    return err, note
+
+
+def _frequencies(rng, c, concentration):
+    return rng.dirichlet(np.full(c, concentration))
+
+
+def _softmax_bias_cases(rng):
+    return [
+        Case("balanced classes", (np.full(10, 0.1),)),
+        Case("skewed classes", (_frequencies(rng, 10, 1.0),)),
+        Case("skewed classes", (_frequencies(rng, 5, 0.5),)),
+        Case("two classes", (np.array([0.95, 0.05]),)),
+    ]
+
+
+# ---------------------------------------------------------------- the loss at initialisation
+
+def initial_cross_entropy(class_freq):
+    """Expected cross-entropy when the model predicts class_freq for every input: H(c) = -sum c log c."""
+    c = np.asarray(class_freq, dtype=np.float64)
+    nz = c > 0
+    return float(-np.sum(c[nz] * np.log(c[nz])))
+
+
+def _initial_ce_cases(rng):
+    return [
+        Case("balanced classes", (np.full(10, 0.1),)),
+        Case("balanced classes", (np.full(4, 0.25),)),
+        Case("skewed classes", (_frequencies(rng, 10, 1.0),)),
+        Case("skewed classes", (np.array([0.95, 0.05]),)),
+    ]
+
+
+# ---------------------------------------------------------------- the registry entries
+
+EXERCISES = [
+    register(Exercise(PREFIX + "fans", "fans", _fans_cases, fans, ("fan_in", "fan_out"))),
+    register(Exercise(PREFIX + "xavier_uniform", "xavier_uniform", _xavier_cases,
+                      xavier_uniform, ("W",), tolerance=STATISTICS_TOLERANCE,
+                      compare=compare_init_sample(_target_xavier_uniform))),
+    register(Exercise(PREFIX + "he_normal", "he_normal", _he_cases, he_normal, ("W",),
+                      tolerance=STATISTICS_TOLERANCE,
+                      compare=compare_init_sample(_target_he_normal))),
+    register(Exercise(PREFIX + "he_std", "he_std", _he_std_cases, he_std, ("std",))),
+    register(Exercise(PREFIX + "relu_second_moment", "relu_second_moment",
+                      _relu_second_moment_cases, relu_second_moment, ("second_moment",))),
+    register(Exercise(PREFIX + "softmax_bias", "softmax_bias", _softmax_bias_cases,
+                      softmax_bias, ("b",), compare=compare_after_softmax)),
+    register(Exercise(PREFIX + "initial_cross_entropy", "initial_cross_entropy",
+                      _initial_ce_cases, initial_cross_entropy, ("loss",))),
+]

@@ -1,0 +1,258 @@
+"""Chapter 3 exercises: every reference passes, plausible wrong answers fail, and the
+`compare` hook of the registry (statistics of samples, values up to a constant) works."""
+import math
+
+import numpy as np
+import pytest
+
+from dlcore.grading import EXERCISES, Case, Exercise, check, get_exercise, list_exercises
+from dlcore.grading.exercises import initialization as ini
+
+CHAPTER3 = [
+    "initialization.fans",
+    "initialization.xavier_uniform",
+    "initialization.he_normal",
+    "initialization.he_std",
+    "initialization.relu_second_moment",
+    "initialization.softmax_bias",
+    "initialization.initial_cross_entropy",
+]
+
+
+def run(exercise_id, candidate, **kw):
+    return check(exercise_id, candidate, verbose=False, **kw)
+
+
+def _conv_fans(shape):
+    k = math.prod(shape[2:])
+    return shape[1] * k, shape[0] * k
+
+
+def _fans(shape):
+    return (shape[0], shape[1]) if len(shape) == 2 else _conv_fans(shape)
+
+
+# ---------------------------------------------------------------- the references pass
+
+def test_chapter3_is_registered():
+    assert set(CHAPTER3) <= set(EXERCISES)
+    assert list_exercises("initialization.") == sorted(CHAPTER3)
+
+
+@pytest.mark.parametrize("exercise_id", CHAPTER3)
+@pytest.mark.parametrize("seed", [None, 1, 987654])
+def test_reference_passes_every_group(exercise_id, seed):
+    ex = get_exercise(exercise_id)
+    result = run(exercise_id, ex.reference, seed=seed)
+    groups = {c.group for c in ex.cases(seed)}
+    assert result.status == "ok" and bool(result), result.lines
+    assert result.passed == result.total == len(groups) >= 2
+
+
+def test_statistics_of_a_correct_sampler_sit_well_below_the_tolerance():
+    # Over 12 seeds the worst statistic of a correct sampler stays below a quarter of the
+    # tolerance, so a correct answer does not fail on an unlucky seed.
+    for exercise_id in ("initialization.xavier_uniform", "initialization.he_normal"):
+        ex = get_exercise(exercise_id)
+        worst = max(max(run(exercise_id, ex.reference, seed=s).errors.values())
+                    for s in range(12))
+        assert 0 < worst < ini.STATISTICS_TOLERANCE / 4, (exercise_id, worst)
+
+
+def test_another_implementation_of_the_same_distribution_passes():
+    # Different draws from the right distribution: (2u - 1) a instead of uniform(-a, a),
+    # and float32 output.
+    def xavier(shape, rng):
+        fan_in, fan_out = _fans(shape)
+        a = math.sqrt(6 / (fan_in + fan_out))
+        return ((2 * rng.random(shape) - 1) * a).astype(np.float32)
+
+    def he(shape, rng):
+        return rng.normal(0.0, math.sqrt(2 / _fans(shape)[0]), size=shape)
+
+    assert run("initialization.xavier_uniform", xavier)
+    assert run("initialization.he_normal", he)
+
+
+# ---------------------------------------------------------------- wrong answers fail
+
+def test_he_with_std_one_over_fan_in_fails():
+    def he(shape, rng):
+        return rng.standard_normal(shape) / _fans(shape)[0]
+
+    result = run("initialization.he_normal", he)
+    assert result.status == "wrong" and result.passed == 0
+    assert any("expected for shape (1024, 512): std 0.04419" in line for line in result.lines)
+
+
+def test_he_with_variance_one_over_fan_in_or_fan_out_fails():
+    def lecun(shape, rng):
+        return rng.standard_normal(shape) * math.sqrt(1 / _fans(shape)[0])
+
+    def fan_out(shape, rng):
+        return rng.standard_normal(shape) * math.sqrt(2 / _fans(shape)[1])
+
+    assert run("initialization.he_normal", lecun).passed == 0
+    assert not run("initialization.he_normal", fan_out)
+
+
+def test_he_with_a_uniform_of_the_right_std_fails_on_kurtosis():
+    def he_uniform(shape, rng):
+        a = math.sqrt(6 / _fans(shape)[0])
+        return rng.uniform(-a, a, size=shape)
+
+    result = run("initialization.he_normal", he_uniform)
+    assert result.passed == 0
+    assert any("(worst: kurtosis)" in line for line in result.lines)
+
+
+def test_xavier_with_bound_sqrt_3_fails_large_groups():
+    def xavier(shape, rng):
+        fan_in, fan_out = _fans(shape)
+        a = math.sqrt(3 / (fan_in + fan_out))
+        return rng.uniform(-a, a, size=shape)
+
+    result = run("initialization.xavier_uniform", xavier)
+    assert result.status == "wrong"
+    assert result.errors[("large linear", "W")] == pytest.approx(1 - math.sqrt(0.5), abs=0.01)
+    # Inside the bound is not a failure on a few entries; only the large samples show it.
+    assert result.passed == 1
+
+
+def test_xavier_normal_instead_of_uniform_fails():
+    def xavier(shape, rng):
+        fan_in, fan_out = _fans(shape)
+        return rng.standard_normal(shape) * math.sqrt(2 / (fan_in + fan_out))
+
+    result = run("initialization.xavier_uniform", xavier)
+    assert result.passed == 0   # kurtosis and max |w| on large samples, the bound on small ones
+
+
+def test_xavier_above_the_bound_fails_even_on_small_shapes():
+    def xavier(shape, rng):
+        fan_in, fan_out = _fans(shape)
+        a = math.sqrt(6 / (fan_in + fan_out))
+        w = rng.uniform(-a, a, size=shape)
+        w.flat[0] = 1.01 * a
+        return w
+
+    result = run("initialization.xavier_uniform", xavier)
+    assert result.passed == 0
+    assert result.errors[("small shapes, bounds", "W")] == 1.0
+    assert any(line.startswith("    W: max |w| is ") and "every |w| must be <=" in line
+               for line in result.lines)
+
+
+def test_xavier_ignoring_the_kernel_fails_only_conv():
+    def xavier(shape, rng):
+        a = math.sqrt(6 / (shape[0] + shape[1]))
+        return rng.uniform(-a, a, size=shape)
+
+    result = run("initialization.xavier_uniform", xavier)
+    assert result.errors[("large linear", "W")] < 0.02
+    assert result.errors[("large conv", "W")] > 0.5
+
+
+def test_constant_weights_fail():
+    result = run("initialization.xavier_uniform", lambda shape, rng: np.zeros(shape))
+    assert result.passed == 0
+    assert any("every entry is 0: that is not a random sample" in line for line in result.lines)
+
+
+def test_fans_without_the_kernel_size_fail():
+    result = run("initialization.fans", lambda shape: (shape[1], shape[0]) if len(shape) > 2
+                 else (shape[0], shape[1]))
+    assert result.status == "wrong" and result.passed == 1
+
+
+def test_fans_swapped_fail():
+    result = run("initialization.fans", lambda shape: _fans(shape)[::-1])
+    assert result.passed == 0
+
+
+def test_softmax_bias_equal_to_c_fails_except_for_balanced_classes():
+    result = run("initialization.softmax_bias", lambda c: np.array(c, dtype=np.float64))
+    assert result.errors[("balanced classes", "b")] < 1e-12
+    assert result.errors[("skewed classes", "b")] > 0.1
+    assert result.passed == 1
+    assert any(line.startswith("    b: softmax of your b is") for line in result.lines)
+
+
+def test_softmax_bias_up_to_a_constant_passes():
+    assert run("initialization.softmax_bias", lambda c: np.log(c) + 7.5)
+    assert run("initialization.softmax_bias", lambda c: np.log(c) - np.log(c).mean())
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda fan_in, negative_slope=0.0: 2 / ((1 + negative_slope**2) * fan_in),   # variance
+    lambda fan_in, negative_slope=0.0: math.sqrt(1 / fan_in),                      # LeCun
+    lambda fan_in, negative_slope=0.0: math.sqrt(2 / fan_in),                      # slope ignored
+])
+def test_he_std_wrong_answers(wrong):
+    assert not run("initialization.he_std", wrong)
+
+
+def test_he_std_value_for_512():
+    assert ini.he_std(512) == pytest.approx(0.0625)
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda var, negative_slope=0.0: var,                                     # factor 1
+    lambda var, negative_slope=0.0: var / 4,
+    lambda var, negative_slope=0.0: 0.5 * var,                               # slope ignored
+])
+def test_relu_second_moment_wrong_answers(wrong):
+    assert not run("initialization.relu_second_moment", wrong)
+
+
+def test_relu_second_moment_matches_monte_carlo():
+    z = np.random.default_rng(0).normal(0.0, 1.5, size=2_000_000)
+    for a in (0.0, 0.3):
+        mc = np.mean(np.where(z > 0, z, a * z) ** 2)
+        assert mc == pytest.approx(ini.relu_second_moment(1.5**2, a), rel=5e-3)
+
+
+def test_initial_cross_entropy_is_the_loss_of_the_matching_bias():
+    from dlcore.losses import CrossEntropyLoss
+
+    c = np.array([0.5, 0.3, 0.15, 0.05])
+    labels = np.repeat(np.arange(4), (c * 200).astype(int))
+    logits = np.tile(ini.softmax_bias(c), (labels.size, 1))
+    assert CrossEntropyLoss()(logits, labels) == pytest.approx(ini.initial_cross_entropy(c))
+    assert ini.initial_cross_entropy(np.full(10, 0.1)) == pytest.approx(math.log(10))
+    assert not run("initialization.initial_cross_entropy", lambda c: math.log(len(c)))
+
+
+# ---------------------------------------------------------------- the `compare` hook
+
+def _sum_and_order(expected, got):
+    err = abs(float(np.sum(got)) - float(np.sum(expected))) / abs(float(np.sum(expected)))
+    return err, f"sum {float(np.sum(got)):g}, expected {float(np.sum(expected)):g}"
+
+
+HOOKED = Exercise("hooktest.shuffled", "shuffled",
+                  lambda rng: [Case("vectors", (np.arange(1.0, 6.0),)),
+                               Case("vectors", (np.arange(2.0, 9.0),))],
+                  lambda x: x[::-1].copy(), ("y",), compare=_sum_and_order)
+
+
+def test_compare_hook_replaces_the_elementwise_error():
+    # Any order of the same numbers passes; the elementwise comparison would fail it.
+    assert check(HOOKED, lambda x: np.roll(x, 2), verbose=False)
+    assert not check(get_exercise("initialization.fans"), lambda s: (0, 0), verbose=False)
+    result = check(HOOKED, lambda x: x + 1, verbose=False)
+    assert result.status == "wrong"
+    assert result.errors[("vectors", "y")] == pytest.approx(5 / 15)  # the worst case
+    assert "    y: sum 20, expected 15" in result.lines
+
+
+def test_compare_hook_runs_after_the_shape_and_nan_checks():
+    bad_shape = check(HOOKED, lambda x: x[:-1], verbose=False)
+    assert any("expected y of shape (5,), got (4,)" in line for line in bad_shape.lines)
+    nan = check(HOOKED, lambda x: x * np.nan, verbose=False)
+    assert any("contains nan" in line for line in nan.lines)
+
+
+def test_exercises_without_the_hook_compare_elementwise():
+    assert get_exercise("backprop.relu_backward").compare is None
+    assert get_exercise("initialization.fans").compare is None
