@@ -1,0 +1,66 @@
+"""Stochastic gradient descent with optional momentum, Nesterov momentum and weight
+decay, exactly as `torch.optim.SGD`:
+
+    g   = grad + weight_decay * p
+    buf = g                                       (first step)
+    buf = momentum * buf + (1 - dampening) * g    (later steps)
+    g   = g + momentum * buf   if nesterov else   buf        (when momentum > 0)
+    p   = p - lr * g
+
+With dampening 0 this is the textbook (Goodfellow et al.) form `v = a v - e g;
+p = p + v` with `v = -lr * buf` whenever lr stays fixed.
+"""
+import math
+
+from .. import _checks
+from .optimizer import Optimizer
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """SGD(params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False).
+
+    params: list of Parameters or of param-group dicts (each may set its own lr, etc.).
+    lr >= 0; momentum in [0, 1); dampening in [0, 1]; weight_decay >= 0 (L2 penalty
+    `weight_decay/2 * |p|^2` added through the gradient); nesterov needs momentum > 0
+    and dampening = 0. State per parameter: "momentum_buffer" (p's shape) once
+    momentum > 0.
+    """
+
+    def __init__(self, params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
+                    "weight_decay": weight_decay, "nesterov": nesterov}
+        super().__init__(params, defaults)
+
+    def _check_group(self, group, where):
+        super()._check_group(group, where)
+        group["momentum"] = _checks.number(group["momentum"], "momentum", where,
+                                           low=0.0, high=1.0, high_inclusive=False)
+        group["dampening"] = _checks.number(group["dampening"], "dampening", where,
+                                            low=0.0, high=1.0)
+        group["weight_decay"] = _checks.number(group["weight_decay"], "weight_decay", where,
+                                               low=0.0, high=math.inf, high_inclusive=False)
+        if not isinstance(group["nesterov"], bool):
+            raise TypeError(f"{where}: nesterov must be True or False, "
+                            f"got {group['nesterov']!r}")
+        if group["nesterov"] and (group["momentum"] == 0 or group["dampening"] != 0):
+            raise ValueError(
+                f"{where}: nesterov=True needs momentum > 0 and dampening = 0, got "
+                f"momentum={group['momentum']:g}, dampening={group['dampening']:g}"
+            )
+
+    def _update(self, p, group, state):
+        g = p.grad
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p.data
+        momentum = group["momentum"]
+        if momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = g.copy()
+            else:
+                buf *= momentum
+                buf += (1 - group["dampening"]) * g
+            g = g + momentum * buf if group["nesterov"] else buf
+        p.data -= group["lr"] * g
