@@ -6,7 +6,7 @@ wraps it in PyTorch-style modules; `dlcore.losses`, `dlcore.init` and
 `dlcore.gradcheck` complete the core. `dlcore.viz` and `dlcore.grading` sit on
 top and nothing in the core imports them.
 """
-from . import backend, data, functional, gradcheck, init, losses, nn
+from . import backend, data, functional, gradcheck, init, losses, nn, optim, train
 from ._random import get_rng, seed
 from .errors import DeviceError, DTypeError, ShapeError
 
@@ -20,6 +20,8 @@ __all__ = [
     "init",
     "losses",
     "nn",
+    "optim",
+    "train",
     "seed",
     "get_rng",
     "DeviceError",
