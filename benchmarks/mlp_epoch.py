@@ -10,7 +10,7 @@ initial weights. Reported per framework:
 * forward / backward / update shares: from separate epochs in which each phase is
   timed with time.perf_counter and summed over the epoch (median over repeats):
     forward  = model(x) + loss value,
-    backward = loss.backward() + model.backward(dlogits)   (torch: loss.backward()),
+    backward = loss.backward() + model.backward(dlogits, input_grad=False)   (torch: loss.backward()),
     update   = the SGD step over the parameters + zero_grad.
 
 Thread counts are set before numpy is imported (OMP/OPENBLAS/MKL_NUM_THREADS) and torch
@@ -143,7 +143,7 @@ class DlcoreRun:
         model, loss, params, x, y = self.model, self.loss, self.params, self.x, self.y
         for lo, hi in steps:
             loss(model(x[lo:hi]), y[lo:hi])
-            model.backward(loss.backward())
+            model.backward(loss.backward(), input_grad=False)  # the input is data, as in torch
             for p in params:
                 p.data -= LR * p.grad
             model.zero_grad()
@@ -159,7 +159,7 @@ class DlcoreRun:
             last = loss(model(x[lo:hi]), y[lo:hi])
             sync()
             t1 = clock()
-            model.backward(loss.backward())
+            model.backward(loss.backward(), input_grad=False)  # the input is data, as in torch
             sync()
             t2 = clock()
             for p in params:

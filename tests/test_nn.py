@@ -164,3 +164,24 @@ def test_subclass_that_forgets_super_init_gets_told():
 
     with pytest.raises(RuntimeError, match=r"must call super\(\).__init__\(\)"):
         Broken()
+
+
+def test_backward_without_input_grad_gives_the_same_parameter_gradients(rng):
+    def make():
+        return nn.Sequential(nn.Linear(5, 4, rng=1), nn.ReLU(), nn.Linear(4, 3, rng=2))
+
+    x = rng.standard_normal((6, 5)).astype(np.float32)
+    dout = rng.standard_normal((6, 3)).astype(np.float32)
+    full, params_only = make(), make()
+    full(x)
+    dx = full.backward(dout)
+    params_only(x)
+    assert params_only.backward(dout, input_grad=False) is None
+    assert dx.shape == x.shape
+    for (name, a), (_, b) in zip(full.named_parameters(), params_only.named_parameters()):
+        np.testing.assert_array_equal(a.grad, b.grad, err_msg=name)
+    # backward_params is the same for any module: a nested Sequential, or an activation first
+    nested = nn.Sequential(nn.Sequential(nn.Tanh(), make()))
+    nested(x)
+    assert nested.backward_params(dout) is None
+    assert nested[0][1][0].W.grad.any()

@@ -32,11 +32,12 @@ def linear_forward(x, W, b=None):
     return out, (x, W, b)
 
 
-def linear_backward(dout, cache):
+def linear_backward(dout, cache, need_dx=True):
     """Gradients of the affine map.
 
     dout: (N, M) upstream gradient; cache: (x, W, b) from `linear_forward`.
-    Returns dx (N, D), dW (D, M), db (M,) (db is None when the layer has no bias).
+    Returns dx (N, D), dW (D, M), db (M,) (db is None when the layer has no bias;
+    dx is None with need_dx=False, which saves a product when x is data).
     """
     x, W, b = cache
     expected = (x.shape[0], W.shape[1])
@@ -44,7 +45,7 @@ def linear_backward(dout, cache):
         raise _checks.ShapeError(
             f"{_WHERE_B}: dout must have the output's shape {expected}, got {tuple(dout.shape)}"
         )
-    dx = dout @ W.T
+    dx = dout @ W.T if need_dx else None
     dW = x.T @ dout
     db = dout.sum(axis=0) if b is not None else None
     return dx, dW, db

@@ -84,6 +84,11 @@ class Module:
     def backward(self, dout):
         raise NotImplementedError(f"{type(self).__name__} does not define backward()")
 
+    def backward_params(self, dout):
+        """Accumulate parameter gradients only, when the input's gradient is not wanted
+        (the input is data). Returns None. Layers override it when skipping dx saves work."""
+        self.backward(dout)
+
     def _require_cache(self, cache):
         if cache is None:
             raise RuntimeError(
@@ -252,7 +257,22 @@ class Sequential(Module):
                 raise type(exc)(f"Sequential layer {i}: {exc}") from None
         return x
 
-    def backward(self, dout):
-        for m in reversed(list(self)):
+    def backward(self, dout, input_grad=True):
+        """Backward through every module in reverse; returns the input's gradient.
+
+        input_grad=False: the input is data, so its gradient is not computed and None is
+        returned (the first layer then skips a matrix product, as PyTorch does for inputs
+        that do not require grad).
+        """
+        modules = list(self)
+        for m in reversed(modules[1:]):
             dout = m.backward(dout)
-        return dout
+        if not modules:
+            return dout
+        if input_grad:
+            return modules[0].backward(dout)
+        modules[0].backward_params(dout)
+        return None
+
+    def backward_params(self, dout):
+        self.backward(dout, input_grad=False)
