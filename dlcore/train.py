@@ -155,7 +155,7 @@ def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=32, sched
                 _check_finite(value, epoch, step, last_loss, optimizer)
                 last_loss = value
                 optimizer.zero_grad()
-                model.backward(loss.backward())
+                model.backward_params(loss.backward())  # the input is data: no dx needed
                 if clip is not None:
                     clip(params)
                 optimizer.step()
