@@ -5,6 +5,26 @@ ipywidgets (inside the widget functions); nothing in the core library imports th
 package. Every widget has a static twin that draws its default view as an ordinary
 figure, so the built HTML book shows something where the live widget cannot run.
 """
+from .activations import (
+    ACTIVATION_CURVES,
+    activation_curve,
+    plot_activation_functions,
+    plot_activation_histograms,
+    plot_gradient_norms,
+)
+from .depth import (
+    DEPTH_ACTIVATIONS,
+    INIT_SCHEMES,
+    build_mlp,
+    depth_experiment,
+    depth_widget,
+    init_weight,
+    init_widget,
+    plot_depth_grid,
+    plot_depth_view,
+    plot_init_grid,
+    plot_init_std,
+)
 from .gradcheck import (
     KINK_ACTIVATIONS,
     STEP_FUNCTIONS,
@@ -20,10 +40,26 @@ from .gradcheck import (
 from .training import plot_training_curves
 
 __all__ = [
+    "ACTIVATION_CURVES",
+    "DEPTH_ACTIVATIONS",
+    "INIT_SCHEMES",
     "KINK_ACTIVATIONS",
     "STEP_FUNCTIONS",
+    "activation_curve",
+    "build_mlp",
+    "depth_experiment",
+    "depth_widget",
+    "init_weight",
+    "init_widget",
     "kink_errors",
     "kink_widget",
+    "plot_activation_functions",
+    "plot_activation_histograms",
+    "plot_depth_grid",
+    "plot_depth_view",
+    "plot_gradient_norms",
+    "plot_init_grid",
+    "plot_init_std",
     "plot_kink_errors",
     "plot_kink_grid",
     "plot_step_size_grid",
