@@ -13,18 +13,18 @@ from .errors import DeviceError, DTypeError, ShapeError
 __version__ = "0.1.0"
 
 __all__ = [
+    "DTypeError",
+    "DeviceError",
+    "ShapeError",
     "backend",
     "data",
     "functional",
+    "get_rng",
     "gradcheck",
     "init",
     "losses",
     "nn",
     "optim",
-    "train",
     "seed",
-    "get_rng",
-    "DeviceError",
-    "DTypeError",
-    "ShapeError",
+    "train",
 ]

@@ -10,12 +10,12 @@ from .errors import DeviceError
 
 __all__ = [
     "DeviceError",
+    "default_device",
+    "device_of",
     "get_array_module",
     "gpu_available",
-    "default_device",
     "to_device",
     "to_numpy",
-    "device_of",
 ]
 
 _DEVICES = ("cpu", "gpu")
@@ -30,14 +30,14 @@ def _load_cupy():
         return _cupy
     try:
         import cupy
-    except Exception as exc:  # ImportError, or a CUDA library that fails to load
+    except Exception as exc:  # noqa: BLE001  (ImportError, or a CUDA library that fails to load)
         _cupy_problem = f"CuPy is not installed or failed to import ({exc.__class__.__name__}: {exc})"
         return None
     try:
         if cupy.cuda.runtime.getDeviceCount() < 1:
             _cupy_problem = "CuPy is installed but reports no CUDA device"
             return None
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  (any CUDA failure means: no usable GPU)
         _cupy_problem = f"CuPy is installed but no CUDA device is usable ({exc})"
         return None
     _cupy = cupy

@@ -11,7 +11,7 @@ import numpy as np
 from ._random import get_rng
 from .backend import get_array_module, to_numpy
 
-__all__ = ["numerical_gradient", "numerical_gradient_array", "relative_error", "check_module"]
+__all__ = ["check_module", "numerical_gradient", "numerical_gradient_array", "relative_error"]
 
 
 def _check_x(x, where):

@@ -16,15 +16,15 @@ from ._random import get_rng
 from .errors import ShapeError
 
 __all__ = [
-    "compute_fans",
     "calculate_gain",
-    "xavier_uniform",
-    "xavier_normal",
-    "he_uniform",
-    "he_normal",
-    "lecun_normal",
-    "zeros",
+    "compute_fans",
     "constant",
+    "he_normal",
+    "he_uniform",
+    "lecun_normal",
+    "xavier_normal",
+    "xavier_uniform",
+    "zeros",
 ]
 
 

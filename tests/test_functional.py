@@ -30,7 +30,7 @@ def test_elementwise_backward_matches_numerical_gradient(name, rng):
     forward, backward, hyper = ELEMENTWISE[name]
     x = away_from_zero(rng, (4, 5, 3))
     dout = rng.standard_normal(x.shape)
-    out, cache = forward(x, **hyper)
+    _out, cache = forward(x, **hyper)
     dx = backward(dout, cache)
     dx_num = numerical_gradient_array(lambda x: forward(x, **hyper)[0], x, dout)
     assert relative_error(dx, dx_num) < TOL
@@ -65,7 +65,7 @@ def test_sigmoid_and_elu_do_not_overflow_for_large_inputs():
 
 
 def test_sigmoid_largest_derivative_is_one_quarter():
-    out, cache = F.sigmoid_forward(np.array([0.0]))
+    _out, cache = F.sigmoid_forward(np.array([0.0]))
     assert F.sigmoid_backward(np.array([1.0]), cache)[0] == 0.25
 
 
@@ -86,8 +86,8 @@ def test_linear_backward_matches_numerical_gradient(rng):
 
 def test_linear_without_bias_returns_no_bias_gradient(rng):
     x, W = rng.standard_normal((2, 3)), rng.standard_normal((3, 4))
-    out, cache = F.linear_forward(x, W)
-    dx, dW, db = F.linear_backward(np.ones((2, 4)), cache)
+    _out, cache = F.linear_forward(x, W)
+    _dx, dW, db = F.linear_backward(np.ones((2, 4)), cache)
     assert db is None and dW.shape == (3, 4)
 
 

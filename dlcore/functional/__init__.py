@@ -21,12 +21,20 @@ from .maxout import maxout_backward, maxout_forward
 from .softmax import log_softmax, softmax
 
 __all__ = [
-    "linear_forward", "linear_backward",
-    "relu_forward", "relu_backward",
-    "leaky_relu_forward", "leaky_relu_backward",
-    "elu_forward", "elu_backward",
-    "sigmoid_forward", "sigmoid_backward",
-    "tanh_forward", "tanh_backward",
-    "maxout_forward", "maxout_backward",
-    "softmax", "log_softmax",
+    "elu_backward",
+    "elu_forward",
+    "leaky_relu_backward",
+    "leaky_relu_forward",
+    "linear_backward",
+    "linear_forward",
+    "log_softmax",
+    "maxout_backward",
+    "maxout_forward",
+    "relu_backward",
+    "relu_forward",
+    "sigmoid_backward",
+    "sigmoid_forward",
+    "softmax",
+    "tanh_backward",
+    "tanh_forward",
 ]

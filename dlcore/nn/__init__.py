@@ -4,7 +4,15 @@ from .layers import Flatten, Linear, Maxout
 from .module import Module, Parameter, Sequential
 
 __all__ = [
-    "Parameter", "Module", "Sequential",
-    "Linear", "Maxout", "Flatten",
-    "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh",
+    "ELU",
+    "Flatten",
+    "LeakyReLU",
+    "Linear",
+    "Maxout",
+    "Module",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
 ]

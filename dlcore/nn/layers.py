@@ -4,8 +4,8 @@ import math
 import numpy as np
 
 from .. import _checks
-from .. import init as init_module
 from .. import functional as F
+from .. import init as init_module
 from .._random import get_rng
 from ..errors import DTypeError, ShapeError
 from .module import Module, Parameter

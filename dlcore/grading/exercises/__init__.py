@@ -1,8 +1,7 @@
 """Exercises, one module per chapter. Importing this package registers them all.
 
 To add a chapter: write `<topic>.py` here that calls `register(Exercise(...))` for each
-exercise, and add its name to the import line below.
+exercise, and add its name to the import below (kept sorted; the chapter number is in
+each module's docstring).
 """
-from . import activations  # noqa: F401  (chapter 2)
-from . import backprop  # noqa: F401  (chapter 1)
-from . import initialization  # noqa: F401  (chapter 3)
+from . import activations, backprop, initialization  # noqa: F401  (chapters 2, 1, 3)
