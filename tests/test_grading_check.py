@@ -377,3 +377,12 @@ def test_result_truthiness_and_repr():
     assert isinstance(ok, CheckResult) and bool(ok) is True and bool(bad) is False
     assert repr(ok) == "CheckResult(backprop.relu_backward: 2/2 case groups passed, status='ok')"
     assert len(repr(bad)) < 100
+
+
+def test_boolean_outputs_are_compared_as_numbers():
+    from dlcore.grading.check import _compare
+
+    mask = np.array([True, False, True])
+    assert _compare("mask", mask, mask.copy(), 1e-7).error == 0.0
+    wrong = _compare("mask", mask, np.array([True, True, True]), 1e-7)
+    assert wrong.error == 1.0 and wrong.worst == (1,)

@@ -276,7 +276,8 @@ def _compare(name, expected, got, tol, custom=None):
         err, note = custom(expected, got_arr)
         return _Compared(error=float(err), note=note)
     err = relative_error(expected, got_arr)
-    rel = np.abs(expected - got_arr) / np.maximum(np.abs(expected) + np.abs(got_arr), 1e-12)
+    e, g = expected.astype(np.float64), got_arr.astype(np.float64)  # bool masks too
+    rel = np.abs(e - g) / np.maximum(np.abs(e) + np.abs(g), 1e-12)
     worst = np.unravel_index(int(np.argmax(rel)), rel.shape) if rel.ndim else ()
     return _Compared(error=err, worst=tuple(int(i) for i in worst), expected=expected,
                      got=got_arr)
