@@ -11,6 +11,8 @@ numbers match `torch.nn.<Name>Loss()` for the same inputs: the mean over all
 elements, except CrossEntropy and MultiMargin, which average one value per sample
 over the batch. The math is written once with `xp` (numpy or CuPy).
 """
+import math
+
 from . import _checks
 from .backend import get_array_module
 from .errors import ShapeError
@@ -18,13 +20,16 @@ from .functional.softmax import log_softmax, softmax
 
 __all__ = [
     "BCEWithLogitsLoss",
+    "CosineProximityLoss",
     "CrossEntropyLoss",
     "HuberLoss",
     "KLDivLoss",
     "L1Loss",
+    "LogCoshLoss",
     "Loss",
     "MSELoss",
     "MultiMarginLoss",
+    "PoissonNLLLoss",
 ]
 
 
@@ -296,3 +301,120 @@ class KLDivLoss(Loss):
 
     def gradient(self, target):
         return -target / target.size
+
+
+class LogCoshLoss(Loss):
+    """Log-cosh loss: mean(log(cosh(pred - target))) over all elements.
+
+    pred, target: same shape (any). Close to d^2 / 2 for small d and to |d| - log 2 for
+    large |d|, smooth everywhere. Computed as |d| + log1p(exp(-2|d|)) - log 2, so that
+    cosh never overflows (cosh(1000) is inf in float64). Gradient: tanh(d) / n.
+    (PyTorch has no built-in; this is Keras's `log_cosh`, with a mean reduction.)
+    """
+
+    def forward(self, pred, target):
+        xp = get_array_module(pred)
+        diff = pred - target
+        a = xp.abs(diff)
+        per_elem = a + xp.log1p(xp.exp(-2 * a)) - math.log(2.0)
+        return per_elem.mean(), diff
+
+    def gradient(self, diff):
+        xp = get_array_module(diff)
+        return xp.tanh(diff) / diff.size
+
+
+class PoissonNLLLoss(Loss):
+    """Negative log-likelihood of counts under a Poisson distribution (PyTorch's definition).
+
+    pred: the predicted rate, as its log (log_input=True, the default) or as the rate itself;
+    target: observed counts (float, >= 0), pred's shape. Per element, dropping the constant
+    log(target!):
+
+        log_input=True:   exp(pred) - target * pred
+        log_input=False:  pred - target * log(pred + eps)     (pred >= 0)
+
+    full=True adds Stirling's approximation of log(target!),
+    target log target - target + log(2 pi target) / 2, for targets > 1 (0 elsewhere); it does
+    not depend on pred, so it changes the value, not the gradient. Mean over all elements.
+    Gradient: (exp(pred) - target) / n, or (1 - target / (pred + eps)) / n.
+    """
+
+    def __init__(self, log_input=True, full=False, eps=1e-8):
+        for name, flag in (("log_input", log_input), ("full", full)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"PoissonNLLLoss: {name} must be True or False, got {flag!r}")
+        self.log_input = log_input
+        self.full = full
+        self.eps = _checks.number(eps, "eps", "PoissonNLLLoss", low=0.0, low_inclusive=False)
+
+    def check_target(self, pred, target):
+        target = super().check_target(pred, target)
+        _value_range(target, "target", self._where, 0.0)
+        if not self.log_input:
+            _value_range(pred, "pred (a rate, log_input=False)", self._where, 0.0)
+        return target
+
+    def forward(self, pred, target):
+        xp = get_array_module(pred)
+        if self.log_input:
+            per_elem = xp.exp(pred) - target * pred
+        else:
+            per_elem = pred - target * xp.log(pred + self.eps)
+        if self.full:
+            big = target > 1
+            t = xp.where(big, target, 1)  # keeps log(0) out of the masked entries
+            stirling = t * xp.log(t) - t + 0.5 * xp.log(2 * math.pi * t)
+            per_elem = per_elem + xp.where(big, stirling, 0)
+        return per_elem.mean(), (pred, target)
+
+    def gradient(self, cache):
+        pred, target = cache
+        xp = get_array_module(pred)
+        if self.log_input:
+            return (xp.exp(pred) - target) / pred.size
+        return (1 - target / (pred + self.eps)) / pred.size
+
+    def __repr__(self):
+        return f"PoissonNLLLoss(log_input={self.log_input}, full={self.full}, eps={self.eps:g})"
+
+
+class CosineProximityLoss(Loss):
+    """Negative cosine similarity (Keras's cosine proximity), averaged over the vectors.
+
+    pred, target: same shape (..., D); the cosine is taken along the last axis and
+    -cos is averaged over all other positions (for (N, D): over the N rows). Lies in [-1, 1],
+    -1 when every pred points the same way as its target; the lengths do not matter.
+    As `torch.nn.functional.cosine_similarity(eps=1e-8)`, each norm is clamped below at eps:
+    cos = <x, y> / (max(|x|, eps) max(|y|, eps)), so a zero vector gives cos 0, not nan.
+    Gradient (for |x| > eps): -(y / (|x| |y|) - cos x / |x|^2) / M, M the number of vectors.
+    """
+
+    def __init__(self, eps=1e-8):
+        self.eps = _checks.number(eps, "eps", "CosineProximityLoss", low=0.0, low_inclusive=False)
+
+    def check_target(self, pred, target):
+        if pred.ndim < 1:
+            raise ShapeError(
+                f"{self._where}: pred must be vectors of shape (..., D), got a 0-d array"
+            )
+        return super().check_target(pred, target)
+
+    def forward(self, pred, target):
+        xp = get_array_module(pred)
+        nx = xp.sqrt((pred * pred).sum(axis=-1, keepdims=True))
+        ny = xp.sqrt((target * target).sum(axis=-1, keepdims=True))
+        cx, cy = xp.maximum(nx, self.eps), xp.maximum(ny, self.eps)
+        cos = (pred * target).sum(axis=-1, keepdims=True) / (cx * cy)
+        return -cos.mean(), (pred, target, nx, cx, cy, cos)
+
+    def gradient(self, cache):
+        pred, target, nx, cx, cy, cos = cache
+        xp = get_array_module(pred)
+        m = cos.size
+        # Where |x| was clamped to eps the denominator is a constant: only the first term.
+        radial = xp.where(nx > self.eps, cos * pred / (cx * cx), 0)
+        return -(target / (cx * cy) - radial) / m
+
+    def __repr__(self):
+        return f"CosineProximityLoss(eps={self.eps:g})"
