@@ -1,0 +1,231 @@
+"""Chapter 7, batch normalisation: the exercises and their cases.
+
+The references are written here in plain numpy, independently of `dlcore.functional`
+(tests/test_grading_batchnorm.py checks that the two agree). Conventions, as PyTorch's:
+the biased batch variance (divide by m) normalises; the running variance is updated with
+the unbiased one (times m / (m - 1)); momentum weights the NEW value,
+running = (1 - momentum) * running + momentum * batch_statistic.
+
+All arrays are float64, so answers must agree with the reference to a relative error
+below 1e-7 (rounding leaves ~1e-14; a wrong formula ~1e-2 or more). The backward pass is
+graded with random upstream gradients: with dout = ones the true dx is 0, and so is the dx
+of several wrong formulas (the variance path dropped, gamma forgotten).
+"""
+import numpy as np
+
+from ..registry import Case, Exercise, register
+
+PREFIX = "batchnorm."
+
+
+def _normal(rng, *shape):
+    return rng.standard_normal(shape)
+
+
+def _affine(rng, d):
+    """gamma (positive and negative, away from 0) and beta, each (d,)."""
+    gamma = rng.uniform(0.5, 2.0, size=d) * rng.choice([-1.0, 1.0], size=d)
+    return gamma, _normal(rng, d)
+
+
+def _features(rng, n, d, loc=None, scale=None):
+    """(n, d) inputs whose columns have their own mean and spread."""
+    loc = rng.uniform(-3, 3, size=d) if loc is None else loc
+    scale = rng.uniform(0.2, 4.0, size=d) if scale is None else scale
+    return loc + scale * _normal(rng, n, d)
+
+
+# ---------------------------------------------------------------- forward, training mode
+
+def batchnorm_train_forward(x, gamma, beta, eps=1e-5):
+    """x (N, D), gamma and beta (D,) -> out (N, D), normalised with the batch's statistics.
+
+    out = gamma * (x - mean) / sqrt(var + eps) + beta, mean and the BIASED variance over N.
+    """
+    mean = x.mean(axis=0)
+    var = ((x - mean) ** 2).mean(axis=0)
+    return gamma * (x - mean) / np.sqrt(var + eps) + beta
+
+
+def _train_forward_cases(rng):
+    x_const = _features(rng, 6, 4)
+    x_const[:, 1] = 3.0            # variance exactly 0: only eps keeps 0 / 0 away
+    return [
+        Case("random batches", (_features(rng, 8, 5), *_affine(rng, 5))),
+        Case("random batches", (_features(rng, 32, 3), *_affine(rng, 3)), {"eps": 1e-3}),
+        # N = 2: biased and unbiased variance differ by a factor 2
+        Case("two examples", (_features(rng, 2, 4), *_affine(rng, 4))),
+        Case("a constant feature (variance 0)", (x_const, *_affine(rng, 4))),
+    ]
+
+
+# ---------------------------------------------------------------- forward, images
+
+def batchnorm2d_train_forward(x, gamma, beta, eps=1e-5):
+    """x (N, C, H, W), gamma and beta (C,) -> out (N, C, H, W).
+
+    Statistics per channel over the N * H * W values of that channel (biased variance).
+    """
+    mean = x.mean(axis=(0, 2, 3), keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=(0, 2, 3), keepdims=True)
+    g, b = gamma.reshape(1, -1, 1, 1), beta.reshape(1, -1, 1, 1)
+    return g * (x - mean) / np.sqrt(var + eps) + b
+
+
+def _images(rng, n, c, h, w):
+    loc = rng.uniform(-3, 3, size=(1, c, 1, 1))
+    # every pixel position also gets its own offset, so per-position statistics are wrong
+    loc = loc + rng.uniform(-1, 1, size=(1, c, h, w))
+    return loc + rng.uniform(0.3, 3.0, size=(1, c, 1, 1)) * _normal(rng, n, c, h, w)
+
+
+def _train_forward_2d_cases(rng):
+    return [
+        Case("random images", (_images(rng, 4, 3, 5, 5), *_affine(rng, 3))),
+        Case("random images", (_images(rng, 2, 4, 3, 6), *_affine(rng, 4))),
+        # one image: statistics over its pixels, still more than one value per channel
+        Case("one image (N = 1)", (_images(rng, 1, 2, 4, 4), *_affine(rng, 2))),
+    ]
+
+
+# ---------------------------------------------------------------- forward, eval mode
+
+def batchnorm_eval_forward(x, gamma, beta, running_mean, running_var, eps=1e-5):
+    """x (N, D); gamma, beta, running_mean, running_var (D,) -> out (N, D).
+
+    Test time: normalise with the running statistics; the batch's own do not matter.
+    """
+    return gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta
+
+
+def _running(rng, d):
+    return rng.uniform(-2, 2, size=d), rng.uniform(0.1, 5.0, size=d)
+
+
+def _eval_forward_cases(rng):
+    def case(group, n, d, **kw):
+        # the batch is drawn far from the running statistics, so its own statistics give
+        # a different answer
+        return Case(group, (_features(rng, n, d), *_affine(rng, d), *_running(rng, d)), kw)
+
+    small_var = list(_running(rng, 3))
+    small_var[1] = np.array([1e-6, 2e-5, 0.5])   # eps = 1e-5 matters here
+    return [
+        case("batches", 8, 5),
+        case("batches", 20, 3, eps=1e-3),
+        case("a single example", 1, 6),
+        Case("tiny running variance (eps matters)",
+             (_features(rng, 4, 3, scale=np.full(3, 1e-3)), *_affine(rng, 3), *small_var)),
+    ]
+
+
+# ---------------------------------------------------------------- backward
+
+def batchnorm_backward(dout, x, gamma, eps=1e-5):
+    """dout (N, D), x (N, D), gamma (D,) -> dx (N, D), dgamma (D,), dbeta (D,).
+
+    Training mode: mean and variance are functions of x, so dx has three paths. With
+    xhat = (x - mean) / sqrt(var + eps) and m = N:
+        dx = gamma / sqrt(var + eps) * (dout - mean(dout) - xhat * mean(dout * xhat)).
+    """
+    m = x.shape[0]
+    mean = x.mean(axis=0)
+    inv_std = 1.0 / np.sqrt(((x - mean) ** 2).mean(axis=0) + eps)
+    xhat = (x - mean) * inv_std
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * xhat).sum(axis=0)
+    dx = gamma * inv_std * (dout - dbeta / m - xhat * dgamma / m)
+    return dx, dgamma, dbeta
+
+
+def _backward_cases(rng):
+    def case(group, n, d, dout=None, **kw):
+        x = _features(rng, n, d)
+        gamma, _ = _affine(rng, d)
+        dout = _normal(rng, n, d) if dout is None else dout
+        return Case(group, (dout, x, gamma), kw)
+
+    return [
+        case("random dout", 8, 5),
+        case("random dout", 16, 3, eps=1e-3),
+        case("two examples", 2, 4),
+        # 1 plus a little noise: most of dout is the part whose dx is exactly 0
+        case("dout close to all ones", 10, 4, dout=1.0 + 0.1 * _normal(rng, 10, 4)),
+    ]
+
+
+# ---------------------------------------------------------------- running statistics
+
+def update_running(running_mean, running_var, x, momentum=0.1):
+    """running_mean, running_var (D,), a batch x (N, D) -> (new_mean, new_var), both (D,).
+
+    new = (1 - momentum) * old + momentum * batch value, with the UNBIASED batch variance
+    (sum of squares / (N - 1)) for the variance. New arrays; the inputs are not changed.
+    """
+    m = x.shape[0]
+    mean = x.mean(axis=0)
+    var_unbiased = ((x - mean) ** 2).sum(axis=0) / (m - 1)
+    return ((1 - momentum) * running_mean + momentum * mean,
+            (1 - momentum) * running_var + momentum * var_unbiased)
+
+
+def _update_running_cases(rng):
+    def case(group, n, d, **kw):
+        return Case(group, (*_running(rng, d), _features(rng, n, d)), kw)
+
+    return [
+        case("momentum 0.1 (the default)", 16, 4),
+        case("momentum 0.1 (the default)", 5, 3, momentum=0.1),
+        # m / (m - 1) = 2: a biased variance is off by half
+        case("two examples", 2, 5),
+        case("other momentum", 8, 3, momentum=0.01),
+        case("other momentum", 6, 4, momentum=0.5),
+    ]
+
+
+# ---------------------------------------------------------------- folding into Linear
+
+def fold_batchnorm(W, b, gamma, beta, running_mean, running_var, eps=1e-5):
+    """Fold an eval-mode BatchNorm1d into the Linear layer before it.
+
+    W (D_in, D_out), b (D_out,) of `y = x @ W + b`; gamma, beta, running_mean,
+    running_var (D_out,). Returns (W2, b2) with x @ W2 + b2 == batchnorm_eval(x @ W + b):
+    s = gamma / sqrt(running_var + eps), W2 = W * s (each output column scaled),
+    b2 = (b - running_mean) * s + beta.
+    """
+    s = gamma / np.sqrt(running_var + eps)
+    return W * s, (b - running_mean) * s + beta
+
+
+def _fold_cases(rng):
+    def case(group, d_in, d_out, running=None, **kw):
+        W, b = _normal(rng, d_in, d_out), _normal(rng, d_out)
+        running = _running(rng, d_out) if running is None else running
+        return Case(group, (W, b, *_affine(rng, d_out), *running), kw)
+
+    return [
+        case("random layers", 5, 3),
+        case("random layers", 4, 7, eps=1e-3),
+        # D_in == D_out: scaling the rows instead of the columns has the right shape
+        case("square W", 6, 6),
+        case("tiny running variance (eps matters)", 3, 3,
+             running=(rng.uniform(-1, 1, size=3), np.array([1e-7, 3e-6, 1e-5]))),
+    ]
+
+
+# ---------------------------------------------------------------- the registry entries
+
+EXERCISES = [
+    register(Exercise(PREFIX + "batchnorm_train_forward", "batchnorm_train_forward",
+                      _train_forward_cases, batchnorm_train_forward, ("out",))),
+    register(Exercise(PREFIX + "batchnorm2d_train_forward", "batchnorm2d_train_forward",
+                      _train_forward_2d_cases, batchnorm2d_train_forward, ("out",))),
+    register(Exercise(PREFIX + "batchnorm_eval_forward", "batchnorm_eval_forward",
+                      _eval_forward_cases, batchnorm_eval_forward, ("out",))),
+    register(Exercise(PREFIX + "batchnorm_backward", "batchnorm_backward", _backward_cases,
+                      batchnorm_backward, ("dx", "dgamma", "dbeta"))),
+    register(Exercise(PREFIX + "update_running", "update_running", _update_running_cases,
+                      update_running, ("running_mean", "running_var"))),
+    register(Exercise(PREFIX + "fold_batchnorm", "fold_batchnorm", _fold_cases,
+                      fold_batchnorm, ("W", "b"))),
+]
