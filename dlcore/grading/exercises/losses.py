@@ -1,0 +1,185 @@
+"""Chapter 9, loss functions: exercises and cases.
+
+Each loss exercise returns `(loss, dpred)`: the mean loss as a Python float and its gradient
+with respect to the prediction, with PyTorch's definitions and reductions (those of
+`dlcore.losses`). Arrays are float64; the tolerance is a relative error of 1e-7. Cases include
+the inputs where the classic mistakes show: Huber with delta != 1 (where the slip
+delta|r| - delta/2 differs from delta(|r| - delta/2)), residuals exactly 0 (MAE's gradient is
+0 there, as PyTorch), logits of size 1000 (where exp overflows), and label smoothing with few
+classes (eps / C, not eps / (C - 1)).
+"""
+import numpy as np
+
+from ...functional import log_softmax as _log_softmax
+from ...losses import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MultiMarginLoss
+from ..registry import Case, Exercise, register
+
+PREFIX = "losses."
+
+
+def _normal(rng, *shape):
+    return rng.standard_normal(shape)
+
+
+def _value_and_grad(loss, pred, target):
+    value = loss(pred, target)
+    return value, loss.backward()
+
+
+def _labels(rng, n, c):
+    return rng.integers(0, c, size=n)
+
+
+# ---------------------------------------------------------------- huber
+
+def huber(pred, target, delta=1.0):
+    """pred, target (same shape) -> (mean Huber loss, dpred), r = pred - target:
+    r^2 / 2 where |r| < delta, delta (|r| - delta / 2) elsewhere."""
+    return _value_and_grad(HuberLoss(delta), pred, target)
+
+
+def _residual_pair(rng, residuals):
+    target = _normal(rng, *residuals.shape)
+    return target + residuals, target
+
+
+def _huber_cases(rng):
+    both_sides = rng.choice([-1.0, 1.0], (5, 4)) * rng.uniform(0.0, 4.0, (5, 4))
+    return [
+        Case("delta = 1", _residual_pair(rng, 2 * _normal(rng, 4, 5))),
+        Case("delta = 1", _residual_pair(rng, 3 * _normal(rng, 10))),
+        # The slip delta|r| - delta/2 agrees with delta(|r| - delta/2) only when delta = 1.
+        Case("other delta", _residual_pair(rng, both_sides), {"delta": 0.3}),
+        Case("other delta", _residual_pair(rng, both_sides), {"delta": 2.5}),
+        Case("all inside |r| < delta", _residual_pair(rng, 0.2 * _normal(rng, 3, 3)),
+             {"delta": 1.5}),
+        Case("all outside", _residual_pair(rng, np.sign(_normal(rng, 6)) * rng.uniform(2, 9, 6)),
+             {"delta": 0.5}),
+    ]
+
+
+# ---------------------------------------------------------------- mae
+
+def mae(pred, target):
+    """pred, target (same shape) -> (mean absolute error, dpred = sign(pred - target) / n),
+    with gradient 0 where pred == target (PyTorch's choice)."""
+    return _value_and_grad(L1Loss(), pred, target)
+
+
+def _mae_cases(rng):
+    exact = _normal(rng, 4, 6)
+    target = exact.copy()
+    hit = rng.random(exact.shape) < 0.4
+    target[~hit] += _normal(rng, int((~hit).sum()))
+    return [
+        Case("random", (_normal(rng, 4, 5), _normal(rng, 4, 5))),
+        Case("random", (3 * _normal(rng, 7), _normal(rng, 7))),
+        Case("large residuals", (50 * _normal(rng, 3, 4), _normal(rng, 3, 4))),
+        # Residuals exactly 0: the subgradient PyTorch takes there is 0.
+        Case("some residuals exactly 0", (exact, target)),
+    ]
+
+
+# ---------------------------------------------------------------- log_softmax
+
+def log_softmax(x):
+    """x (..., C) -> log(softmax(x)) along the last axis, accurate for logits like 1000."""
+    return _log_softmax(x, axis=-1)
+
+
+def _log_softmax_cases(rng):
+    huge = np.array([[0.0, 1000.0, -1000.0], [1000.0, 1000.0, 999.0], [-800.0, -801.0, -1000.0]])
+    return [
+        Case("random", (_normal(rng, 4, 5),)),
+        Case("random", (3 * _normal(rng, 2, 3, 6),)),
+        Case("one vector", (_normal(rng, 7),)),
+        # exp(1000) overflows and exp(-800) underflows: both give inf/nan naively.
+        Case("logits of size 1000", (huge,)),
+        Case("logits of size 1000", (rng.uniform(-1000, 1000, (3, 4)),)),
+    ]
+
+
+# ---------------------------------------------------------------- cross_entropy_label_smoothing
+
+def cross_entropy_label_smoothing(logits, labels, eps):
+    """logits (N, C), integer labels (N,), eps in [0, 1] -> (mean loss, dlogits (N, C)):
+    cross-entropy against q = (1 - eps) onehot(y) + eps / C, as
+    torch.nn.CrossEntropyLoss(label_smoothing=eps)."""
+    return _value_and_grad(CrossEntropyLoss(label_smoothing=eps), logits, labels)
+
+
+def _ce_ls_cases(rng):
+    return [
+        Case("eps = 0 (no smoothing)", (_normal(rng, 5, 4), _labels(rng, 5, 4), 0.0)),
+        Case("eps = 0.1", (2 * _normal(rng, 6, 10), _labels(rng, 6, 10), 0.1)),
+        # With C = 3, eps / C and eps / (C - 1) differ by half.
+        Case("few classes", (_normal(rng, 8, 3), _labels(rng, 8, 3), 0.2)),
+        Case("few classes", (_normal(rng, 4, 2), _labels(rng, 4, 2), 0.3)),
+        Case("logits of size 1000", (rng.uniform(-1000, 1000, (4, 5)), _labels(rng, 4, 5), 0.1)),
+    ]
+
+
+# ---------------------------------------------------------------- bce_with_logits
+
+def bce_with_logits(x, t):
+    """logits x, targets t in [0, 1] (same shape) -> (mean binary cross-entropy, dx):
+    -[t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))], finite for any x; dx = (sigmoid(x) - t) / n."""
+    return _value_and_grad(BCEWithLogitsLoss(), x, t)
+
+
+def _bce_cases(rng):
+    return [
+        Case("random, 0/1 targets", (2 * _normal(rng, 4, 5), rng.integers(0, 2, (4, 5)) * 1.0)),
+        Case("soft targets", (_normal(rng, 8), rng.uniform(0, 1, 8))),
+        # exp(-x) overflows for x = -1000, and log(sigmoid(1000)) = log(1) hides a 1000.
+        Case("logits of size 1000", (rng.uniform(-1000, 1000, (3, 4)),
+                                     rng.integers(0, 2, (3, 4)) * 1.0)),
+        Case("logits of size 1000", (np.array([1000.0, -1000.0, 1000.0, -1000.0]),
+                                     np.array([0.0, 1.0, 1.0, 0.0]))),
+    ]
+
+
+# ---------------------------------------------------------------- hinge
+
+def hinge(scores, labels, margin=1.0):
+    """scores (N, C), integer labels (N,) -> (mean multi-class hinge loss, dscores), PyTorch's
+    MultiMarginLoss(p=1): sample n gives sum_{i != y} max(0, margin - s[y] + s[i]) / C."""
+    return _value_and_grad(MultiMarginLoss(p=1, margin=margin), scores, labels)
+
+
+def _scores_away_from_kinks(rng, n, c, margin):
+    """Scores whose margin terms all lie at least 0.05 away from the hinge's kink."""
+    while True:
+        s = _normal(rng, n, c)
+        y = _labels(rng, n, c)
+        m = margin - s[np.arange(n), y][:, None] + s
+        m[np.arange(n), y] = 1.0
+        if np.min(np.abs(m)) > 0.05:
+            return s, y
+
+
+def _hinge_cases(rng):
+    s_sep = _normal(rng, 4, 5)
+    y_sep = _labels(rng, 4, 5)
+    s_sep[np.arange(4), y_sep] = s_sep.max(axis=1) + 3.0  # every margin met: loss and grad 0
+    return [
+        Case("margin 1", _scores_away_from_kinks(rng, 5, 4, 1.0)),
+        Case("margin 1", _scores_away_from_kinks(rng, 8, 10, 1.0)),
+        Case("other margin", _scores_away_from_kinks(rng, 6, 3, 0.3), {"margin": 0.3}),
+        Case("all margins met", (s_sep, y_sep)),
+    ]
+
+
+# ---------------------------------------------------------------- the registry entries
+
+EXERCISES = [
+    register(Exercise(PREFIX + "huber", "huber", _huber_cases, huber, ("loss", "dpred"))),
+    register(Exercise(PREFIX + "mae", "mae", _mae_cases, mae, ("loss", "dpred"))),
+    register(Exercise(PREFIX + "log_softmax", "log_softmax", _log_softmax_cases, log_softmax,
+                      ("out",))),
+    register(Exercise(PREFIX + "cross_entropy_label_smoothing", "cross_entropy_label_smoothing",
+                      _ce_ls_cases, cross_entropy_label_smoothing, ("loss", "dlogits"))),
+    register(Exercise(PREFIX + "bce_with_logits", "bce_with_logits", _bce_cases, bce_with_logits,
+                      ("loss", "dx"))),
+    register(Exercise(PREFIX + "hinge", "hinge", _hinge_cases, hinge, ("loss", "dscores"))),
+]

@@ -1,0 +1,231 @@
+"""Chapter 9 exercises: each reference passes, the classic wrong answers (the notes' Huber slip,
+MSE for MAE, a nonzero MAE gradient at 0, naive softmax overflowing, label smoothing over C - 1
+classes, naive BCE, hinge without excluding the true class) fail in the right case group."""
+import math
+
+import numpy as np
+import pytest
+
+from dlcore.grading import check, get_exercise, list_exercises
+from dlcore.grading.exercises import losses as L
+
+CHAPTER9 = [
+    "losses.bce_with_logits",
+    "losses.cross_entropy_label_smoothing",
+    "losses.hinge",
+    "losses.huber",
+    "losses.log_softmax",
+    "losses.mae",
+]
+
+
+def run(exercise_id, candidate, **kw):
+    return check(exercise_id, candidate, verbose=False, **kw)
+
+
+def failed_line(result, name, output, group):
+    return next((line for line in result.lines
+                 if line.startswith(f"✘ {name}  {output}  [{group}]")), None)
+
+
+def passed_groups(result, name, output):
+    return {line.split("[")[1].split("]")[0] for line in result.lines
+            if line.startswith(f"✔ {name}  {output}  [")}
+
+
+# ---------------------------------------------------------------- the references pass
+
+def test_chapter9_is_registered():
+    assert list_exercises("losses.") == CHAPTER9
+
+
+@pytest.mark.parametrize("exercise_id", CHAPTER9)
+@pytest.mark.parametrize("seed", [None, 7])
+def test_reference_passes_every_group(exercise_id, seed):
+    ex = get_exercise(exercise_id)
+    result = run(exercise_id, ex.reference, seed=seed)
+    groups = {c.group for c in ex.cases(seed)}
+    assert result.status == "ok" and bool(result)
+    assert result.passed == result.total == len(groups) >= 3
+    assert all(err == 0.0 for err in result.errors.values())
+
+
+@pytest.mark.parametrize("exercise_id", CHAPTER9)
+def test_cases_are_seeded(exercise_id):
+    ex = get_exercise(exercise_id)
+    for ca, cb in zip(ex.cases(), ex.cases(), strict=True):
+        assert ca.group == cb.group
+        for u, v in zip(ca.args, cb.args, strict=True):
+            if isinstance(u, np.ndarray):
+                assert np.array_equal(u, v)
+
+
+def test_references_agree_with_hand_computed_values():
+    # Independent closed forms, so a change in dlcore.losses would show here too.
+    r = np.array([0.5, -3.0])                       # residuals pred - target, delta = 2
+    value, grad = L.huber(r, np.zeros(2), delta=2.0)
+    assert value == pytest.approx((0.125 + 2 * (3 - 1)) / 2, rel=1e-15)
+    np.testing.assert_allclose(grad, [0.25, -1.0], rtol=1e-15)
+    value, grad = L.mae(np.array([1.0, 2.0, 5.0]), np.array([1.0, 4.0, 4.0]))
+    assert value == pytest.approx(1.0, rel=1e-15)
+    np.testing.assert_array_equal(grad, [0.0, -1 / 3, 1 / 3])
+    np.testing.assert_allclose(np.exp(L.log_softmax(np.array([0.0, math.log(3)]))), [0.25, 0.75])
+    # smoothing 0.3 over C = 3: q = [0.8, 0.1, 0.1] for label 0; equal logits: loss log 3
+    value, grad = L.cross_entropy_label_smoothing(np.zeros((1, 3)), np.array([0]), 0.3)
+    assert value == pytest.approx(math.log(3), rel=1e-15)
+    np.testing.assert_allclose(grad, [[1 / 3 - 0.8, 1 / 3 - 0.1, 1 / 3 - 0.1]], rtol=1e-14)
+    value, grad = L.bce_with_logits(np.array([0.0]), np.array([1.0]))
+    assert value == pytest.approx(math.log(2), rel=1e-15) and grad[0] == -0.5
+    # scores [1, 0.5, -2], label 0, margin 1: terms [., 0.5, 0] -> 0.5 / 3
+    value, grad = L.hinge(np.array([[1.0, 0.5, -2.0]]), np.array([0]))
+    assert value == pytest.approx(0.5 / 3, rel=1e-15)
+    np.testing.assert_allclose(grad, [[-1 / 3, 1 / 3, 0.0]], rtol=1e-15)
+
+
+# ---------------------------------------------------------------- known wrong answers fail
+
+def test_huber_with_the_notes_slip_fails_only_where_delta_is_not_1():
+    def huber(pred, target, delta=1.0):
+        r = pred - target
+        a = np.abs(r)
+        per = np.where(a < delta, 0.5 * r * r, delta * a - delta / 2)   # slip: delta/2, not delta^2/2
+        return float(per.mean()), np.clip(r, -delta, delta) / r.size
+
+    result = run("losses.huber", huber)
+    assert result.status == "wrong"
+    assert failed_line(result, "huber", "loss", "other delta") is not None
+    assert failed_line(result, "huber", "loss", "all outside") is not None
+    # with delta = 1 the two forms agree, and the gradient is the same everywhere
+    assert "delta = 1" in passed_groups(result, "huber", "loss")
+    assert failed_line(result, "huber", "dpred", "other delta") is None
+
+
+def test_huber_gradient_not_clipped():
+    def huber(pred, target, delta=1.0):
+        r = pred - target
+        a = np.abs(r)
+        per = np.where(a < delta, 0.5 * r * r, delta * (a - delta / 2))
+        return float(per.mean()), r / r.size            # bug: the MSE-like gradient everywhere
+
+    result = run("losses.huber", huber)
+    assert result.status == "wrong"
+    assert failed_line(result, "huber", "dpred", "all outside") is not None
+    assert "all inside |r| < delta" in passed_groups(result, "huber", "dpred")
+
+
+def test_mse_instead_of_mae_fails():
+    def mae(pred, target):
+        r = pred - target
+        return float(np.mean(r * r)), 2 * r / r.size
+
+    result = run("losses.mae", mae)
+    assert result.status == "wrong" and result.passed == 0
+    assert failed_line(result, "mae", "loss", "random") is not None
+    assert result.errors[("large residuals", "loss")] > 0.9
+
+
+def test_mae_with_nonzero_gradient_at_zero_fails_only_there():
+    def mae(pred, target):
+        r = pred - target
+        return float(np.mean(np.abs(r))), np.where(r >= 0, 1.0, -1.0) / r.size
+
+    result = run("losses.mae", mae)
+    assert result.status == "wrong" and result.passed == result.total - 1
+    assert failed_line(result, "mae", "dpred", "some residuals exactly 0") is not None
+
+
+def test_naive_log_softmax_overflows_and_fails_on_big_logits():
+    def log_softmax(x):
+        e = np.exp(x)
+        return np.log(e / e.sum(axis=-1, keepdims=True))
+
+    with np.errstate(all="ignore"):
+        result = run("losses.log_softmax", log_softmax)
+    assert result.status == "wrong"
+    assert failed_line(result, "log_softmax", "out", "logits of size 1000") is not None
+    assert {"random", "one vector"} <= passed_groups(result, "log_softmax", "out")
+
+
+def test_log_softmax_over_the_wrong_axis_fails():
+    result = run("losses.log_softmax",
+                 lambda x: x - np.log(np.exp(x - x.max(axis=0)).sum(axis=0)) - x.max(axis=0))
+    assert result.status == "wrong"
+    assert failed_line(result, "log_softmax", "out", "random") is not None
+
+
+def _ce_smoothing(spread_over):
+    def cross_entropy_label_smoothing(logits, labels, eps):
+        n, c = logits.shape
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        q = np.full((n, c), eps / spread_over(c))
+        q[np.arange(n), labels] = 1 - eps
+        return float(-(q * logp).sum() / n), (np.exp(logp) - q) / n
+    return cross_entropy_label_smoothing
+
+
+def test_label_smoothing_over_c_minus_1_classes_fails():
+    result = run("losses.cross_entropy_label_smoothing", _ce_smoothing(lambda c: c - 1))
+    assert result.status == "wrong"
+    assert failed_line(result, "cross_entropy_label_smoothing", "loss", "few classes") is not None
+    assert failed_line(result, "cross_entropy_label_smoothing", "dlogits", "few classes")
+    # without smoothing the two conventions coincide
+    assert "eps = 0 (no smoothing)" in passed_groups(result, "cross_entropy_label_smoothing",
+                                                     "loss")
+
+
+def test_label_smoothing_over_c_classes_but_true_class_gets_only_1_minus_eps_passes_nothing():
+    # q[y] = 1 - eps (forgetting the eps / C the true class also gets): q no longer sums to 1
+    result = run("losses.cross_entropy_label_smoothing", _ce_smoothing(lambda c: c))
+    assert result.status == "wrong"
+    assert failed_line(result, "cross_entropy_label_smoothing", "dlogits", "eps = 0.1")
+
+
+def test_naive_bce_fails_on_big_logits():
+    def bce_with_logits(x, t):
+        s = 1 / (1 + np.exp(-x))
+        return float(np.mean(-(t * np.log(s) + (1 - t) * np.log(1 - s)))), (s - t) / x.size
+
+    with np.errstate(all="ignore"):
+        result = run("losses.bce_with_logits", bce_with_logits)
+    assert result.status == "wrong"
+    assert failed_line(result, "bce_with_logits", "loss", "logits of size 1000") is not None
+    assert {"random, 0/1 targets", "soft targets"} <= passed_groups(result, "bce_with_logits",
+                                                                    "loss")
+
+
+def test_hinge_counting_the_true_class_fails():
+    def hinge(scores, labels, margin=1.0):
+        n, c = scores.shape
+        m = np.maximum(0, margin - scores[np.arange(n), labels][:, None] + scores)  # includes i == y
+        active = (m > 0).astype(float)
+        d = active.copy()
+        d[np.arange(n), labels] -= active.sum(axis=1)
+        return float(m.sum() / (n * c)), d / (n * c)
+
+    result = run("losses.hinge", hinge)
+    assert result.status == "wrong"
+    assert failed_line(result, "hinge", "loss", "margin 1") is not None
+    assert failed_line(result, "hinge", "loss", "all margins met") is not None
+
+
+def test_hinge_not_divided_by_classes_fails():
+    ref = get_exercise("losses.hinge").reference
+
+    def hinge(scores, labels, margin=1.0):
+        value, grad = ref(scores, labels, margin)
+        c = scores.shape[1]
+        return value * c, grad * c                     # CS231n's SVM loss, without PyTorch's 1/C
+
+    result = run("losses.hinge", hinge)
+    assert result.status == "wrong"
+    assert failed_line(result, "hinge", "loss", "margin 1") is not None
+    assert "all margins met" in passed_groups(result, "hinge", "loss")   # 0 * C is still 0
+
+
+def test_blank_exercise_is_not_implemented():
+    def huber(pred, target, delta=1.0):
+        raise NotImplementedError
+
+    result = run("losses.huber", huber)
+    assert result.status == "not-implemented" and result.passed == 0 and not result
