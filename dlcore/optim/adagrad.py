@@ -1,0 +1,55 @@
+"""Adagrad: a per-parameter learning rate that shrinks with the sum of all past squared
+gradients, exactly as `torch.optim.Adagrad` (Duchi et al., 2011):
+
+    g   = grad + weight_decay * p
+    clr = lr / (1 + (t - 1) * lr_decay)          t = 1, 2, ... this parameter's step
+    sum = sum + g * g                           (sum starts at initial_accumulator_value)
+    p   = p - clr * g / (sqrt(sum) + eps)
+
+Because `sum` only grows, every coordinate's step only shrinks: Adagrad can stop making
+progress long before it reaches a minimum.
+"""
+import math
+
+from .. import _checks
+from ..backend import get_array_module
+from .optimizer import Optimizer
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    """Adagrad(params, lr=0.01, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+    eps=1e-10).
+
+    params: list of Parameters or of param-group dicts (each may set its own lr, etc.).
+    lr, lr_decay, weight_decay, initial_accumulator_value, eps: all >= 0.
+    State per parameter: "step" (int, steps taken), "sum" (p's shape, the running sum
+    of squared gradients).
+    """
+
+    def __init__(self, params, lr=0.01, lr_decay=0, weight_decay=0,
+                 initial_accumulator_value=0, eps=1e-10):
+        defaults = {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
+                    "initial_accumulator_value": initial_accumulator_value, "eps": eps}
+        super().__init__(params, defaults)
+
+    def _check_group(self, group, where):
+        super()._check_group(group, where)
+        for name in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
+            group[name] = _checks.number(group[name], name, where, low=0.0, high=math.inf,
+                                         high_inclusive=False)
+
+    def _update(self, p, group, state):
+        xp = get_array_module(p.data)
+        if not state:
+            state["step"] = 0
+            state["sum"] = xp.full_like(p.data, group["initial_accumulator_value"])
+        state["step"] += 1
+        g = p.grad
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p.data
+        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        acc = state["sum"]
+        acc += g * g
+        p.data -= clr * g / (xp.sqrt(acc) + group["eps"])

@@ -1,0 +1,115 @@
+"""Adam and AdamW: momentum (a running mean of the gradient) divided by the root of a
+running mean of its square, both corrected for starting at zero; exactly as
+`torch.optim.Adam` and `torch.optim.AdamW` (Kingma & Ba, 2015; Loshchilov & Hutter, 2019):
+
+    t   = t + 1                                    this parameter's step, 1, 2, ...
+    Adam:  g = grad + weight_decay * p             (L2 penalty, through the gradient)
+    AdamW: p = p * (1 - lr * weight_decay); g = grad   (decoupled weight decay)
+    m   = beta1 * m + (1 - beta1) * g              (m, v start at 0)
+    v   = beta2 * v + (1 - beta2) * g * g
+    amsgrad: v_max = max(v_max, v), used below in place of v
+    p   = p - lr / (1 - beta1^t) * m / (sqrt(v / (1 - beta2^t)) + eps)
+
+The bias corrections divide by 1 - beta^t (t the step number), not by 1 - beta: m and v
+start at 0, so after t steps of a constant gradient g, m = (1 - beta1^t) g, and dividing
+by 1 - beta1^t gives back g. On the first step m / (1 - beta1) = g and
+v / (1 - beta2) = g^2, so each weight moves by lr * g / (|g| + eps) ~ lr * sign(g).
+With amsgrad the maximum is taken of the *uncorrected* v, then bias-corrected, as
+PyTorch does.
+"""
+import math
+import numbers
+
+from .. import _checks
+from ..backend import get_array_module
+from .optimizer import Optimizer
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    """Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False).
+
+    params: list of Parameters or of param-group dicts (each may set its own lr, etc.).
+    lr >= 0; betas: a pair (beta1, beta2), each in [0, 1); eps >= 0; weight_decay >= 0,
+    added to the gradient as an L2 penalty (use AdamW for decoupled decay); amsgrad:
+    True to divide by the largest second moment seen so far.
+    State per parameter: "step" (int), "exp_avg" and "exp_avg_sq" (p's shape), and
+    "max_exp_avg_sq" when amsgrad.
+    """
+
+    _decoupled = False  # AdamW: weight decay multiplies p instead of entering the gradient
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False):
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "amsgrad": amsgrad}
+        super().__init__(params, defaults)
+
+    def _check_group(self, group, where):
+        super()._check_group(group, where)
+        betas = group["betas"]
+        if (isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__")
+                or len(betas) != 2 or not all(isinstance(b, numbers.Real) for b in betas)):
+            raise TypeError(f"{where}: betas must be a pair of numbers (beta1, beta2), "
+                            f"got {betas!r}")
+        group["betas"] = tuple(
+            _checks.number(b, f"betas[{i}]", where, low=0.0, high=1.0, high_inclusive=False)
+            for i, b in enumerate(betas))
+        group["eps"] = _checks.number(group["eps"], "eps", where, low=0.0, high=math.inf,
+                                      high_inclusive=False)
+        group["weight_decay"] = _checks.number(group["weight_decay"], "weight_decay", where,
+                                               low=0.0, high=math.inf, high_inclusive=False)
+        if not isinstance(group["amsgrad"], bool):
+            raise TypeError(f"{where}: amsgrad must be True or False, "
+                            f"got {group['amsgrad']!r}")
+
+    def _update(self, p, group, state):
+        xp = get_array_module(p.data)
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(p.data)
+            state["exp_avg_sq"] = xp.zeros_like(p.data)
+        state["step"] += 1
+        t = state["step"]
+        lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
+        g = p.grad
+        if wd:
+            if self._decoupled:
+                p.data *= 1 - lr * wd
+            else:
+                g = g + wd * p.data
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= beta1
+        m += (1 - beta1) * g
+        v *= beta2
+        v += (1 - beta2) * g * g
+        if group["amsgrad"]:
+            v_max = state.get("max_exp_avg_sq")
+            if v_max is None:
+                v_max = state["max_exp_avg_sq"] = xp.zeros_like(p.data)
+            xp.maximum(v_max, v, out=v_max)
+            v = v_max
+        step_size = lr / (1 - beta1 ** t)
+        denom = xp.sqrt(v) / math.sqrt(1 - beta2 ** t)
+        denom += group["eps"]
+        p.data -= step_size * m / denom
+
+
+class AdamW(Adam):
+    """AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+    amsgrad=False): Adam with decoupled weight decay.
+
+    Before each Adam step the weights shrink, p = p * (1 - lr * weight_decay), instead of
+    weight_decay * p being added to the gradient. The two differ because Adam divides the
+    gradient by sqrt(v): an L2 term inside the gradient is rescaled per coordinate (and
+    weakened where gradients are large), decoupled decay is not. Same arguments and state
+    as Adam; note the default weight_decay is 1e-2, not 0.
+    """
+
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad)

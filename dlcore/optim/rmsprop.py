@@ -1,0 +1,91 @@
+"""RMSprop: divide the gradient by a running root-mean-square of recent gradients, exactly
+as `torch.optim.RMSprop`:
+
+    g   = grad + weight_decay * p
+    v   = alpha * v + (1 - alpha) * g * g                  (v starts at 0)
+    avg = sqrt(v) + eps
+        centered: m = alpha * m + (1 - alpha) * g;  avg = sqrt(v - m * m) + eps
+    momentum > 0:  buf = momentum * buf + g / avg;  p = p - lr * buf   (buf starts at 0)
+    otherwise:     p = p - lr * g / avg
+
+Where the variants differ (the book states which one it uses): PyTorch, as here, adds eps
+*outside* the square root, sqrt(v) + eps. Goodfellow et al.'s *Deep Learning* (Algorithm
+8.5) puts it inside, sqrt(eps + v) with eps = 1e-6, and so does tf.keras (sqrt(v + eps),
+rho = 0.9, eps = 1e-7 by default). Hinton's lecture slides (Coursera, lecture 6e), where
+RMSprop was proposed, divide by sqrt(v) with no eps and use alpha = 0.9. Once v is much
+larger than eps these agree; they differ in the first steps and for near-zero gradients.
+"""
+import math
+
+from .. import _checks
+from ..backend import get_array_module
+from .optimizer import Optimizer
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    """RMSprop(params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+    centered=False).
+
+    params: list of Parameters or of param-group dicts (each may set its own lr, etc.).
+    lr >= 0; alpha in [0, 1) (the smoothing constant); eps >= 0; weight_decay >= 0;
+    momentum in [0, 1); centered: True to divide by an estimate of the gradient's
+    standard deviation instead of its root mean square.
+    State per parameter: "step" (int), "square_avg" (p's shape), "momentum_buffer"
+    once momentum > 0, "grad_avg" once centered.
+    """
+
+    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False):
+        defaults = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
+                    "momentum": momentum, "centered": centered}
+        super().__init__(params, defaults)
+
+    def _check_group(self, group, where):
+        super()._check_group(group, where)
+        # alpha = 1 would never update v (it stays 0), so it is refused.
+        group["alpha"] = _checks.number(group["alpha"], "alpha", where, low=0.0, high=1.0,
+                                        high_inclusive=False)
+        group["eps"] = _checks.number(group["eps"], "eps", where, low=0.0, high=math.inf,
+                                      high_inclusive=False)
+        group["weight_decay"] = _checks.number(group["weight_decay"], "weight_decay", where,
+                                               low=0.0, high=math.inf, high_inclusive=False)
+        group["momentum"] = _checks.number(group["momentum"], "momentum", where, low=0.0,
+                                           high=1.0, high_inclusive=False)
+        if not isinstance(group["centered"], bool):
+            raise TypeError(f"{where}: centered must be True or False, "
+                            f"got {group['centered']!r}")
+
+    def _update(self, p, group, state):
+        xp = get_array_module(p.data)
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = xp.zeros_like(p.data)
+        state["step"] += 1
+        alpha = group["alpha"]
+        g = p.grad
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p.data
+        v = state["square_avg"]
+        v *= alpha
+        v += (1 - alpha) * g * g
+        if group["centered"]:
+            m = state.get("grad_avg")
+            if m is None:
+                m = state["grad_avg"] = xp.zeros_like(p.data)
+            m *= alpha
+            m += (1 - alpha) * g
+            avg = xp.sqrt(v - m * m)
+        else:
+            avg = xp.sqrt(v)
+        avg += group["eps"]
+        if group["momentum"] > 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = xp.zeros_like(p.data)
+            buf *= group["momentum"]
+            buf += g / avg
+            p.data -= group["lr"] * buf
+        else:
+            p.data -= group["lr"] * g / avg
