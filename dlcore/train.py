@@ -128,8 +128,10 @@ def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=32, sched
     train, val: a `dlcore.data.Split` or an `(X, y)` tuple, X (N, ...), y (N, ...).
     schedule: object with `lr_at(epoch)`; every group's lr is set from it at the start
     of each epoch. clip: callable(params) run after backward, before the step (e.g.
-    gradient clipping). callbacks: objects with an optional
-    `on_epoch_end(epoch, history, model)`; returning True stops training.
+    gradient clipping). callbacks: objects with any of three optional hooks:
+    `on_step_end(model)` after each optimizer step (e.g. an EMA of the weights),
+    `on_epoch_end(epoch, history, model)`, returning True to stop training, and
+    `on_train_end(history, model)` once when fit returns (not when it raises).
     progress: show a tqdm bar over epochs. rng: shuffles the minibatches (int seed,
     Generator, or None for the default generator).
     Raises TrainingDiverged as soon as a step's loss, or the end-of-epoch training
@@ -159,6 +161,7 @@ def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=32, sched
                 if clip is not None:
                     clip(params)
                 optimizer.step()
+                _call_hook(callbacks, "on_step_end", model)
             seconds = time.perf_counter() - start
             _record_epoch(history, model, loss, optimizer, epoch, seconds, (X, y), val)
             _check_finite(history.train_loss[-1], epoch, step, last_loss, optimizer,
@@ -167,6 +170,7 @@ def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=32, sched
             if _callbacks_say_stop(callbacks, epoch, history, model):
                 history.stopped_early = True
                 break
+    _call_hook(callbacks, "on_train_end", history, model)
     return history
 
 
@@ -216,10 +220,21 @@ def _as_xy(data, name):
     return X, y
 
 
+_HOOKS = ("on_step_end", "on_epoch_end", "on_train_end")
+
+
 def _as_callbacks(callbacks):
-    if hasattr(callbacks, "on_epoch_end"):  # a single callback, not in a list
+    if any(hasattr(callbacks, hook) for hook in _HOOKS):  # a single callback, not in a list
         return (callbacks,)
     return tuple(callbacks)
+
+
+def _call_hook(callbacks, name, *args):
+    """Call the hook `name` on every callback that has it."""
+    for cb in callbacks:
+        hook = getattr(cb, name, None)
+        if hook is not None:
+            hook(*args)
 
 
 def _progress_bar(epochs, progress):
