@@ -85,6 +85,7 @@ def _train_forward_2d_cases(rng):
         Case("random images", (_images(rng, 2, 4, 3, 6), *_affine(rng, 4))),
         # one image: statistics over its pixels, still more than one value per channel
         Case("one image (N = 1)", (_images(rng, 1, 2, 4, 4), *_affine(rng, 2))),
+        Case("one channel (C = 1)", (_images(rng, 3, 1, 4, 3), *_affine(rng, 1))),
     ]
 
 

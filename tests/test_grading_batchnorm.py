@@ -1,0 +1,304 @@
+"""Chapter 7 exercises: each reference passes and agrees with dlcore's batch norm, and the
+classic wrong answers fail in the right case group with the right printed line."""
+import numpy as np
+import pytest
+
+from dlcore import functional as F
+from dlcore import nn
+from dlcore.gradcheck import numerical_gradient_array
+from dlcore.grading import check, get_exercise, list_exercises
+from dlcore.grading.exercises import batchnorm as bn
+
+CHAPTER7 = [
+    "batchnorm.batchnorm2d_train_forward",
+    "batchnorm.batchnorm_backward",
+    "batchnorm.batchnorm_eval_forward",
+    "batchnorm.batchnorm_train_forward",
+    "batchnorm.fold_batchnorm",
+    "batchnorm.update_running",
+]
+
+
+def run(exercise_id, candidate, **kw):
+    return check(exercise_id, candidate, verbose=False, **kw)
+
+
+def failed_line(result, name, output, group):
+    return next((line for line in result.lines
+                 if line.startswith(f"✘ {name}  {output}  [{group}]")), None)
+
+
+def _stats(x, axes=0):
+    mean = x.mean(axis=axes, keepdims=True)
+    return mean, ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+
+
+# ---------------------------------------------------------------- the references pass
+
+def test_chapter7_is_registered():
+    assert list_exercises("batchnorm.") == CHAPTER7
+
+
+@pytest.mark.parametrize("exercise_id", CHAPTER7)
+@pytest.mark.parametrize("seed", [None, 3, 2024])
+def test_reference_passes_every_group(exercise_id, seed):
+    ex = get_exercise(exercise_id)
+    result = run(exercise_id, ex.reference, seed=seed)
+    groups = {c.group for c in ex.cases(seed)}
+    assert result.status == "ok" and bool(result), result.lines
+    assert result.passed == result.total == len(groups) >= 3
+
+
+@pytest.mark.parametrize("exercise_id", CHAPTER7)
+def test_cases_are_seeded(exercise_id):
+    a, b = get_exercise(exercise_id).cases(), get_exercise(exercise_id).cases()
+    for ca, cb in zip(a, b, strict=True):
+        assert ca.group == cb.group
+        for u, v in zip(ca.args, cb.args, strict=True):
+            assert np.array_equal(u, v)
+
+
+# ---------------------------------------------------------------- references vs dlcore
+
+def test_references_agree_with_dlcore_functional():
+    rng = np.random.default_rng(0)
+    x = 2.0 + 3.0 * rng.standard_normal((9, 4))
+    gamma, beta = rng.uniform(0.5, 2, 4), rng.standard_normal(4)
+    rm, rv = rng.standard_normal(4), rng.uniform(0.5, 2, 4)
+    rm_lib, rv_lib = rm.copy(), rv.copy()
+    out, cache = F.batchnorm_forward(x, gamma, beta, eps=1e-3, running_mean=rm_lib,
+                                     running_var=rv_lib, momentum=0.2)
+    np.testing.assert_allclose(bn.batchnorm_train_forward(x, gamma, beta, eps=1e-3), out,
+                               rtol=1e-13, atol=1e-13)
+    new_mean, new_var = bn.update_running(rm, rv, x, momentum=0.2)
+    np.testing.assert_allclose(new_mean, rm_lib, rtol=1e-14)
+    np.testing.assert_allclose(new_var, rv_lib, rtol=1e-14)
+    dout = rng.standard_normal(x.shape)
+    for mine, lib in zip(bn.batchnorm_backward(dout, x, gamma, eps=1e-3),
+                         F.batchnorm_backward(dout, cache), strict=True):
+        np.testing.assert_allclose(mine, lib, rtol=1e-12, atol=1e-13)
+    out_eval, _ = F.batchnorm_forward(x, gamma, beta, train=False, running_mean=rm,
+                                      running_var=rv)
+    np.testing.assert_allclose(bn.batchnorm_eval_forward(x, gamma, beta, rm, rv), out_eval,
+                               rtol=1e-13, atol=1e-13)
+    x4 = rng.standard_normal((3, 4, 5, 2)) + 1.0
+    out4, _ = F.batchnorm_forward(x4, gamma, beta)
+    np.testing.assert_allclose(bn.batchnorm2d_train_forward(x4, gamma, beta), out4,
+                               rtol=1e-13, atol=1e-13)
+
+
+def test_backward_reference_matches_central_differences():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((6, 3)) * 2 + 1
+    gamma = rng.uniform(0.5, 2, 3)
+    beta = rng.standard_normal(3)
+    dout = rng.standard_normal(x.shape)
+    dx, dgamma, dbeta = bn.batchnorm_backward(dout, x, gamma)
+    f_x = lambda _: bn.batchnorm_train_forward(x, gamma, beta)
+    f_g = lambda _: bn.batchnorm_train_forward(x, gamma, beta)
+    assert np.max(np.abs(dx - numerical_gradient_array(f_x, x, dout))) < 1e-7
+    assert np.max(np.abs(dgamma - numerical_gradient_array(f_g, gamma, dout))) < 1e-7
+    np.testing.assert_allclose(dbeta, dout.sum(axis=0), rtol=1e-14)
+
+
+def test_folded_layer_reproduces_linear_then_batchnorm_in_eval_mode():
+    rng = np.random.default_rng(2)
+    lin, norm = nn.Linear(5, 3, rng=0, dtype=np.float64), nn.BatchNorm1d(3)
+    norm.to(dtype=np.float64)
+    model = nn.Sequential(lin, norm)
+    for _ in range(5):     # move the running statistics away from (0, 1)
+        model(rng.standard_normal((8, 5)) * 3 + 1)
+    norm.gamma.data[:] = rng.uniform(0.5, 2, 3)
+    norm.beta.data[:] = rng.standard_normal(3)
+    model.eval()
+    x = rng.standard_normal((7, 5))
+    W2, b2 = bn.fold_batchnorm(lin.W.data, lin.b.data, norm.gamma.data, norm.beta.data,
+                               norm.running_mean, norm.running_var, eps=norm.eps)
+    np.testing.assert_allclose(x @ W2 + b2, model(x), rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------- known wrong answers fail
+
+def test_train_forward_with_the_unbiased_variance():
+    def forward(x, gamma, beta, eps=1e-5):
+        return gamma * (x - x.mean(0)) / np.sqrt(x.var(0, ddof=1) + eps) + beta
+
+    result = run("batchnorm.batchnorm_train_forward", forward)
+    assert result.status == "wrong" and result.passed == 0
+    assert failed_line(result, "batchnorm_train_forward", "out", "two examples")
+    assert failed_line(result, "batchnorm_train_forward", "out", "random batches")
+
+
+def test_train_forward_over_the_wrong_axis_or_without_eps():
+    def per_example(x, gamma, beta, eps=1e-5):       # that is layer norm
+        mean, var = _stats(x, axes=1)
+        return gamma * (x - mean) / np.sqrt(var + eps) + beta
+
+    def no_eps(x, gamma, beta, eps=1e-5):
+        return gamma * (x - x.mean(0)) / x.std(0) + beta
+
+    assert run("batchnorm.batchnorm_train_forward", per_example).passed == 0
+    with np.errstate(all="ignore"):
+        result = run("batchnorm.batchnorm_train_forward", no_eps)
+    # eps = 1e-5 against variances near 1 moves out by ~5e-6, above the 1e-7 tolerance
+    assert result.status == "wrong" and (result.passed, result.total) == (0, 3)
+    assert any(line.startswith("✘ batchnorm_train_forward  out  [a constant feature "
+                               "(variance 0)]  out contains nan") for line in result.lines)
+
+
+def test_2d_forward_with_per_position_statistics():
+    def per_position(x, gamma, beta, eps=1e-5):      # statistics over N only
+        mean, var = _stats(x, axes=0)
+        return (gamma.reshape(1, -1, 1, 1) * (x - mean) / np.sqrt(var + eps)
+                + beta.reshape(1, -1, 1, 1))
+
+    with np.errstate(all="ignore"):
+        result = run("batchnorm.batchnorm2d_train_forward", per_position)
+    assert result.status == "wrong" and result.passed == 0
+    assert failed_line(result, "batchnorm2d_train_forward", "out", "random images")
+
+
+def test_eval_forward_with_the_batch_statistics():
+    def forward(x, gamma, beta, running_mean, running_var, eps=1e-5):
+        return gamma * (x - x.mean(0)) / np.sqrt(x.var(0) + eps) + beta
+
+    result = run("batchnorm.batchnorm_eval_forward", forward)
+    assert result.status == "wrong" and result.passed == 0
+    assert failed_line(result, "batchnorm_eval_forward", "out", "a single example")
+
+
+def test_eval_forward_without_eps():
+    def forward(x, gamma, beta, running_mean, running_var, eps=1e-5):
+        return gamma * (x - running_mean) / np.sqrt(running_var) + beta
+
+    result = run("batchnorm.batchnorm_eval_forward", forward)
+    assert result.status == "wrong" and (result.passed, result.total) == (0, 3)
+    assert result.errors[("batches", "out")] < 1e-2
+    assert result.errors[("tiny running variance (eps matters)", "out")] > 0.1
+
+
+def _no_variance_path(dout, x, gamma, eps=1e-5):
+    """Classic bug: mean and variance treated as constants except the mean's own path."""
+    mean, var = _stats(x)
+    dx = gamma / np.sqrt(var + eps) * (dout - dout.mean(0))
+    xhat = (x - mean) / np.sqrt(var + eps)
+    return dx, (dout * xhat).sum(0), dout.sum(0)
+
+
+def _no_mean_terms(dout, x, gamma, eps=1e-5):
+    """Classic bug: mean and variance treated as constants (the eval-mode gradient)."""
+    mean, var = _stats(x)
+    xhat = (x - mean) / np.sqrt(var + eps)
+    return gamma * dout / np.sqrt(var + eps), (dout * xhat).sum(0), dout.sum(0)
+
+
+def test_an_all_ones_dout_hides_a_missing_variance_path():
+    # With dout = ones the true dx is 0, and so is this wrong formula's: a check with
+    # dout = ones cannot tell them apart. The grader's random dout can.
+    rng = np.random.default_rng(4)
+    x, gamma = rng.standard_normal((8, 3)) * 2 + 1, rng.uniform(0.5, 2, 3)
+    ones = np.ones_like(x)
+    right, wrong = bn.batchnorm_backward(ones, x, gamma)[0], _no_variance_path(ones, x, gamma)[0]
+    assert np.max(np.abs(right)) < 1e-12 and np.max(np.abs(wrong)) < 1e-12
+    dout = rng.standard_normal(x.shape)
+    right, wrong = bn.batchnorm_backward(dout, x, gamma)[0], _no_variance_path(dout, x, gamma)[0]
+    assert np.max(np.abs(right - wrong)) > 0.1
+
+    result = run("batchnorm.batchnorm_backward", _no_variance_path)
+    assert result.status == "wrong" and result.passed == 0
+    assert failed_line(result, "batchnorm_backward", "dx", "random dout")
+    assert result.errors[("random dout", "dgamma")] < 1e-12      # only dx is wrong
+    assert result.errors[("random dout", "dx")] > 1e-2
+
+
+def test_backward_without_the_mean_terms():
+    result = run("batchnorm.batchnorm_backward", _no_mean_terms)
+    assert result.status == "wrong" and result.passed == 0
+    for group in ("random dout", "two examples", "dout close to all ones"):
+        assert failed_line(result, "batchnorm_backward", "dx", group)
+    # Close to all ones the true dx is small and this one is about gamma / std.
+    assert result.errors[("dout close to all ones", "dx")] > 0.5
+
+
+def test_backward_without_gamma_or_with_dgamma_as_a_plain_sum():
+    def no_gamma(dout, x, gamma, eps=1e-5):
+        return bn.batchnorm_backward(dout, x, np.ones_like(gamma), eps)
+
+    def dgamma_sum(dout, x, gamma, eps=1e-5):
+        dx, _, dbeta = bn.batchnorm_backward(dout, x, gamma, eps)
+        return dx, dout.sum(0), dbeta
+
+    assert run("batchnorm.batchnorm_backward", no_gamma).passed == 0
+    result = run("batchnorm.batchnorm_backward", dgamma_sum)
+    assert result.passed == 0 and result.errors[("random dout", "dx")] == 0.0
+    assert failed_line(result, "batchnorm_backward", "dgamma", "random dout")
+
+
+def test_running_update_with_the_biased_variance():
+    def update(running_mean, running_var, x, momentum=0.1):
+        return ((1 - momentum) * running_mean + momentum * x.mean(0),
+                (1 - momentum) * running_var + momentum * x.var(0))
+
+    result = run("batchnorm.update_running", update)
+    assert result.status == "wrong" and result.passed == 0
+    assert result.errors[("two examples", "running_mean")] == 0.0
+    assert failed_line(result, "update_running", "running_var", "two examples")
+    assert result.errors[("two examples", "running_var")] > 1e-3
+
+
+def test_running_update_with_momentum_on_the_old_value():
+    def update(running_mean, running_var, x, momentum=0.1):   # Keras' convention
+        return (momentum * running_mean + (1 - momentum) * x.mean(0),
+                momentum * running_var + (1 - momentum) * x.var(0, ddof=1))
+
+    result = run("batchnorm.update_running", update)
+    assert result.status == "wrong"
+    # momentum 0.5 is the one setting where the two conventions agree
+    assert (result.passed, result.total) == (0, 3)
+    assert result.errors[("momentum 0.1 (the default)", "running_mean")] > 1e-2
+
+
+def test_running_update_in_place_fails_as_a_mutation():
+    def update(running_mean, running_var, x, momentum=0.1):
+        running_mean *= 1 - momentum
+        running_mean += momentum * x.mean(0)
+        running_var *= 1 - momentum
+        running_var += momentum * x.var(0, ddof=1)
+        return running_mean, running_var
+
+    result = run("batchnorm.update_running", update)
+    assert result.status == "wrong" and result.passed == 0
+    assert any("changed" in line or "in place" in line for line in result.lines)
+
+
+def test_fold_without_the_mean_or_with_the_variance():
+    def no_mean(W, b, gamma, beta, running_mean, running_var, eps=1e-5):
+        s = gamma / np.sqrt(running_var + eps)
+        return W * s, b * s + beta
+
+    def by_variance(W, b, gamma, beta, running_mean, running_var, eps=1e-5):
+        s = gamma / (running_var + eps)
+        return W * s, (b - running_mean) * s + beta
+
+    result = run("batchnorm.fold_batchnorm", no_mean)
+    assert result.status == "wrong" and result.passed == 0
+    assert result.errors[("random layers", "W")] == 0.0
+    assert failed_line(result, "fold_batchnorm", "b", "random layers")
+    assert run("batchnorm.fold_batchnorm", by_variance).passed == 0
+
+
+def test_fold_scaling_rows_or_without_eps():
+    def rows(W, b, gamma, beta, running_mean, running_var, eps=1e-5):
+        s = gamma / np.sqrt(running_var + eps)
+        return W * s[:, None], (b - running_mean) * s + beta
+
+    def no_eps(W, b, gamma, beta, running_mean, running_var, eps=1e-5):
+        s = gamma / np.sqrt(running_var)
+        return W * s, (b - running_mean) * s + beta
+
+    result = run("batchnorm.fold_batchnorm", rows)
+    assert result.status in ("wrong", "error") and result.passed == 0
+    assert failed_line(result, "fold_batchnorm", "W", "square W")
+    result = run("batchnorm.fold_batchnorm", no_eps)
+    assert (result.passed, result.total) == (0, 3)
+    assert result.errors[("tiny running variance (eps matters)", "W")] > 0.1
