@@ -2,11 +2,27 @@
 *Training Deep Networks, Interactively*.
 
 The math lives in `dlcore.functional` as forward/backward pairs; `dlcore.nn`
-wraps it in PyTorch-style modules; `dlcore.losses`, `dlcore.init` and
-`dlcore.gradcheck` complete the core. `dlcore.viz` and `dlcore.grading` sit on
-top and nothing in the core imports them.
+wraps it in PyTorch-style modules; `dlcore.losses`, `dlcore.init`, `dlcore.optim`,
+`dlcore.schedules`, `dlcore.clip`, `dlcore.regularization`, `dlcore.gradcheck`,
+`dlcore.data`, `dlcore.train` and `dlcore.diagnostics` complete the core.
+`dlcore.viz` and `dlcore.grading` sit on top and nothing in the core imports them
+(except `History.plot()`, which imports `dlcore.viz` when it is called).
 """
-from . import backend, data, functional, gradcheck, init, losses, nn, optim, train
+from . import (
+    backend,
+    clip,
+    data,
+    diagnostics,
+    functional,
+    gradcheck,
+    init,
+    losses,
+    nn,
+    optim,
+    regularization,
+    schedules,
+    train,
+)
 from ._random import get_rng, seed
 from .errors import DeviceError, DTypeError, ShapeError
 
@@ -17,7 +33,9 @@ __all__ = [
     "DeviceError",
     "ShapeError",
     "backend",
+    "clip",
     "data",
+    "diagnostics",
     "functional",
     "get_rng",
     "gradcheck",
@@ -25,6 +43,8 @@ __all__ = [
     "losses",
     "nn",
     "optim",
+    "regularization",
+    "schedules",
     "seed",
     "train",
 ]
