@@ -37,6 +37,21 @@ from .gradcheck import (
     step_size_sweep,
     step_size_widget,
 )
+from .losses import (
+    REGRESSION_LOSSES,
+    loss_curves,
+    loss_widget,
+    plot_loss_curves,
+    plot_loss_grid,
+)
+from .optim_paths import (
+    OptimPathsPanel,
+    optim_paths_widget,
+    optimizer_path,
+    optimizer_paths,
+    plot_optim_paths,
+    plot_optim_paths_grid,
+)
 from .training import plot_training_curves
 
 __all__ = [
@@ -44,7 +59,9 @@ __all__ = [
     "DEPTH_ACTIVATIONS",
     "INIT_SCHEMES",
     "KINK_ACTIVATIONS",
+    "REGRESSION_LOSSES",
     "STEP_FUNCTIONS",
+    "OptimPathsPanel",
     "activation_curve",
     "build_mlp",
     "depth_experiment",
@@ -53,6 +70,11 @@ __all__ = [
     "init_widget",
     "kink_errors",
     "kink_widget",
+    "loss_curves",
+    "loss_widget",
+    "optim_paths_widget",
+    "optimizer_path",
+    "optimizer_paths",
     "plot_activation_functions",
     "plot_activation_histograms",
     "plot_depth_grid",
@@ -62,6 +84,10 @@ __all__ = [
     "plot_init_std",
     "plot_kink_errors",
     "plot_kink_grid",
+    "plot_loss_curves",
+    "plot_loss_grid",
+    "plot_optim_paths",
+    "plot_optim_paths_grid",
     "plot_step_size_grid",
     "plot_step_size_sweep",
     "plot_training_curves",
