@@ -16,13 +16,26 @@ from .activations import (
     tanh_backward,
     tanh_forward,
 )
+from .dropout import dropout_backward, dropout_forward
 from .linear import linear_backward, linear_forward
 from .maxout import maxout_backward, maxout_forward
+from .normalization import (
+    batchnorm_backward,
+    batchnorm_forward,
+    layernorm_backward,
+    layernorm_forward,
+)
 from .softmax import log_softmax, softmax
 
 __all__ = [
+    "batchnorm_backward",
+    "batchnorm_forward",
+    "dropout_backward",
+    "dropout_forward",
     "elu_backward",
     "elu_forward",
+    "layernorm_backward",
+    "layernorm_forward",
     "leaky_relu_backward",
     "leaky_relu_forward",
     "linear_backward",
