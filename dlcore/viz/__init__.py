@@ -12,6 +12,15 @@ from .activations import (
     plot_activation_histograms,
     plot_gradient_norms,
 )
+from .batchnorm import (
+    BN_BATCH_SIZES,
+    BN_LEARNING_RATES,
+    bn_run,
+    bn_widget,
+    plot_bn_grid,
+    plot_bn_runs,
+    sigmoid_mlp,
+)
 from .depth import (
     DEPTH_ACTIVATIONS,
     INIT_SCHEMES,
@@ -56,6 +65,8 @@ from .training import plot_training_curves
 
 __all__ = [
     "ACTIVATION_CURVES",
+    "BN_BATCH_SIZES",
+    "BN_LEARNING_RATES",
     "DEPTH_ACTIVATIONS",
     "INIT_SCHEMES",
     "KINK_ACTIVATIONS",
@@ -63,6 +74,8 @@ __all__ = [
     "STEP_FUNCTIONS",
     "OptimPathsPanel",
     "activation_curve",
+    "bn_run",
+    "bn_widget",
     "build_mlp",
     "depth_experiment",
     "depth_widget",
@@ -77,6 +90,8 @@ __all__ = [
     "optimizer_paths",
     "plot_activation_functions",
     "plot_activation_histograms",
+    "plot_bn_grid",
+    "plot_bn_runs",
     "plot_depth_grid",
     "plot_depth_view",
     "plot_gradient_norms",
@@ -91,6 +106,7 @@ __all__ = [
     "plot_step_size_grid",
     "plot_step_size_sweep",
     "plot_training_curves",
+    "sigmoid_mlp",
     "step_size_sweep",
     "step_size_widget",
 ]
