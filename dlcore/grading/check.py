@@ -173,6 +173,8 @@ def _type_name(value):
 
 def _where(exc, function):
     """'(in relu_backward, line 3)' from the innermost frame of the learner's code."""
+    if getattr(exc, "where", None) is not None:  # worked out in the learner's kernel
+        return exc.where
     frames = traceback.extract_tb(exc.__traceback__)
     ours = __file__
     mine = [f for f in frames if f.filename != ours and "site-packages" not in f.filename
@@ -328,13 +330,22 @@ class _CaseResult:
 
 
 def _run_case(exercise, candidate, case, index, time_limit):
-    result = _CaseResult(case, index)
-    expected_value = exercise.reference(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs)))
-    expected = _split(exercise, expected_value)
-
     args = copy.deepcopy(case.args)
     kwargs = copy.deepcopy(dict(case.kwargs))
     call = _call_with_time_limit(candidate, args, kwargs, time_limit)
+    return _judge_case(exercise, case, index, call, args, kwargs, time_limit)
+
+
+def _judge_case(exercise, case, index, call, args, kwargs, time_limit):
+    """Judge one call of the learner's function against the reference, run here.
+
+    call: a _Call (what the learner's function did); args / kwargs: its inputs after the
+    call (to catch changes in place). The command-line grader makes these from what the
+    learner's kernel sent back, so the comparison always runs in the grader's process.
+    """
+    result = _CaseResult(case, index)
+    expected_value = exercise.reference(*copy.deepcopy(case.args), **copy.deepcopy(dict(case.kwargs)))
+    expected = _split(exercise, expected_value)
     if call.kind == "timeout":
         result.kind = TIMEOUT
         result.problem = (f"did not finish within {time_limit:g} s: look for a loop that never "
@@ -352,7 +363,7 @@ def _run_case(exercise, candidate, case, index, time_limit):
     if not exercise.allow_mutation:
         names = _arg_names(exercise, case)
         before = list(case.args) + [case.kwargs[k] for k in case.kwargs]
-        after = list(args) + [kwargs[k] for k in case.kwargs]
+        after = list(args) + [kwargs.get(k) for k in case.kwargs]
         changed = [p for name, b, a in zip(names, before, after) for p in _changed(b, a, name)]
         if changed:
             result.kind = WRONG
@@ -427,14 +438,23 @@ def check(exercise_id, candidate, *, seed=None, verbose=True, time_limit=None):
 
     limit = exercise.time_limit if time_limit is None else time_limit
     cases = exercise.cases(seed)
-    groups = list(dict.fromkeys(c.group for c in cases))
     results = []
     for i, case in enumerate(cases):
         res = _run_case(exercise, candidate, case, i, limit)
         results.append(res)
         if res.kind in (TIMEOUT, NOT_IMPLEMENTED):
             break  # every other case would do the same, and waiting helps nobody
+    return _finish(_summarize(exercise, cases, results), start, verbose)
 
+
+def _summarize(exercise, cases, results):
+    """The CheckResult (lines, passed / total case groups, status) of judged cases.
+
+    results: _CaseResult for the cases that ran, in order; after a time-out or
+    NotImplementedError the rest were skipped and count as not passed.
+    """
+    fn = exercise.function
+    groups = list(dict.fromkeys(c.group for c in cases))
     lines, worst = [], {}
     labelled = len(groups) > 1
     passed = 0
@@ -481,8 +501,7 @@ def check(exercise_id, candidate, *, seed=None, verbose=True, time_limit=None):
         status = OK
     else:
         status = WRONG
-    result = CheckResult(exercise.id, fn, passed, len(groups), status, lines, errors=worst)
-    return _finish(result, start, verbose)
+    return CheckResult(exercise.id, fn, passed, len(groups), status, lines, errors=worst)
 
 
 def _finish(result, start, verbose):
