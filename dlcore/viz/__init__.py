@@ -61,6 +61,16 @@ from .optim_paths import (
     plot_optim_paths,
     plot_optim_paths_grid,
 )
+from .schedules import (
+    SCHEDULE_GRID_SETTINGS,
+    SCHEDULE_KINDS,
+    make_schedule,
+    plot_schedule_grid,
+    plot_schedule_run,
+    plot_schedules,
+    schedule_training,
+    schedule_widget,
+)
 from .training import plot_training_curves
 
 __all__ = [
@@ -71,6 +81,8 @@ __all__ = [
     "INIT_SCHEMES",
     "KINK_ACTIVATIONS",
     "REGRESSION_LOSSES",
+    "SCHEDULE_GRID_SETTINGS",
+    "SCHEDULE_KINDS",
     "STEP_FUNCTIONS",
     "OptimPathsPanel",
     "activation_curve",
@@ -85,6 +97,7 @@ __all__ = [
     "kink_widget",
     "loss_curves",
     "loss_widget",
+    "make_schedule",
     "optim_paths_widget",
     "optimizer_path",
     "optimizer_paths",
@@ -103,9 +116,14 @@ __all__ = [
     "plot_loss_grid",
     "plot_optim_paths",
     "plot_optim_paths_grid",
+    "plot_schedule_grid",
+    "plot_schedule_run",
+    "plot_schedules",
     "plot_step_size_grid",
     "plot_step_size_sweep",
     "plot_training_curves",
+    "schedule_training",
+    "schedule_widget",
     "sigmoid_mlp",
     "step_size_sweep",
     "step_size_widget",

@@ -1,0 +1,174 @@
+"""Chapter 5, learning-rate schedules: the exercises and their cases.
+
+Each exercise is one schedule as a function of the step, `f(..., t) -> float` for an integer
+t >= 0, with dlcore.schedules as the reference (so the book's library and the graded answers
+agree by construction). The cases sit where the classic slips show: t = 0, a step boundary
+hit exactly (t = step_size, where a floor division has already counted one decay), the
+middle and the end of a cosine (t = T_max/2, t = T_max), the rising half of a triangular
+cycle (where a missing abs() gives rates above max_lr), the last warm-up step and the first
+step after it. Exact arithmetic: the default tolerance (relative error 1e-7).
+"""
+from ... import schedules as S
+from ..registry import Case, Exercise, register
+
+PREFIX = "schedules."
+
+
+def _lr0(rng):
+    return float(rng.choice([0.1, 0.05, 1.0, 0.3]) * rng.uniform(0.5, 2.0))
+
+
+def _ints(rng, low, high, n):
+    """n integers drawn from [low, high) (high exclusive), as Python ints."""
+    return [int(v) for v in rng.integers(low, high, size=n)]
+
+
+# ---------------------------------------------------------------- step decay
+
+def step_decay(lr0, step_size, gamma, t):
+    """lr0 * gamma ** floor(t / step_size): multiplied by gamma every step_size steps."""
+    return S.StepDecay(lr0, step_size, gamma).lr_at(t)
+
+
+def _step_cases(rng):
+    cases = []
+    for _ in range(2):
+        lr0, s, g = _lr0(rng), int(rng.integers(2, 12)), float(rng.uniform(0.1, 0.9))
+        cases += [Case("t = 0", (lr0, s, g, 0)),
+                  Case("t = step_size exactly", (lr0, s, g, s)),
+                  Case("t a later multiple of step_size", (lr0, s, g, 3 * s)),
+                  Case("t one before a boundary", (lr0, s, g, s - 1)),
+                  Case("t one before a boundary", (lr0, s, g, 2 * s - 1)),
+                  Case("random t", (lr0, s, g, _ints(rng, 1, 60, 1)[0]))]
+    return cases
+
+
+# ---------------------------------------------------------------- exponential decay, two forms
+
+def exponential_decay(lr0, gamma, t):
+    """lr0 * gamma ** t."""
+    return S.ExponentialDecay(lr0, gamma).lr_at(t)
+
+
+def _exponential_cases(rng):
+    cases = [Case("t = 0", (_lr0(rng), float(rng.uniform(0.5, 0.99)), 0))]
+    for t in _ints(rng, 1, 10, 2):
+        cases.append(Case("small t", (_lr0(rng), float(rng.uniform(0.5, 0.99)), t)))
+    for t in _ints(rng, 50, 300, 2):
+        cases.append(Case("large t", (_lr0(rng), float(rng.uniform(0.95, 0.999)), t)))
+    return cases
+
+
+def exponential_decay_rate(lr0, k, t):
+    """lr0 * e^(-k t): the same curve as exponential_decay with gamma = e^(-k)."""
+    return S.ExponentialDecay.from_rate(lr0, k).lr_at(t)
+
+
+def _exponential_rate_cases(rng):
+    cases = [Case("t = 0", (_lr0(rng), float(rng.uniform(0.01, 0.5)), 0)),
+             Case("k = 0 (constant)", (_lr0(rng), 0.0, int(rng.integers(1, 100))))]
+    for t in _ints(rng, 1, 100, 4):
+        cases.append(Case("random k and t", (_lr0(rng), float(rng.uniform(0.005, 0.3)), t)))
+    return cases
+
+
+# ---------------------------------------------------------------- 1/t decay
+
+def inverse_time_decay(lr0, k, t):
+    """lr0 / (1 + k t)."""
+    return S.InverseTimeDecay(lr0, k).lr_at(t)
+
+
+def _inverse_time_cases(rng):
+    cases = [Case("t = 0", (_lr0(rng), float(rng.uniform(0.01, 1.0)), 0)),
+             Case("t = 1/k (half of lr0)", (_lr0(rng), 0.1, 10)),
+             Case("t = 1/k (half of lr0)", (_lr0(rng), 0.25, 4))]
+    for t in _ints(rng, 1, 200, 3):
+        cases.append(Case("random k and t", (_lr0(rng), float(rng.uniform(0.01, 2.0)), t)))
+    return cases
+
+
+# ---------------------------------------------------------------- cosine annealing
+
+def cosine_annealing(lr0, T_max, lr_min, t):
+    """lr_min + (lr0 - lr_min) * (1 + cos(pi t / T_max)) / 2, for 0 <= t <= T_max."""
+    return S.CosineAnnealing(lr0, T_max, lr_min).lr_at(t)
+
+
+def _cosine_cases(rng):
+    cases = []
+    for lr_min_factor in (0.0, float(rng.uniform(0.01, 0.2))):
+        lr0 = _lr0(rng)
+        T = 2 * int(rng.integers(5, 60))  # even, so T/2 is a step
+        lr_min = lr0 * lr_min_factor
+        cases += [Case("t = 0 (lr0)", (lr0, T, lr_min, 0)),
+                  Case("t = T_max / 2 (the midpoint)", (lr0, T, lr_min, T // 2)),
+                  Case("t = T_max (lr_min)", (lr0, T, lr_min, T)),
+                  Case("random t < T_max", (lr0, T, lr_min, _ints(rng, 1, T, 1)[0])),
+                  Case("random t < T_max", (lr0, T, lr_min, _ints(rng, 1, T, 1)[0]))]
+    return cases
+
+
+# ---------------------------------------------------------------- triangular cyclic
+
+def cyclic_triangular(base_lr, max_lr, step_size, t):
+    """Smith's triangle: up from base_lr (t = 0) to max_lr (t = step_size), down to base_lr
+    (t = 2 step_size), and again: base_lr + (max_lr - base_lr) * max(0, 1 - x) with
+    x = |t / step_size - 2 cycle + 1|, cycle = floor(1 + t / (2 step_size))."""
+    return S.CyclicLR(base_lr, max_lr, step_size).lr_at(t)
+
+
+def _cyclic_cases(rng):
+    cases = []
+    for _ in range(2):
+        base = float(rng.uniform(0.001, 0.05))
+        top = base + float(rng.uniform(0.05, 1.0))
+        s = int(rng.integers(3, 40))
+        cases += [Case("t = 0 (base_lr)", (base, top, s, 0)),
+                  Case("rising half", (base, top, s, _ints(rng, 1, s, 1)[0])),
+                  Case("t = step_size (the peak)", (base, top, s, s)),
+                  Case("falling half", (base, top, s, _ints(rng, s + 1, 2 * s, 1)[0])),
+                  Case("t = 2 step_size (base again)", (base, top, s, 2 * s)),
+                  Case("later cycles", (base, top, s, _ints(rng, 2 * s + 1, 10 * s, 1)[0])),
+                  Case("later cycles", (base, top, s, 4 * s + s // 2))]
+    return cases
+
+
+# ---------------------------------------------------------------- warm-up, then cosine
+
+def warmup_cosine(lr0, warmup_steps, T_max, t):
+    """lr0 * (t + 1) / warmup_steps for t < warmup_steps, then
+    cosine_annealing(lr0, T_max, 0, t - warmup_steps)."""
+    return S.Warmup(S.CosineAnnealing(lr0, T_max), warmup_steps).lr_at(t)
+
+
+def _warmup_cases(rng):
+    cases = []
+    for _ in range(2):
+        lr0, w, T = _lr0(rng), int(rng.integers(2, 20)), int(rng.integers(10, 100))
+        cases += [Case("t = 0", (lr0, w, T, 0)),
+                  Case("during warm-up", (lr0, w, T, _ints(rng, 1, w, 1)[0])),
+                  Case("last warm-up step (t = warmup_steps - 1)", (lr0, w, T, w - 1)),
+                  Case("first step after warm-up", (lr0, w, T, w)),
+                  Case("after warm-up", (lr0, w, T, w + _ints(rng, 1, T, 1)[0])),
+                  Case("after warm-up", (lr0, w, T, w + T))]
+    return cases
+
+
+# ---------------------------------------------------------------- the registry entries
+
+EXERCISES = [
+    register(Exercise(PREFIX + "step_decay", "step_decay", _step_cases, step_decay, ("lr",))),
+    register(Exercise(PREFIX + "exponential_decay", "exponential_decay", _exponential_cases,
+                      exponential_decay, ("lr",))),
+    register(Exercise(PREFIX + "exponential_decay_rate", "exponential_decay_rate",
+                      _exponential_rate_cases, exponential_decay_rate, ("lr",))),
+    register(Exercise(PREFIX + "inverse_time_decay", "inverse_time_decay", _inverse_time_cases,
+                      inverse_time_decay, ("lr",))),
+    register(Exercise(PREFIX + "cosine_annealing", "cosine_annealing", _cosine_cases,
+                      cosine_annealing, ("lr",))),
+    register(Exercise(PREFIX + "cyclic_triangular", "cyclic_triangular", _cyclic_cases,
+                      cyclic_triangular, ("lr",))),
+    register(Exercise(PREFIX + "warmup_cosine", "warmup_cosine", _warmup_cases, warmup_cosine,
+                      ("lr",))),
+]

@@ -1,0 +1,288 @@
+"""Learning-rate schedules: their curves, and what they do to a short training run on digits.
+
+    sched = make_schedule("cosine", lr0=0.1, epochs=20)
+    run = schedule_training(sched, epochs=20)   # {"lr", "train_loss", "val_acc", "diverged", ...}
+    plot_schedule_run(sched)                   # lr | training loss | validation accuracy
+    schedule_widget()                          # the same, live
+    plot_schedule_grid()                       # its static twin: one row per schedule
+
+The training runs here count t in epochs (`fit` sets `lr_at(epoch)` at the start of each
+epoch), so cyclic and warm-up steps are epochs too. Runs are cached by their settings, so
+a widget that returns to a setting redraws at once.
+"""
+import functools
+
+import numpy as np
+
+from .. import _checks
+from .. import schedules as S
+from ._mpl import pyplot, widgets
+
+__all__ = [
+    "SCHEDULE_GRID_SETTINGS",
+    "SCHEDULE_KINDS",
+    "make_schedule",
+    "plot_schedule_grid",
+    "plot_schedule_run",
+    "plot_schedules",
+    "schedule_training",
+    "schedule_widget",
+]
+
+# kind -> the make_schedule arguments it reads (besides lr0 and epochs)
+SCHEDULE_KINDS = {
+    "constant": (),
+    "step": ("step_size", "gamma"),
+    "exponential": ("gamma",),
+    "inverse_time": ("k",),
+    "linear": ("lr_min",),
+    "inverse_sigmoid": ("k",),
+    "cosine": ("lr_min",),
+    "cyclic": ("step_size", "lr_min"),
+    "warmup_cosine": ("warmup", "lr_min"),
+}
+
+
+def make_schedule(kind, lr0=0.1, epochs=20, step_size=5, gamma=0.5, k=1.0, lr_min=0.0,
+                  warmup=3):
+    """A dlcore schedule of the given kind, its parameters in epochs.
+
+    constant: lr0. step: StepDecay(lr0, step_size, gamma). exponential:
+    ExponentialDecay(lr0, gamma). inverse_time: InverseTimeDecay(lr0, k). linear:
+    LinearDecay(lr0, epochs, end_lr=lr_min). inverse_sigmoid: InverseSigmoidDecay(lr0, k).
+    cosine: CosineAnnealing(lr0, epochs, lr_min). cyclic: CyclicLR(lr_min, lr0, step_size)
+    (lr0 is the peak). warmup_cosine: Warmup(CosineAnnealing(lr0, epochs - warmup,
+    lr_min), warmup). Arguments a kind does not read are ignored (SCHEDULE_KINDS lists them).
+    """
+    if kind not in SCHEDULE_KINDS:
+        raise ValueError(f"make_schedule: unknown kind {kind!r}; choose one of "
+                         f"{', '.join(SCHEDULE_KINDS)}")
+    epochs = _checks.positive_int(epochs, "epochs", "make_schedule")
+    if kind == "constant":
+        return S.Constant(lr0)
+    if kind == "step":
+        return S.StepDecay(lr0, step_size, gamma)
+    if kind == "exponential":
+        return S.ExponentialDecay(lr0, gamma)
+    if kind == "inverse_time":
+        return S.InverseTimeDecay(lr0, k)
+    if kind == "linear":
+        return S.LinearDecay(lr0, epochs, end_lr=lr_min)
+    if kind == "inverse_sigmoid":
+        return S.InverseSigmoidDecay(lr0, k)
+    if kind == "cosine":
+        return S.CosineAnnealing(lr0, epochs, lr_min)
+    if kind == "cyclic":
+        return S.CyclicLR(lr_min, lr0, step_size)
+    warmup = _checks.positive_int(warmup, "warmup", "make_schedule")
+    if warmup >= epochs:
+        raise ValueError(f"make_schedule: warmup ({warmup}) must be shorter than the run "
+                         f"({epochs} epochs)")
+    return S.Warmup(S.CosineAnnealing(lr0, epochs - warmup, lr_min), warmup)
+
+
+@functools.lru_cache(maxsize=1)
+def _digits():
+    from ..data import load_digits
+
+    return load_digits(rng=0)
+
+
+_RUNS = {}  # (repr(schedule), epochs, seed, hidden, batch_size) -> run dict
+
+
+def schedule_training(schedule, epochs=20, seed=0, hidden=64, batch_size=32):
+    """Train a 64 -> hidden -> 10 ReLU network on digits with plain SGD whose learning rate
+    is `schedule.lr_at(epoch)`; cached by (repr(schedule), epochs, seed, hidden, batch_size).
+
+    Returns a dict: "epochs" (0..n-1 of the epochs that finished), "lr" (the rate each
+    epoch used), "train_loss", "val_acc" (lists per finished epoch), "diverged" (None, or
+    (epoch, step) where the loss became NaN/inf; the lists then stop before that epoch).
+    """
+    from .. import nn
+    from ..losses import CrossEntropyLoss
+    from ..optim import SGD
+    from ..train import TrainingDiverged, fit
+
+    epochs = _checks.positive_int(epochs, "epochs", "schedule_training")
+    key = (repr(schedule), epochs, int(seed), int(hidden), int(batch_size))
+    if key in _RUNS:
+        return _RUNS[key]
+    train, val, _ = _digits()
+    model = nn.Sequential(nn.Linear(64, hidden, rng=100 + seed), nn.ReLU(),
+                          nn.Linear(hidden, 10, rng=200 + seed))
+    optimizer = SGD(model.parameters(), lr=schedule.lr_at(0))
+
+    class _Keep:  # keeps the History, which fit does not return when it raises
+        history = None
+
+        def on_epoch_end(self, epoch, history, model):
+            self.history = history
+
+    keep, diverged = _Keep(), None
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            fit(model, CrossEntropyLoss(), optimizer, train, val, epochs=epochs,
+                batch_size=batch_size, schedule=schedule, callbacks=[keep], progress=False,
+                rng=seed)
+    except TrainingDiverged as exc:
+        diverged = (exc.epoch, exc.step)
+    h = keep.history
+    n = 0 if h is None else len(h)
+    if diverged is not None:
+        n = min(n, diverged[0])  # an epoch whose end-of-epoch loss was inf is not kept
+    run = {"epochs": list(range(n)),
+           "lr": [] if h is None else list(h.lr[:n]),
+           "train_loss": [] if h is None else list(h.train_loss[:n]),
+           "val_acc": [] if h is None else list(h.val_acc[:n]),
+           "diverged": diverged}
+    _RUNS[key] = run
+    return run
+
+
+def plot_schedules(schedules, steps, ax=None, log=False, title=None):
+    """The learning-rate curves of several schedules on one Axes.
+
+    schedules: {label: schedule}; steps: how many steps (t = 0..steps-1). log: log y axis.
+    Returns the Axes.
+    """
+    plt = pyplot()
+    if not schedules:
+        raise ValueError("plot_schedules: no schedules given; pass {label: schedule}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    t = np.arange(steps)
+    for i, (label, schedule) in enumerate(schedules.items()):
+        ax.plot(t, S.values(schedule, steps), lw=1.8, color=f"C{i % 10}", label=label)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("step t")
+    ax.set_ylabel("learning rate")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def _draw_run(axes, schedule, epochs, seed, label=None):
+    """lr curve, training loss and validation accuracy of one run on three Axes."""
+    run = schedule_training(schedule, epochs, seed)
+    x = np.arange(1, epochs + 1)
+    ax_lr, ax_loss, ax_acc = axes
+    ax_lr.plot(x, S.values(schedule, epochs), "o-", ms=2.5, color="C2")
+    ax_lr.set_ylabel("learning rate")
+    ax_lr.set_ylim(bottom=0)
+    if label:
+        ax_lr.set_title(label, fontsize=9, loc="left")
+    done = np.asarray(run["epochs"]) + 1
+    if run["train_loss"]:
+        ax_loss.plot(done, run["train_loss"], "o-", ms=2.5, color="C0")
+        ax_acc.plot(done, 100 * np.asarray(run["val_acc"]), "o-", ms=2.5, color="C1")
+    ax_loss.set_yscale("log")
+    ax_loss.set_ylabel("training loss")
+    ax_acc.set_ylabel("val. accuracy (%)")
+    ax_acc.set_ylim(80, 100)  # where runs differ; an epoch below 80% leaves the axes
+    if run["diverged"] is not None:
+        epoch, step = run["diverged"]
+        ax_loss.text(0.5, 0.5, f"diverged in epoch {epoch + 1}\n(step {step})",
+                     transform=ax_loss.transAxes, ha="center", va="center", color="C3")
+    elif run["val_acc"]:
+        ax_acc.text(0.97, 0.05, f"final {100 * run['val_acc'][-1]:.1f}%",
+                    transform=ax_acc.transAxes, ha="right", va="bottom", fontsize=8)
+    for ax in axes:
+        ax.set_xlim(0.5, epochs + 0.5)
+        ax.grid(True, alpha=0.3)
+        ax.set_xlabel("epoch")
+    return run
+
+
+def plot_schedule_run(schedule, epochs=20, seed=0, title=None):
+    """One schedule and the run it gives: lr per epoch | training loss (log) | validation
+    accuracy. Returns the Figure (3 Axes)."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(10.5, 2.9))
+    _draw_run(axes, schedule, epochs, seed)
+    fig.suptitle(title or repr(schedule), fontsize=9)
+    fig.subplots_adjust(left=0.07, right=0.985, bottom=0.17, top=0.85, wspace=0.35)
+    return fig
+
+
+SCHEDULE_GRID_SETTINGS = (
+    ("constant", {}),
+    ("step", {"step_size": 7, "gamma": 0.1}),
+    ("cosine", {}),
+    ("cyclic", {"step_size": 3, "lr_min": 0.01}),
+    ("warmup_cosine", {"warmup": 3}),
+)
+
+
+def plot_schedule_grid(settings=SCHEDULE_GRID_SETTINGS, lr0=0.1, epochs=21, seed=0):
+    """Static twin of `schedule_widget`: one row per (kind, parameters) in `settings`,
+    each `lr | training loss | validation accuracy`, all with the same seed. Returns the
+    Figure (3 Axes per row)."""
+    plt = pyplot()
+    settings = list(settings)
+    if not settings:
+        raise ValueError("plot_schedule_grid: settings is empty; give (kind, {params}) pairs")
+    fig, grid = plt.subplots(len(settings), 3, squeeze=False, sharex=True,
+                             figsize=(10.5, 1.9 * len(settings) + 0.5))
+    for r, (kind, params) in enumerate(settings):
+        schedule = make_schedule(kind, lr0=lr0, epochs=epochs, **params)
+        _draw_run(grid[r], schedule, epochs, seed, label=repr(schedule))
+        if r < len(settings) - 1:
+            for ax in grid[r]:
+                ax.set_xlabel("")
+    fig.suptitle(f"SGD on digits, {epochs} epochs, peak lr {lr0:g}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def schedule_widget(kind="cosine", lr0=0.1, epochs=20, step_size=5, gamma=0.5, k=1.0,
+                    lr_min=0.0, warmup=3, seed=0):
+    """Live `plot_schedule_run`: choose the schedule and its parameters; each change trains
+    the network afresh (about a quarter of a second; settings seen before come from the
+    cache). Only the sliders the chosen kind reads are shown. Returns an ipywidgets VBox.
+    """
+    plt = pyplot()
+    w = widgets()
+    style = {"description_width": "initial"}
+    controls = {
+        "kind": w.Dropdown(options=list(SCHEDULE_KINDS), value=kind, description="schedule"),
+        "lr0": w.FloatLogSlider(value=lr0, base=10, min=-3, max=0.5, step=0.05,
+                                description="lr0 (peak)", readout_format=".3g", style=style),
+        "step_size": w.IntSlider(value=step_size, min=1, max=10, description="step_size",
+                                 style=style),
+        "gamma": w.FloatSlider(value=gamma, min=0.05, max=1.0, step=0.05, description="gamma",
+                               style=style),
+        "k": w.FloatLogSlider(value=k, base=10, min=-2, max=1, step=0.1, description="k",
+                              readout_format=".3g", style=style),
+        "lr_min": w.FloatSlider(value=lr_min, min=0.0, max=0.1, step=0.005,
+                                description="lr_min / base_lr", readout_format=".3f",
+                                style=style),
+        "warmup": w.IntSlider(value=warmup, min=1, max=10, description="warm-up epochs",
+                              style=style),
+    }
+    message = w.HTML()
+
+    def show_relevant(change=None):
+        wanted = SCHEDULE_KINDS[controls["kind"].value]
+        for name in ("step_size", "gamma", "k", "lr_min", "warmup"):
+            controls[name].layout.display = None if name in wanted else "none"
+
+    def draw(**params):
+        try:
+            schedule = make_schedule(epochs=epochs, **params)
+        except ValueError as exc:
+            message.value = f"<span style='color:#c00'>{exc}</span>"
+            return
+        message.value = ""
+        plot_schedule_run(schedule, epochs, seed)
+        plt.show()
+
+    controls["kind"].observe(show_relevant, names="value")
+    show_relevant()
+    out = w.interactive_output(draw, controls)
+    return w.VBox([w.HBox([controls["kind"], controls["lr0"]]),
+                   w.HBox([controls[n] for n in ("step_size", "gamma", "k")]),
+                   w.HBox([controls["lr_min"], controls["warmup"]]), message, out])

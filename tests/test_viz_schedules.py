@@ -1,0 +1,100 @@
+"""dlcore.viz schedule helpers: the schedules they build, the runs behind the plots, figures."""
+import math
+
+import numpy as np
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+pytest.importorskip("sklearn")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+from dlcore import schedules as S
+from dlcore import viz
+from dlcore.viz import schedules as vs
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_make_schedule_builds_each_kind_with_its_parameters():
+    lr = {kind: S.values(vs.make_schedule(kind, lr0=0.2, epochs=10, step_size=4, gamma=0.5,
+                                          k=2.0, lr_min=0.02, warmup=2), 11)
+          for kind in vs.SCHEDULE_KINDS}
+    np.testing.assert_allclose(lr["constant"], 0.2)
+    assert lr["step"][3] == pytest.approx(0.2) and lr["step"][4] == pytest.approx(0.1)
+    assert lr["exponential"][3] == pytest.approx(0.2 * 0.5**3)
+    assert lr["inverse_time"][2] == pytest.approx(0.2 / 5)
+    assert lr["linear"][5] == pytest.approx(0.11) and lr["linear"][10] == pytest.approx(0.02)
+    assert lr["inverse_sigmoid"][0] == pytest.approx(0.2 * 2 / 3)
+    assert lr["cosine"][5] == pytest.approx(0.11) and lr["cosine"][10] == pytest.approx(0.02)
+    # cyclic: lr_min is the base, lr0 the peak at t = step_size
+    assert lr["cyclic"][0] == pytest.approx(0.02) and lr["cyclic"][4] == pytest.approx(0.2)
+    assert lr["cyclic"][8] == pytest.approx(0.02)
+    # warm-up: 0.1, 0.2, then a cosine over the 8 remaining epochs, from 0.2
+    np.testing.assert_allclose(lr["warmup_cosine"][:3], [0.1, 0.2, 0.2])
+    assert lr["warmup_cosine"][6] == pytest.approx(0.02 + 0.18 * (1 + math.cos(math.pi / 2)) / 2)
+
+
+def test_make_schedule_rejects_unknown_kinds_and_long_warmups():
+    with pytest.raises(ValueError, match="unknown kind 'triangle'"):
+        vs.make_schedule("triangle")
+    with pytest.raises(ValueError, match="warmup \\(20\\) must be shorter"):
+        vs.make_schedule("warmup_cosine", epochs=20, warmup=20)
+
+
+def test_schedule_training_records_the_schedule_and_learns():
+    schedule = vs.make_schedule("step", lr0=0.1, epochs=6, step_size=3, gamma=0.1)
+    run = vs.schedule_training(schedule, epochs=6)
+    np.testing.assert_allclose(run["lr"], S.values(schedule, 6))   # fit applied lr_at(epoch)
+    assert run["diverged"] is None and run["epochs"] == list(range(6))
+    assert run["train_loss"][-1] < 0.5 * run["train_loss"][0]
+    assert run["val_acc"][-1] > 0.9
+    # cached by settings: the same object, no second run
+    assert vs.schedule_training(vs.make_schedule("step", lr0=0.1, epochs=6, step_size=3,
+                                                 gamma=0.1), epochs=6) is run
+    assert vs.schedule_training(schedule, epochs=6, seed=1) is not run
+
+
+def test_a_divergent_rate_is_reported_with_its_epoch():
+    run = vs.schedule_training(S.Constant(3.0), epochs=8)
+    assert run["diverged"] is not None
+    epoch, step = run["diverged"]
+    assert 0 <= epoch < 8 and step >= 0
+    assert len(run["train_loss"]) == epoch and all(np.isfinite(run["train_loss"]))
+
+
+def test_plot_schedules_draws_one_line_per_schedule():
+    ax = vs.plot_schedules({"a": S.Constant(0.1), "b": S.CosineAnnealing(0.1, 9)}, 10)
+    lines = ax.get_lines()
+    assert len(lines) == 2
+    np.testing.assert_allclose(lines[1].get_ydata(), S.values(S.CosineAnnealing(0.1, 9), 10))
+    with pytest.raises(ValueError, match="no schedules"):
+        vs.plot_schedules({}, 10)
+
+
+def test_plot_schedule_run_and_grid_axes():
+    fig = viz.plot_schedule_run(S.Constant(0.05), epochs=4)
+    assert len(fig.axes) == 3
+    np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), 0.05)
+    settings = (("constant", {}), ("cosine", {}))
+    fig = viz.plot_schedule_grid(settings, lr0=0.05, epochs=4)
+    assert len(fig.axes) == 6
+    cos = S.values(S.CosineAnnealing(0.05, 4), 4)
+    np.testing.assert_allclose(fig.axes[3].get_lines()[0].get_ydata(), cos)
+    with pytest.raises(ValueError, match="settings is empty"):
+        viz.plot_schedule_grid(())
+
+
+def test_widget_shows_only_the_sliders_its_kind_reads():
+    pytest.importorskip("ipywidgets")
+    box = viz.schedule_widget(kind="step", epochs=4)
+    sliders = {c.description: c for row in box.children[:3] for c in row.children}
+    shown = {d for d, c in sliders.items() if c.layout.display != "none"}
+    assert shown == {"schedule", "lr0 (peak)", "step_size", "gamma"}
+    sliders["schedule"].value = "cyclic"
+    shown = {d for d, c in sliders.items() if c.layout.display != "none"}
+    assert shown == {"schedule", "lr0 (peak)", "step_size", "lr_min / base_lr"}
