@@ -1,0 +1,292 @@
+"""Chapter 8 exercises: each reference passes and agrees with dlcore (dropout, the L2
+penalty, max_norm_, EarlyStopping, smooth_labels, EMA), and the classic wrong answers fail
+in the right case group with the right printed line."""
+import numpy as np
+import pytest
+
+from dlcore import functional as F
+from dlcore import nn, regularization
+from dlcore.grading import check, get_exercise, list_exercises
+from dlcore.grading.exercises import regularization as reg
+
+CHAPTER8 = [
+    "regularization.dropout_eval",
+    "regularization.early_stop_epoch",
+    "regularization.ema_update",
+    "regularization.inverted_dropout_backward",
+    "regularization.inverted_dropout_forward",
+    "regularization.l2_penalty_and_grad",
+    "regularization.max_norm",
+    "regularization.smooth_labels",
+]
+
+
+def run(exercise_id, candidate, **kw):
+    return check(exercise_id, candidate, verbose=False, **kw)
+
+
+def failed_line(result, name, output, group):
+    return next((line for line in result.lines
+                 if line.startswith(f"✘ {name}  {output}  [{group}]")), None)
+
+
+# ---------------------------------------------------------------- the references pass
+
+def test_chapter8_is_registered():
+    assert list_exercises("regularization.") == CHAPTER8
+
+
+@pytest.mark.parametrize("exercise_id", CHAPTER8)
+@pytest.mark.parametrize("seed", [None, 1, 20240])
+def test_reference_passes_every_group(exercise_id, seed):
+    ex = get_exercise(exercise_id)
+    result = run(exercise_id, ex.reference, seed=seed)
+    groups = {c.group for c in ex.cases(seed)}
+    assert result.status == "ok" and bool(result), result.lines
+    assert result.passed == result.total == len(groups) >= 2
+
+
+# ---------------------------------------------------------------- references agree with dlcore
+
+def test_dropout_references_agree_with_dlcore_functional():
+    rng = np.random.default_rng(0)
+    x, dout = rng.standard_normal((5, 7)), rng.standard_normal((5, 7))
+    mask = (rng.random((5, 7)) >= 0.3).astype(np.float64)
+    out, cache = F.dropout_forward(x, 0.3, mask=mask)
+    np.testing.assert_allclose(reg.inverted_dropout_forward(x, mask, 0.3), out, rtol=1e-12)
+    np.testing.assert_allclose(reg.inverted_dropout_backward(dout, mask, 0.3),
+                               F.dropout_backward(dout, cache), rtol=1e-12)
+    for classic in (False, True):
+        out, _ = F.dropout_forward(x, 0.3, train=False, classic=classic)
+        np.testing.assert_allclose(reg.dropout_eval(x, 0.3, classic), out, rtol=1e-12)
+    # by hand: a kept entry of 2.0 with p = 0.2 becomes 2.5; classic test time gives 1.6
+    assert reg.inverted_dropout_forward(np.array([2.0]), np.array([1.0]), 0.2)[0] == 2.5
+    assert reg.dropout_eval(np.array([2.0]), 0.2, classic=True)[0] == pytest.approx(1.6)
+
+
+def test_l2_reference_agrees_with_dlcore_and_hand_values():
+    W = np.array([[1.0, -2.0], [3.0, 0.5]])
+    penalty, grad = reg.l2_penalty_and_grad(W, 0.1)
+    assert penalty == pytest.approx(0.05 * (1 + 4 + 9 + 0.25))
+    np.testing.assert_allclose(grad, 0.1 * W)
+    p = nn.Parameter(W.copy())
+    assert regularization.l2_penalty([p], 0.1) == pytest.approx(penalty)
+    regularization.add_l2_grad_([p], 0.1)
+    np.testing.assert_allclose(p.grad, grad)
+
+
+def test_max_norm_reference_agrees_with_max_norm_():
+    W = reg._max_norm_columns(np.random.default_rng(3), 6, 4, 1.5)
+    p = nn.Parameter(W.copy())
+    regularization.max_norm_(p, 1.5)
+    np.testing.assert_allclose(reg.max_norm(W, 1.5), p.data, rtol=1e-12)
+    norms = np.linalg.norm(reg.max_norm(W, 1.5), axis=0)
+    assert np.all(norms <= 1.5 + 1e-12) and np.isclose(norms, 1.5).sum() >= 1
+
+
+class _FakeHistory:
+    def __init__(self):
+        self.val_loss = []
+
+
+def _early_stopping_callback(values, patience, min_delta):
+    """(best_epoch, stop_epoch) from dlcore's EarlyStopping fed the curve epoch by epoch."""
+    es = regularization.EarlyStopping(patience=patience, min_delta=min_delta,
+                                      restore_best=False)
+    history, model = _FakeHistory(), nn.Linear(2, 2, rng=0)
+    for epoch, value in enumerate(values):
+        history.val_loss.append(value)
+        if es.on_epoch_end(epoch, history, model):
+            return es.best_epoch, es.stopped_epoch
+    return es.best_epoch, len(values) - 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_early_stop_reference_agrees_with_the_callback(seed):
+    for case in get_exercise("regularization.early_stop_epoch").cases(seed):
+        values, patience = case.args
+        min_delta = case.kwargs.get("min_delta", 0.0)
+        assert reg.early_stop_epoch(values, patience, min_delta) == \
+            _early_stopping_callback(values, patience, min_delta)
+
+
+def test_early_stop_by_hand():
+    plateau = [1.0, 0.8, 0.7, 0.72, 0.71, 0.6, 0.65, 0.66, 0.64, 0.7, 0.75]
+    assert reg.early_stop_epoch(plateau, 3) == (5, 8)   # 0.6 at epoch 5; 6, 7, 8 do not improve
+    assert reg.early_stop_epoch(plateau, 2) == (2, 4)   # stops in the plateau, before 0.6
+    tiny = [1.0, 0.9, 0.897, 0.894, 0.891, 0.888, 0.885, 0.882]
+    assert reg.early_stop_epoch(tiny, 3, 0.01) == (1, 4)
+    assert reg.early_stop_epoch([1.0, 0.9], 5) == (1, 1)
+
+
+def test_smooth_labels_and_ema_references_agree_with_dlcore():
+    y = np.array([0, 3, 1, 3])
+    np.testing.assert_allclose(reg.smooth_labels(y, 4, 0.2),
+                               regularization.smooth_labels(y, 4, 0.2, dtype=np.float64))
+    np.testing.assert_allclose(reg.smooth_labels(np.array([1]), 2, 0.2), [[0.1, 0.9]])
+    p = nn.Parameter(np.array([1.0, 2.0]))
+    ema = regularization.EMA([p], decay=0.9)          # shadow starts as a copy of p
+    p.data[...] = [3.0, -2.0]
+    ema.update()
+    np.testing.assert_allclose(ema.shadow[0], reg.ema_update(np.array([1.0, 2.0]),
+                                                             p.data, 0.9))
+    np.testing.assert_allclose(ema.shadow[0], [1.2, 1.6])
+
+
+# ---------------------------------------------------------------- wrong answers fail
+
+def test_dropout_scaled_by_p_instead_of_1_minus_p_fails():
+    def forward(x, mask, p):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return x * mask / p
+
+    def backward(dout, mask, p):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return dout * mask / p
+
+    for exercise_id, fn in (("regularization.inverted_dropout_forward", forward),
+                            ("regularization.inverted_dropout_backward", backward)):
+        result = run(exercise_id, fn)
+        assert result.status in ("wrong", "error")
+        assert result.passed == 0, result.lines   # p = 0 divides by zero: that group fails too
+
+
+def test_dropout_without_rescaling_fails_but_only_where_p_is_not_0():
+    def forward(x, mask, p):
+        return x * mask
+
+    result = run("regularization.inverted_dropout_forward", forward)
+    assert result.status == "wrong" and result.passed == 1
+    assert failed_line(result, "inverted_dropout_forward", "out", "batch of vectors")
+
+
+def test_dropout_backward_forgetting_the_mask_fails():
+    result = run("regularization.inverted_dropout_backward",
+                 lambda dout, mask, p: dout / (1 - p))
+    assert result.status == "wrong" and result.passed == 1   # only the p = 0 group passes
+
+
+def test_rescaling_at_test_time_with_inverted_dropout_fails():
+    def rescale_always(x, p, classic):
+        return x * (1 - p)
+
+    result = run("regularization.dropout_eval", rescale_always)
+    assert result.status == "wrong" and result.passed == 1
+    assert failed_line(result, "dropout_eval", "out", "inverted")
+
+
+def test_classic_test_time_scaling_by_p_fails():
+    def scale_by_p(x, p, classic):
+        return x * p if classic else x
+
+    result = run("regularization.dropout_eval", scale_by_p)
+    assert result.status == "wrong" and result.passed == 1
+    assert failed_line(result, "dropout_eval", "out", "classic")
+
+
+def test_l2_gradient_2_lambda_w_with_the_half_convention_fails():
+    def l2(W, weight_decay):
+        return 0.5 * weight_decay * float(np.sum(W * W)), 2 * weight_decay * W
+
+    result = run("regularization.l2_penalty_and_grad", l2)
+    assert result.status == "wrong"
+    assert result.passed == 1   # only weight_decay = 0 passes
+    assert failed_line(result, "l2_penalty_and_grad", "grad", "linear weight")
+    assert result.errors[("linear weight", "grad")] == pytest.approx(1 / 3)   # |2 - 1| / 3
+
+
+def test_l2_penalty_without_the_half_fails():
+    result = run("regularization.l2_penalty_and_grad",
+                 lambda W, wd: (wd * float(np.sum(W * W)), wd * W))
+    assert result.status == "wrong"
+    assert failed_line(result, "l2_penalty_and_grad", "penalty", "conv weight")
+
+
+def test_max_norm_over_rows_fails():
+    def rows(W, c):
+        norms = np.sqrt(np.sum(W * W, axis=1, keepdims=True))
+        return W * (c / np.maximum(norms, c))
+
+    result = run("regularization.max_norm", rows)
+    assert result.status == "wrong" and result.passed == 1   # rows are within c there too
+    assert failed_line(result, "max_norm", "W", "columns on both sides of c")
+
+
+def test_max_norm_rescaling_every_column_to_c_fails():
+    def every(W, c):
+        return W * (c / np.sqrt(np.sum(W * W, axis=0, keepdims=True)))
+
+    result = run("regularization.max_norm", every)
+    assert result.status == "wrong" and result.passed == 0
+
+
+def test_max_norm_changing_w_in_place_fails():
+    def in_place(W, c):
+        W *= c / np.maximum(np.linalg.norm(W, axis=0, keepdims=True), c)
+        return W
+
+    result = run("regularization.max_norm", in_place)
+    assert not result   # the input was modified: reported, not silently accepted
+
+
+def test_early_stopping_counting_from_the_wrong_epoch_fails():
+    def one_based(values, patience, min_delta=0.0):
+        best, stop = reg.early_stop_epoch(values, patience, min_delta)
+        return best + 1, stop + 1
+
+    def one_late(values, patience, min_delta=0.0):   # waits patience + 1 epochs
+        best_epoch, best, wait = 0, None, 0
+        for epoch, value in enumerate(values):
+            if best is None or value < best - min_delta:
+                best_epoch, best, wait = epoch, value, 0
+                continue
+            wait += 1
+            if wait > patience:
+                return best_epoch, epoch
+        return best_epoch, len(values) - 1
+
+    def global_best(values, patience, min_delta=0.0):  # looks into the future
+        best = int(np.argmin(values))
+        return best, min(best + patience, len(values) - 1)
+
+    assert run("regularization.early_stop_epoch", one_based).passed == 0
+    result = run("regularization.early_stop_epoch", one_late)
+    assert result.status == "wrong"
+    assert failed_line(result, "early_stop_epoch", "stop_epoch", "plateau shorter than patience")
+    result = run("regularization.early_stop_epoch", global_best)
+    assert result.status == "wrong"
+    assert failed_line(result, "early_stop_epoch", "best_epoch", "plateau shorter than patience")
+
+
+def test_early_stopping_ignoring_min_delta_fails():
+    result = run("regularization.early_stop_epoch",
+                 lambda values, patience, min_delta=0.0: reg.early_stop_epoch(values, patience))
+    assert result.status == "wrong" and result.passed == result.total - 1
+    assert failed_line(result, "early_stop_epoch", "best_epoch", "min_delta")
+
+
+def test_label_smoothing_spreading_eps_over_the_other_classes_fails():
+    def other_classes(y, num_classes, eps):
+        q = np.full((len(y), num_classes), eps / (num_classes - 1))
+        q[np.arange(len(y)), y] = 1 - eps
+        return q
+
+    result = run("regularization.smooth_labels", other_classes)
+    assert result.status == "wrong" and result.passed == 1   # only eps = 0
+    assert failed_line(result, "smooth_labels", "targets", "10 classes")
+
+
+def test_ema_with_decay_and_1_minus_decay_swapped_fails():
+    result = run("regularization.ema_update",
+                 lambda shadow, param, decay: (1 - decay) * shadow + decay * param)
+    assert result.status == "wrong" and result.passed == 0
+    assert failed_line(result, "ema_update", "shadow", "decay near 1")
+
+
+def test_a_blank_exercise_scores_zero():
+    def blank(*args, **kwargs):
+        raise NotImplementedError
+
+    for exercise_id in CHAPTER8:
+        result = run(exercise_id, blank)
+        assert result.status == "not-implemented" and result.passed == 0
