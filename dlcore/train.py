@@ -122,7 +122,7 @@ class History:
 
 
 def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=32, schedule=None,
-        clip=None, callbacks=(), progress=True, rng=None):
+        clip=None, callbacks=(), progress=True, rng=None, drop_last=False):
     """Train `model` for `epochs` passes over `train`; return a `History`.
 
     train, val: a `dlcore.data.Split` or an `(X, y)` tuple, X (N, ...), y (N, ...).
@@ -133,7 +133,8 @@ def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=32, sched
     `on_epoch_end(epoch, history, model)`, returning True to stop training, and
     `on_train_end(history, model)` once when fit returns (not when it raises).
     progress: show a tqdm bar over epochs. rng: shuffles the minibatches (int seed,
-    Generator, or None for the default generator).
+    Generator, or None for the default generator). drop_last: skip each epoch's final
+    batch when it is smaller than batch_size (a batch of one breaks batch norm).
     Raises TrainingDiverged as soon as a step's loss, or the end-of-epoch training
     loss, is NaN or infinite.
     """
@@ -151,7 +152,8 @@ def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=32, sched
             if schedule is not None:
                 _set_lr(optimizer, schedule.lr_at(epoch))
             start = time.perf_counter()
-            for step, (xb, yb) in enumerate(minibatches(X, y, batch_size, shuffle=True, rng=rng)):
+            batches = minibatches(X, y, batch_size, shuffle=True, rng=rng, drop_last=drop_last)
+            for step, (xb, yb) in enumerate(batches):
                 model.train()
                 value = loss(model(xb), yb)
                 _check_finite(value, epoch, step, last_loss, optimizer)

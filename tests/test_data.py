@@ -54,3 +54,10 @@ def test_minibatches_refuse_mismatched_rows():
         next(minibatches(np.zeros((3, 1)), np.zeros(2), 2))
     with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
         next(minibatches(np.zeros((3, 1)), None, 0))
+
+
+def test_minibatches_drop_last_leaves_out_the_short_batch():
+    X = np.arange(10.0).reshape(10, 1)
+    sizes = [len(xb) for xb, _ in minibatches(X, None, 4, rng=0, drop_last=True)]
+    assert sizes == [4, 4]
+    assert [len(xb) for xb, _ in minibatches(X, None, 5, drop_last=True)] == [5, 5]

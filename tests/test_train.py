@@ -357,3 +357,21 @@ def test_bad_inputs_say_what_was_wrong():
         quiet_fit(model, loss, opt, (X[:0], y[:0]))
     with pytest.raises(TypeError, match="train: y must be an array"):
         quiet_fit(model, loss, opt, (X, list(y)))
+
+
+def test_fit_drop_last_lets_batchnorm_train_when_one_example_is_left_over():
+    from dlcore import nn as dnn
+    from dlcore.losses import CrossEntropyLoss
+    from dlcore.optim import SGD
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((9, 3)).astype(np.float32)   # 9 = 2 * 4 + 1
+    y = rng.integers(0, 2, 9)
+    model = dnn.Sequential(dnn.Linear(3, 4, rng=0), dnn.BatchNorm1d(4), dnn.ReLU(),
+                           dnn.Linear(4, 2, rng=1))
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), (X, y), epochs=1,
+            batch_size=4, progress=False, rng=0)
+    history = fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), (X, y), epochs=2,
+                  batch_size=4, progress=False, rng=0, drop_last=True)
+    assert len(history.train_loss) == 2 and np.isfinite(history.train_loss).all()
