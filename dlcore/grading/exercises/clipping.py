@@ -1,0 +1,193 @@
+"""Chapter 6, cliffs and gradient clipping: exercises and cases.
+
+A "gradient" here is a list of numpy arrays, one per parameter (e.g. [dW1, db1, dW2]).
+Norm clipping uses the textbook factor max_norm / total when total > max_norm; PyTorch
+(and dlcore.clip) divide by total + 1e-6 instead, which changes results by about 1e-6
+relative, so those outputs are held to 1e-5 and either form passes.
+
+The checker compares each returned value as one array, so `clip_by_value` returns exactly
+three arrays in these cases (compared one by one) and `clip_by_global_norm`'s cases give
+arrays of one shape per case (the clipped list is compared as a stacked array).
+"""
+import math
+
+import numpy as np
+
+from ..registry import Case, Exercise, register
+
+PREFIX = "clipping."
+NORM_TOL = 1e-5
+
+
+def _flat(grads):
+    return np.concatenate([np.ravel(g) for g in grads])
+
+
+# ---------------------------------------------------------------- global_norm
+
+def global_norm(grads):
+    """list of arrays -> float: the L2 norm of all their entries together."""
+    return float(math.sqrt(sum(float(np.sum(g * g)) for g in grads)))
+
+
+def _ragged(rng, scale=1.0):
+    """Three gradient arrays of different shapes, as for W1 (4, 3), b1 (3,), W2 (3, 2)."""
+    return [scale * rng.standard_normal(s) for s in ((4, 3), (3,), (3, 2))]
+
+
+def _global_norm_cases(rng):
+    one = [rng.standard_normal((5, 4))]
+    big = _ragged(rng)
+    big[0][1, 2] = 300.0
+    return [
+        Case("several arrays", (_ragged(rng),)),
+        Case("several arrays", ([rng.standard_normal((2, 2, 3)), rng.standard_normal(7)],)),
+        Case("one array", (one,)),
+        # one exploding entry: the per-array norms differ by orders of magnitude
+        Case("one exploding entry", (big,)),
+        Case("all zero", ([np.zeros((3, 3)), np.zeros(4)],)),
+    ]
+
+
+# ---------------------------------------------------------------- clip_by_value
+
+def clip_by_value(grads, c):
+    """list of arrays, c > 0 -> new list: every entry clamped to [-c, c]; inputs unchanged."""
+    return [np.clip(g, -c, c) for g in grads]
+
+
+def _clip_by_value_cases(rng):
+    return [
+        Case("mixed signs, some entries cut", (_ragged(rng, 2.0), 1.0)),
+        Case("mixed signs, some entries cut", (_ragged(rng, 5.0), 0.5)),
+        # very negative entries: clipping only from above leaves them alone
+        Case("large negative entries", ([-np.abs(a) - 1.0 for a in _ragged(rng, 3.0)], 0.7)),
+        Case("nothing to cut", (_ragged(rng, 0.1), 10.0)),
+    ]
+
+
+# ---------------------------------------------------------------- clip_by_global_norm
+
+def clip_by_global_norm(grads, max_norm):
+    """list of arrays, max_norm > 0 -> (clipped list, total norm BEFORE clipping).
+
+    Every array is multiplied by max_norm / total when total > max_norm, else left as is.
+    """
+    total = global_norm(grads)
+    scale = max_norm / total if total > max_norm else 1.0
+    return [g * scale for g in grads], total
+
+
+def _same_shape(rng, n, shape, scale=1.0):
+    return [scale * rng.standard_normal(shape) for _ in range(n)]
+
+
+def _clip_by_global_norm_cases(rng):
+    uneven = _same_shape(rng, 3, (4, 3), 0.05)
+    uneven[1][2, 1] = 50.0       # one array holds almost all of the norm
+    return [
+        Case("above the threshold", (_same_shape(rng, 3, (4, 3), 2.0), 1.0)),
+        Case("above the threshold", (_same_shape(rng, 2, (6,), 3.0), 2.5)),
+        # per-array clipping would shrink only the big array
+        Case("one array dominates", (uneven, 1.0)),
+        # nothing may be scaled up, and the returned norm is still the one measured
+        Case("below the threshold", (_same_shape(rng, 3, (2, 5), 0.1), 5.0)),
+        Case("all zero", (_same_shape(rng, 2, (3, 2), 0.0), 1.0)),
+    ]
+
+
+# ---------------------------------------------------------------- value_clip_angle
+
+def value_clip_angle(grads, c):
+    """list of arrays, c > 0 -> the angle in DEGREES between the whole gradient (all arrays
+    as one vector) and its value-clipped version; 0 when nothing is cut."""
+    g = _flat(grads)
+    v = np.clip(g, -c, c)
+    cos = float(g @ v) / (float(np.linalg.norm(g)) * float(np.linalg.norm(v)))
+    return float(np.degrees(np.arccos(min(1.0, max(-1.0, cos)))))
+
+
+def _angle_compare(expected, got):
+    """Absolute difference in degrees (arccos near 0 is only good to ~1e-6 degrees)."""
+    err = float(abs(float(expected) - float(got)))
+    note = None
+    if abs(float(got)) > 1e-9 and abs(math.degrees(float(got)) - float(expected)) < 1e-3:
+        note = "that looks like the angle in radians; give it in degrees"
+    return err, note
+
+
+def _value_clip_angle_cases(rng):
+    spike = _ragged(rng, 0.2)
+    spike[2][0, 1] = -30.0
+    return [
+        Case("some entries cut", (_ragged(rng, 2.0), 1.0)),
+        Case("some entries cut", (_ragged(rng, 1.0), 0.3)),
+        # the cut entries are the negative ones
+        Case("one exploding negative entry", (spike, 0.5)),
+        Case("every entry cut (sign descent)", (_ragged(rng, 10.0), 1e-3)),
+        Case("nothing cut", (_ragged(rng, 0.1), 5.0)),
+    ]
+
+
+# ---------------------------------------------------------------- clipped_step_length
+
+def clipped_step_length(grads, lr, max_norm):
+    """Length of the SGD step -lr * g after clipping g to global norm max_norm: a float."""
+    return float(lr * min(global_norm(grads), max_norm))
+
+
+def _step_length_cases(rng):
+    return [
+        Case("gradient above the threshold", (_ragged(rng, 3.0), 0.1, 1.0)),
+        Case("gradient above the threshold", (_ragged(rng, 2.0), 0.5, 2.0)),
+        Case("gradient below the threshold", (_ragged(rng, 0.1), 0.3, 4.0)),
+    ]
+
+
+# ---------------------------------------------------------------- cliff_step
+
+def cliff_step(x, lr, height, steepness, clip=None):
+    """One gradient-descent step on the 1-D cliff L(x) = height * sigmoid(steepness * x).
+
+    x: array of positions (each an independent 1-D problem) -> new positions
+    x - lr * g, with g = dL/dx = height * steepness * s * (1 - s), s = sigmoid(steepness * x),
+    clipped to [-clip, clip] when clip is not None (in 1-D clipping by value and by norm
+    agree).
+    """
+    s = 0.5 * (1.0 + np.tanh(0.5 * steepness * x))
+    g = height * steepness * s * (1.0 - s)
+    if clip is not None:
+        g = np.clip(g, -clip, clip)
+    return x - lr * g
+
+
+def _cliff_step_cases(rng):
+    def xs(n):
+        return rng.uniform(-1.0, 1.0, n)
+
+    return [
+        Case("no clipping", (xs(6), 0.5, 4.0, 10.0)),
+        Case("no clipping", (xs(5), 0.1, 2.0, 25.0)),
+        Case("far from the wall", (rng.uniform(3.0, 5.0, 4), 0.5, 4.0, 10.0)),
+        Case("clipped", (xs(6), 0.5, 4.0, 10.0), {"clip": 1.0}),
+        Case("clipped", (xs(5), 1.0, 10.0, 8.0), {"clip": 0.25}),
+    ]
+
+
+# ---------------------------------------------------------------- the registry entries
+
+EXERCISES = [
+    register(Exercise(PREFIX + "global_norm", "global_norm", _global_norm_cases, global_norm,
+                      ("norm",))),
+    register(Exercise(PREFIX + "clip_by_value", "clip_by_value", _clip_by_value_cases,
+                      clip_by_value, ("clipped[0]", "clipped[1]", "clipped[2]"))),
+    register(Exercise(PREFIX + "clip_by_global_norm", "clip_by_global_norm",
+                      _clip_by_global_norm_cases, clip_by_global_norm,
+                      ("clipped", "total_norm"), tolerance=NORM_TOL)),
+    register(Exercise(PREFIX + "value_clip_angle", "value_clip_angle", _value_clip_angle_cases,
+                      value_clip_angle, ("angle",), tolerance=1e-4, compare=_angle_compare)),
+    register(Exercise(PREFIX + "clipped_step_length", "clipped_step_length", _step_length_cases,
+                      clipped_step_length, ("length",), tolerance=NORM_TOL)),
+    register(Exercise(PREFIX + "cliff_step", "cliff_step", _cliff_step_cases, cliff_step,
+                      ("x_new",))),
+]

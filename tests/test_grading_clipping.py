@@ -1,0 +1,200 @@
+"""Chapter 6 exercises: each reference passes and agrees with dlcore.clip and closed forms;
+the classic wrong answers (per-array norms, the norm after clipping, scaling up below the
+threshold, clipping one side only, radians, changing the input in place) fail."""
+import math
+
+import numpy as np
+import pytest
+
+from dlcore.clip import clip_grad_norm, clip_grad_value
+from dlcore.grading import check, get_exercise, list_exercises
+from dlcore.grading.exercises import clipping as cl
+from dlcore.nn import Parameter
+
+CHAPTER6 = [
+    "clipping.cliff_step",
+    "clipping.clip_by_global_norm",
+    "clipping.clip_by_value",
+    "clipping.clipped_step_length",
+    "clipping.global_norm",
+    "clipping.value_clip_angle",
+]
+
+
+def run(exercise_id, candidate, **kw):
+    return check(exercise_id, candidate, verbose=False, **kw)
+
+
+def failed(result, name, output, group):
+    return any(line.startswith(f"✘ {name}  {output}  [{group}]") for line in result.lines)
+
+
+def test_chapter6_is_registered():
+    assert list_exercises("clipping.") == CHAPTER6
+
+
+@pytest.mark.parametrize("exercise_id", CHAPTER6)
+@pytest.mark.parametrize("seed", [None, 11])
+def test_reference_passes_every_group(exercise_id, seed):
+    ex = get_exercise(exercise_id)
+    result = run(exercise_id, ex.reference, seed=seed)
+    groups = {c.group for c in ex.cases(seed)}
+    assert result.status == "ok" and bool(result)
+    assert result.passed == result.total == len(groups) >= 2
+
+
+def _params(grads):
+    ps = [Parameter(g.copy()) for g in grads]
+    for p, g in zip(ps, grads):
+        p.grad[...] = g
+    return ps
+
+
+def test_references_agree_with_dlcore_clip_and_hand_values():
+    g = [np.array([[3.0, -4.0]]), np.array([12.0])]          # global norm 13
+    assert cl.global_norm(g) == 13.0
+    clipped, total = cl.clip_by_global_norm(g, 6.5)
+    assert total == 13.0
+    np.testing.assert_allclose(clipped[0], [[1.5, -2.0]], rtol=1e-15)
+    np.testing.assert_allclose(clipped[1], [6.0], rtol=1e-15)
+    ps = _params(g)
+    assert clip_grad_norm(ps, 6.5) == pytest.approx(13.0, rel=1e-15)
+    for p, c in zip(ps, clipped):
+        np.testing.assert_allclose(p.grad, c, rtol=1e-6)        # torch's +1e-6 in the factor
+    ps = _params(g)
+    clip_grad_value(ps, 3.5)
+    for p, c in zip(ps, cl.clip_by_value(g, 3.5)):
+        np.testing.assert_array_equal(p.grad, c)
+    assert cl.clip_by_value(g, 3.5)[0].tolist() == [[3.0, -3.5]]
+    assert cl.clipped_step_length(g, 0.1, 6.5) == pytest.approx(0.65)
+    assert cl.clipped_step_length(g, 0.1, 100.0) == pytest.approx(1.3)
+    # (3, -4, 12) clipped at 3.5 -> (3, -3.5, 3.5): cos = (9 + 14 + 42) / (13 * sqrt(33.5))
+    expected = math.degrees(math.acos(65 / (13 * math.sqrt(33.5))))
+    assert cl.value_clip_angle(g, 3.5) == pytest.approx(expected, rel=1e-12)
+    assert cl.value_clip_angle(g, 100.0) == 0.0
+    # the middle of the wall: slope H k / 4
+    assert cl.cliff_step(np.array([0.0]), 1.0, 6.0, 10.0)[0] == pytest.approx(-15.0)
+    assert cl.cliff_step(np.array([0.0]), 1.0, 6.0, 10.0, clip=1.0)[0] == -1.0
+    x = np.array([-0.3, 0.1, 0.7])
+    h = 1e-6
+    num = (6 * (1 / (1 + np.exp(-10 * (x + h)))) - 6 * (1 / (1 + np.exp(-10 * (x - h))))) / (2 * h)
+    np.testing.assert_allclose(x - cl.cliff_step(x, 1.0, 6.0, 10.0), num, rtol=1e-7)
+
+
+# ---------------------------------------------------------------- classic wrong answers
+
+def test_global_norm_wrong_forms():
+    summed = run("clipping.global_norm", lambda gs: float(sum(np.linalg.norm(g) for g in gs)))
+    largest = run("clipping.global_norm", lambda gs: float(max(np.linalg.norm(g) for g in gs)))
+    for result in (summed, largest):
+        assert result.status == "wrong"
+        assert failed(result, "global_norm", "norm", "several arrays")
+    # one array: every form agrees, so that group passes
+    assert not failed(summed, "global_norm", "norm", "one array")
+
+
+def test_clip_by_value_only_the_positive_side():
+    result = run("clipping.clip_by_value", lambda gs, c: [np.minimum(g, c) for g in gs])
+    assert result.status == "wrong"
+    assert failed(result, "clip_by_value", "clipped[0]", "large negative entries")
+    assert result.errors[("large negative entries", "clipped[0]")] > 0.1
+    assert not failed(result, "clip_by_value", "clipped[0]", "nothing to cut")
+
+
+def test_clip_by_value_in_place_fails():
+    def in_place(gs, c):
+        for g in gs:
+            np.clip(g, -c, c, out=g)
+        return gs
+
+    result = run("clipping.clip_by_value", in_place)
+    assert result.status == "wrong" and result.passed == 1      # only "nothing to cut"
+
+
+def _per_array(gs, max_norm):
+    with np.errstate(divide="ignore"):                          # all-zero arrays
+        out = [g * min(1.0, max_norm / np.linalg.norm(g)) for g in gs]
+    return out, cl.global_norm(gs)
+
+
+def _norm_after(gs, max_norm):
+    clipped, _ = cl.clip_by_global_norm(gs, max_norm)
+    return clipped, cl.global_norm(clipped)
+
+
+def _always_scale(gs, max_norm):
+    total = cl.global_norm(gs)
+    with np.errstate(invalid="ignore"):                         # 0 / 0 for all zeros
+        return [g * max_norm / total for g in gs], total
+
+
+def test_clip_by_global_norm_per_array():
+    result = run("clipping.clip_by_global_norm", _per_array)
+    assert result.status == "wrong"
+    assert failed(result, "clip_by_global_norm", "clipped", "one array dominates")
+    assert not failed(result, "clip_by_global_norm", "total_norm", "one array dominates")
+
+
+def test_clip_by_global_norm_returning_the_norm_after_clipping():
+    result = run("clipping.clip_by_global_norm", _norm_after)
+    assert result.status == "wrong"
+    assert failed(result, "clip_by_global_norm", "total_norm", "above the threshold")
+    assert not failed(result, "clip_by_global_norm", "clipped", "above the threshold")
+    assert not failed(result, "clip_by_global_norm", "total_norm", "below the threshold")
+
+
+def test_clip_by_global_norm_scaling_up_below_the_threshold():
+    result = run("clipping.clip_by_global_norm", _always_scale)
+    assert result.status == "wrong"
+    assert failed(result, "clip_by_global_norm", "clipped", "below the threshold")
+    assert failed(result, "clip_by_global_norm", "clipped", "all zero")      # NaN from 0 / 0
+    assert not failed(result, "clip_by_global_norm", "clipped", "above the threshold")
+
+
+def test_torch_style_epsilon_passes():
+    def torch_style(gs, max_norm):
+        total = cl.global_norm(gs)
+        return [g * min(1.0, max_norm / (total + 1e-6)) for g in gs], total
+
+    assert run("clipping.clip_by_global_norm", torch_style).status == "ok"
+
+
+def test_value_clip_angle_wrong_forms():
+    radians = run("clipping.value_clip_angle",
+                  lambda gs, c: math.radians(cl.value_clip_angle(gs, c)))
+    assert radians.status == "wrong"
+    assert "radians" in "\n".join(radians.lines)
+
+    def one_sided(gs, c):
+        g = np.concatenate([a.ravel() for a in gs])
+        v = np.minimum(g, c)                                    # forgot the -c side
+        cos = g @ v / (np.linalg.norm(g) * np.linalg.norm(v))
+        return float(np.degrees(np.arccos(np.clip(cos, -1, 1))))
+
+    result = run("clipping.value_clip_angle", one_sided)
+    assert failed(result, "value_clip_angle", "angle", "one exploding negative entry")
+    assert result.errors[("one exploding negative entry", "angle")] > 1.0   # degrees
+
+
+def test_clipped_step_length_wrong_forms():
+    always = run("clipping.clipped_step_length", lambda gs, lr, m: lr * m)
+    never = run("clipping.clipped_step_length", lambda gs, lr, m: lr * cl.global_norm(gs))
+    assert failed(always, "clipped_step_length", "length", "gradient below the threshold")
+    assert not failed(always, "clipped_step_length", "length", "gradient above the threshold")
+    assert failed(never, "clipped_step_length", "length", "gradient above the threshold")
+
+
+def test_cliff_step_wrong_forms():
+    def no_chain_factor(x, lr, height, steepness, clip=None):
+        s = 1 / (1 + np.exp(-steepness * x))
+        g = height * s * (1 - s)                                 # forgot the factor k
+        return x - lr * (g if clip is None else np.clip(g, -clip, clip))
+
+    def ignores_clip(x, lr, height, steepness, clip=None):
+        return cl.cliff_step(x, lr, height, steepness)
+
+    result = run("clipping.cliff_step", no_chain_factor)
+    assert failed(result, "cliff_step", "x_new", "no clipping")
+    result = run("clipping.cliff_step", ignores_clip)
+    assert failed(result, "cliff_step", "x_new", "clipped")
+    assert not failed(result, "cliff_step", "x_new", "no clipping")
