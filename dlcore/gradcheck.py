@@ -112,6 +112,12 @@ def check_module(module, x, rng=None, h=1e-5):
     dout = xp.asarray(get_rng(rng).standard_normal(out.shape))
     model.zero_grad()
     dx = model.backward(dout)
+    if dx is None or not hasattr(dx, "shape"):
+        raise TypeError(
+            f"check_module: {type(module).__name__}.backward() returned "
+            f"{type(dx).__name__}; it must return the gradient with respect to its input, "
+            f"an array of shape {tuple(x.shape)}"
+        )
 
     def f(_):  # reads the nudged x64 or parameter in place
         return model(x64)

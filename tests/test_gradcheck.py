@@ -94,3 +94,14 @@ def test_check_module_leaves_the_original_module_alone(rng):
     assert layer.W.data.dtype == np.float32
     np.testing.assert_array_equal(layer.W.data, before)
     assert not layer.W.grad.any()
+
+
+class ForgetsToReturn(nn.Tanh):
+    def backward(self, dout):
+        super().backward(dout)
+
+
+def test_check_module_says_when_backward_returns_nothing(rng):
+    with pytest.raises(TypeError, match=r"ForgetsToReturn.backward\(\) returned NoneType; it must "
+                                        r"return the gradient .* shape \(2, 3\)"):
+        check_module(ForgetsToReturn(), rng.standard_normal((2, 3)))
