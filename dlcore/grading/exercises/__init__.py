@@ -4,4 +4,14 @@ To add a chapter: write `<topic>.py` here that calls `register(Exercise(...))` f
 exercise, and add its name to the import below (kept sorted; the chapter number is in
 each module's docstring).
 """
-from . import activations, backprop, batchnorm, initialization, losses  # noqa: F401  (ch. 2, 1, 7, 3, 9)
+from . import (  # noqa: F401  (chapters 2, 1, 7, 6, 3, 9, 4, 5, 8)
+    activations,
+    backprop,
+    batchnorm,
+    clipping,
+    initialization,
+    losses,
+    optimizers,
+    regularization,
+    schedules,
+)

@@ -1,0 +1,181 @@
+"""Chapter 4, gradient descent and its faster cousins: the exercises and their cases.
+
+Each update rule is one function that takes the parameters, their gradient, the optimiser's
+state (a dict of arrays and counts) and the hyperparameters, and returns the new parameters
+and the new state, without changing its inputs in place. The cases start from an empty state
+(zeros: the first step) and from the state that the reference reaches after a fixed sequence
+of gradients drawn from the case generator, so a rule that is right only on its first step
+fails. Groups with tiny gradients, or a large eps, make the position of eps visible (inside
+or outside the square root), which the default eps hides behind a relative error of 1e-8.
+The references agree with `dlcore.optim` (SGD, Adagrad, RMSprop, Adam), i.e. with PyTorch.
+"""
+import numpy as np
+
+from ..registry import Case, Exercise, register
+
+PREFIX = "optimizers."
+
+
+def _vec(rng, *shape, scale=1.0):
+    return scale * rng.standard_normal(shape)
+
+
+def _after(step, state, rng, shape, n, scale=1.0, **hyper):
+    """The state after the reference `step` has taken n steps on random gradients."""
+    theta = _vec(rng, *shape)
+    for _ in range(n):
+        theta, state = step(theta, _vec(rng, *shape, scale=scale), state, **hyper)
+    return theta, state
+
+
+def _cases(rng, step, zero_state, hyper, tiny=None):
+    """First step, after a sequence of steps, and optional extra groups (name, hyper, scale)."""
+    cases = []
+    for shape in [(5,), (3, 4)]:
+        cases.append(Case("first step (empty state)",
+                          (_vec(rng, *shape), _vec(rng, *shape), zero_state(shape)), hyper))
+    for shape, n in [(6,), 4], [(2, 3), 9]:
+        theta, state = _after(step, zero_state(shape), rng, shape, n, **hyper)
+        cases.append(Case("after a sequence of gradients", (theta, _vec(rng, *shape), state),
+                          hyper))
+    for name, extra, scale in tiny or ():
+        shape = (4, 3)
+        h = {**hyper, **extra}
+        theta, state = _after(step, zero_state(shape), rng, shape, 3, scale=scale, **h)
+        cases.append(Case(name, (theta, _vec(rng, *shape, scale=scale), state), h))
+    return cases
+
+
+# ---------------------------------------------------------------- momentum, textbook form
+
+def sgd_momentum_step(theta, grad, state, lr, momentum):
+    """v = momentum * v - lr * grad; theta = theta + v. state {"v": array like theta}."""
+    v = momentum * state["v"] - lr * grad
+    return theta + v, {"v": v}
+
+
+def _zero_v(shape):
+    return {"v": np.zeros(shape)}
+
+
+def _sgd_momentum_cases(rng):
+    return _cases(rng, sgd_momentum_step, _zero_v, {"lr": 0.1, "momentum": 0.9}) + [
+        Case("no momentum (plain SGD)", (_vec(rng, 4), _vec(rng, 4), _zero_v((4,))),
+             {"lr": 0.05, "momentum": 0.0}),
+    ]
+
+
+# ---------------------------------------------------------------- Nesterov, PyTorch's form
+
+def nesterov_step(theta, grad, state, lr, momentum):
+    """PyTorch's Nesterov: buf = momentum * buf + grad; theta = theta - lr * (grad + momentum * buf).
+    state {"buf": array like theta} (zeros before the first step)."""
+    buf = momentum * state["buf"] + grad
+    return theta - lr * (grad + momentum * buf), {"buf": buf}
+
+
+def _zero_buf(shape):
+    return {"buf": np.zeros(shape)}
+
+
+def _nesterov_cases(rng):
+    return _cases(rng, nesterov_step, _zero_buf, {"lr": 0.05, "momentum": 0.9}) + [
+        Case("other momentum", (_vec(rng, 5), _vec(rng, 5), {"buf": _vec(rng, 5)}),
+             {"lr": 0.2, "momentum": 0.5}),
+    ]
+
+
+# ---------------------------------------------------------------- Adagrad
+
+def adagrad_step(theta, grad, state, lr, eps=1e-10):
+    """sum = sum + grad^2; theta = theta - lr * grad / (sqrt(sum) + eps). state {"sum": ...}."""
+    s = state["sum"] + grad * grad
+    return theta - lr * grad / (np.sqrt(s) + eps), {"sum": s}
+
+
+def _zero_sum(shape):
+    return {"sum": np.zeros(shape)}
+
+
+def _adagrad_cases(rng):
+    return _cases(rng, adagrad_step, _zero_sum, {"lr": 0.1, "eps": 1e-10},
+                  tiny=[("tiny gradients (eps matters)", {"eps": 1e-6}, 1e-7)])
+
+
+# ---------------------------------------------------------------- RMSprop
+
+def rmsprop_step(theta, grad, state, lr, alpha=0.99, eps=1e-8):
+    """square_avg = alpha * square_avg + (1 - alpha) * grad^2;
+    theta = theta - lr * grad / (sqrt(square_avg) + eps)   (PyTorch: eps outside the root)."""
+    r = alpha * state["square_avg"] + (1 - alpha) * grad * grad
+    return theta - lr * grad / (np.sqrt(r) + eps), {"square_avg": r}
+
+
+def _zero_square_avg(shape):
+    return {"square_avg": np.zeros(shape)}
+
+
+def _rmsprop_cases(rng):
+    return _cases(rng, rmsprop_step, _zero_square_avg, {"lr": 0.01, "alpha": 0.99, "eps": 1e-8},
+                  tiny=[("tiny gradients (eps matters)", {"eps": 1e-8}, 1e-6),
+                        ("large eps", {"alpha": 0.9, "eps": 0.1}, 1.0)])
+
+
+# ---------------------------------------------------------------- Adam
+
+def bias_corrected(m, v, beta1, beta2, t):
+    """Adam's bias correction after t steps (t >= 1): m / (1 - beta1^t), v / (1 - beta2^t)."""
+    return m / (1 - beta1**t), v / (1 - beta2**t)
+
+
+def _bias_corrected_cases(rng):
+    def mv(shape):
+        return _vec(rng, *shape), np.abs(_vec(rng, *shape))
+
+    return [
+        Case("first step (t = 1)", (*mv((5,)), 0.9, 0.999, 1)),
+        Case("early steps", (*mv((3, 2)), 0.9, 0.999, int(rng.integers(2, 10)))),
+        Case("early steps", (*mv((4,)), 0.8, 0.99, int(rng.integers(2, 30)))),
+        Case("late steps (correction near 1)", (*mv((4,)), 0.9, 0.999, 20000)),
+    ]
+
+
+def adam_step(theta, grad, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """One Adam step as PyTorch: t = t + 1; m = beta1 m + (1 - beta1) g;
+    v = beta2 v + (1 - beta2) g^2; theta = theta - lr * m_hat / (sqrt(v_hat) + eps) with
+    m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t). state {"m", "v", "t"} (t: steps
+    taken so far, 0 at the start)."""
+    t = state["t"] + 1
+    m = beta1 * state["m"] + (1 - beta1) * grad
+    v = beta2 * state["v"] + (1 - beta2) * grad * grad
+    m_hat, v_hat = bias_corrected(m, v, beta1, beta2, t)
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t}
+
+
+def _zero_adam(shape):
+    return {"m": np.zeros(shape), "v": np.zeros(shape), "t": 0}
+
+
+def _adam_cases(rng):
+    return _cases(rng, adam_step, _zero_adam,
+                  {"lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
+                  tiny=[("tiny gradients (eps matters)", {"eps": 1e-8}, 1e-7),
+                        ("other betas", {"beta1": 0.5, "beta2": 0.9}, 1.0)])
+
+
+# ---------------------------------------------------------------- the registry entries
+
+EXERCISES = [
+    register(Exercise(PREFIX + "sgd_momentum_step", "sgd_momentum_step", _sgd_momentum_cases,
+                      sgd_momentum_step, ("theta", ("state", ("v",))))),
+    register(Exercise(PREFIX + "nesterov_step", "nesterov_step", _nesterov_cases,
+                      nesterov_step, ("theta", ("state", ("buf",))))),
+    register(Exercise(PREFIX + "adagrad_step", "adagrad_step", _adagrad_cases, adagrad_step,
+                      ("theta", ("state", ("sum",))))),
+    register(Exercise(PREFIX + "rmsprop_step", "rmsprop_step", _rmsprop_cases, rmsprop_step,
+                      ("theta", ("state", ("square_avg",))))),
+    register(Exercise(PREFIX + "bias_corrected", "bias_corrected", _bias_corrected_cases,
+                      bias_corrected, ("m_hat", "v_hat"))),
+    register(Exercise(PREFIX + "adam_step", "adam_step", _adam_cases, adam_step,
+                      ("theta", ("state", ("m", "v", "t"))))),
+]

@@ -1,0 +1,225 @@
+"""Chapter 4 exercises: the references agree with dlcore.optim, pass every group, and the
+classic wrong update rules fail with the right status."""
+import numpy as np
+import pytest
+
+from dlcore import optim
+from dlcore.grading import EXERCISES, check, get_exercise, list_exercises
+from dlcore.grading.exercises import optimizers as ex
+from dlcore.nn import Parameter
+
+CHAPTER4 = [
+    "optimizers.sgd_momentum_step",
+    "optimizers.nesterov_step",
+    "optimizers.adagrad_step",
+    "optimizers.rmsprop_step",
+    "optimizers.bias_corrected",
+    "optimizers.adam_step",
+]
+
+
+def run(exercise_id, candidate, **kw):
+    return check(exercise_id, candidate, verbose=False, **kw)
+
+
+def test_chapter4_is_registered():
+    assert set(CHAPTER4) <= set(EXERCISES)
+    assert list_exercises("optimizers.") == sorted(CHAPTER4)
+
+
+@pytest.mark.parametrize("exercise_id", CHAPTER4)
+@pytest.mark.parametrize("seed", [None, 3, 424242])
+def test_reference_passes_every_group(exercise_id, seed):
+    exercise = get_exercise(exercise_id)
+    result = run(exercise_id, exercise.reference, seed=seed)
+    groups = {c.group for c in exercise.cases(seed)}
+    assert result.status == "ok" and bool(result), result.lines
+    assert result.passed == result.total == len(groups) >= 3
+
+
+# ---------------------------------------------------------------- references == dlcore.optim
+
+def _library_path(opt_cls, grads, theta0, **hyper):
+    p = Parameter(theta0.copy())
+    opt = opt_cls([p], **hyper)
+    out = []
+    for g in grads:
+        p.grad[...] = g
+        opt.step()
+        out.append(p.data.copy())
+    return np.array(out)
+
+
+def _exercise_path(step, state, grads, theta0, **hyper):
+    theta, out = theta0.copy(), []
+    for g in grads:
+        theta, state = step(theta, g, state, **hyper)
+        out.append(theta)
+    return np.array(out)
+
+
+GRADS = np.random.default_rng(0).standard_normal((12, 5))
+THETA0 = np.random.default_rng(1).standard_normal(5)
+
+
+def test_textbook_momentum_is_pytorch_momentum_with_v_equal_minus_lr_buf():
+    lib = _library_path(optim.SGD, GRADS, THETA0, lr=0.1, momentum=0.9)
+    ours = _exercise_path(ex.sgd_momentum_step, {"v": np.zeros(5)}, GRADS, THETA0, lr=0.1,
+                          momentum=0.9)
+    np.testing.assert_allclose(ours, lib, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("opt_cls, step, state, hyper, lib_hyper", [
+    (optim.SGD, ex.nesterov_step, {"buf": np.zeros(5)}, {"lr": 0.05, "momentum": 0.9},
+     {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+    (optim.Adagrad, ex.adagrad_step, {"sum": np.zeros(5)}, {"lr": 0.1, "eps": 1e-10},
+     {"lr": 0.1, "eps": 1e-10}),
+    (optim.RMSprop, ex.rmsprop_step, {"square_avg": np.zeros(5)},
+     {"lr": 0.01, "alpha": 0.9, "eps": 1e-8}, {"lr": 0.01, "alpha": 0.9, "eps": 1e-8}),
+    (optim.Adam, ex.adam_step, {"m": np.zeros(5), "v": np.zeros(5), "t": 0},
+     {"lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-8},
+     {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-8}),
+])
+def test_references_agree_with_the_library(opt_cls, step, state, hyper, lib_hyper):
+    lib = _library_path(opt_cls, GRADS, THETA0, **lib_hyper)
+    ours = _exercise_path(step, state, GRADS, THETA0, **hyper)
+    np.testing.assert_allclose(ours, lib, rtol=1e-12, atol=1e-14)
+
+
+def test_adam_first_step_is_lr_times_sign():
+    theta, state = ex.adam_step(np.zeros(3), np.array([2.0, -0.001, 50.0]),
+                                {"m": np.zeros(3), "v": np.zeros(3), "t": 0}, lr=0.01)
+    np.testing.assert_allclose(theta, [-0.01, 0.01, -0.01], rtol=1e-5)
+    assert state["t"] == 1
+
+
+def test_bias_correction_by_hand():
+    m_hat, v_hat = ex.bias_corrected(np.array([0.1]), np.array([0.001]), 0.9, 0.999, 1)
+    np.testing.assert_allclose([m_hat[0], v_hat[0]], [1.0, 1.0])
+    m_hat, _ = ex.bias_corrected(np.array([0.19]), np.array([0.0]), 0.9, 0.999, 2)
+    np.testing.assert_allclose(m_hat, [1.0])   # 0.19 / (1 - 0.81)
+
+
+# ---------------------------------------------------------------- classic wrong answers fail
+
+def test_momentum_sign_error_fails():
+    def wrong(theta, grad, state, lr, momentum):
+        v = momentum * state["v"] + lr * grad      # climbs the gradient
+        return theta + v, {"v": v}
+
+    result = run("optimizers.sgd_momentum_step", wrong)
+    assert result.status == "wrong" and result.passed == 0
+    assert any(line.startswith("✘ sgd_momentum_step  theta") for line in result.lines)
+
+
+def test_momentum_returning_pytorch_buffer_as_v_fails():
+    def wrong(theta, grad, state, lr, momentum):
+        buf = momentum * state["v"] + grad          # PyTorch's buffer, not v = -lr buf
+        return theta - lr * buf, {"v": buf}
+
+    result = run("optimizers.sgd_momentum_step", wrong)
+    assert result.status == "wrong"
+    assert result.errors[("first step (empty state)", 'state["v"]')] > 0.5
+
+
+def test_nesterov_without_look_ahead_fails():
+    def plain_momentum(theta, grad, state, lr, momentum):
+        buf = momentum * state["buf"] + grad
+        return theta - lr * buf, {"buf": buf}
+
+    result = run("optimizers.nesterov_step", plain_momentum)
+    assert result.status == "wrong" and result.passed == 0
+
+
+def test_adagrad_without_sqrt_fails():
+    def wrong(theta, grad, state, lr, eps=1e-10):
+        s = state["sum"] + grad**2
+        return theta - lr * grad / (s + eps), {"sum": s}
+
+    result = run("optimizers.adagrad_step", wrong)
+    assert result.status == "wrong" and result.passed == 0
+
+
+def test_adagrad_that_forgets_the_history_fails_only_after_a_sequence():
+    def wrong(theta, grad, state, lr, eps=1e-10):
+        s = grad**2                                 # no accumulation
+        return theta - lr * grad / (np.sqrt(s) + eps), {"sum": state["sum"] + grad**2}
+
+    result = run("optimizers.adagrad_step", wrong)
+    assert result.errors[("first step (empty state)", "theta")] < 1e-12
+    assert result.errors[("after a sequence of gradients", "theta")] > 1e-3
+    assert result.status == "wrong"
+
+
+def test_rmsprop_with_eps_inside_the_sqrt_fails_where_eps_matters():
+    def eps_inside(theta, grad, state, lr, alpha=0.99, eps=1e-8):
+        r = alpha * state["square_avg"] + (1 - alpha) * grad**2
+        return theta - lr * grad / np.sqrt(r + eps), {"square_avg": r}
+
+    result = run("optimizers.rmsprop_step", eps_inside)
+    assert result.status == "wrong"
+    # invisible at the default eps and unit gradients, plain with tiny gradients or a big eps
+    assert result.errors[("after a sequence of gradients", "theta")] < 1e-7
+    assert result.errors[("tiny gradients (eps matters)", "theta")] > 0.1
+    assert result.errors[("large eps", "theta")] > 1e-4   # of theta, not only of the step
+
+
+def test_rmsprop_with_1_minus_alpha_swapped_fails():
+    def wrong(theta, grad, state, lr, alpha=0.99, eps=1e-8):
+        r = (1 - alpha) * state["square_avg"] + alpha * grad**2
+        return theta - lr * grad / (np.sqrt(r) + eps), {"square_avg": r}
+
+    assert run("optimizers.rmsprop_step", wrong).passed == 0
+
+
+def test_bias_correction_by_one_minus_beta_fails():
+    def notes_slip(m, v, beta1, beta2, t):
+        return m / (1 - beta1), v / (1 - beta2)
+
+    result = run("optimizers.bias_corrected", notes_slip)
+    assert result.status == "wrong"
+    # t = 1 makes 1 - beta^t = 1 - beta: that group passes, every other fails
+    assert result.errors[("first step (t = 1)", "m_hat")] < 1e-12
+    assert result.errors[("early steps", "m_hat")] > 0.1
+    assert result.passed == 1
+
+
+@pytest.mark.parametrize("variant", ["one_minus_beta", "no_correction", "t_not_incremented"])
+def test_wrong_adam_fails(variant):
+    def wrong(theta, grad, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        t = state["t"] + 1
+        m = beta1 * state["m"] + (1 - beta1) * grad
+        v = beta2 * state["v"] + (1 - beta2) * grad**2
+        if variant == "one_minus_beta":
+            m_hat, v_hat = m / (1 - beta1), v / (1 - beta2)
+        elif variant == "no_correction":
+            m_hat, v_hat = m, v
+        else:
+            t -= 1
+            with np.errstate(divide="ignore", invalid="ignore"):
+                m_hat, v_hat = m / (1 - beta1 ** (t + 1)), v / (1 - beta2 ** (t + 1))
+        return theta - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t}
+
+    result = run("optimizers.adam_step", wrong)
+    assert result.status == "wrong" and not result
+    if variant == "t_not_incremented":      # theta right, the count wrong
+        assert result.errors[("first step (empty state)", 'state["t"]')] == 1.0
+
+
+def test_mutating_the_state_in_place_fails():
+    def in_place(theta, grad, state, lr, momentum):
+        state["v"] *= momentum
+        state["v"] -= lr * grad
+        theta += state["v"]
+        return theta, state
+
+    result = run("optimizers.sgd_momentum_step", in_place)
+    assert result.status == "wrong" and result.passed == 0
+
+
+def test_blank_exercise_is_not_implemented():
+    def blank(theta, grad, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        raise NotImplementedError
+
+    result = run("optimizers.adam_step", blank)
+    assert result.status == "not-implemented" and result.passed == 0
