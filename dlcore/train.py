@@ -25,11 +25,16 @@ __all__ = ["History", "TrainingDiverged", "evaluate", "fit"]
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss became NaN or infinite; `.epoch` and `.step` say where (both from 0)."""
+    """The loss became NaN or infinite; `.epoch` and `.step` say where (both from 0).
+
+    `.history` holds the History of the epochs that finished before it (set by fit), so
+    a diverging run can still be plotted.
+    """
 
     def __init__(self, message, epoch=None, step=None, last_loss=None):
         super().__init__(message)
         self.epoch, self.step, self.last_loss = epoch, step, last_loss
+        self.history = None
 
 
 class History:
@@ -38,7 +43,8 @@ class History:
     epochs: [0, 1, ...]; train_loss, val_loss: mean loss on the whole set at the end
     of each epoch (val_loss empty without a validation set); train_acc, val_acc:
     accuracies in [0, 1] (empty unless the targets are integer class labels); lr: the
-    learning rate of param group 0 during each epoch; seconds: wall time of each
+    learning rate of param group 0 at the end of each epoch (the epoch's rate, or with
+    a per-step schedule the rate of its last step); seconds: wall time of each
     epoch's training steps (evaluation not included); stopped_early: True when a
     callback stopped the run.
     """
@@ -122,12 +128,14 @@ class History:
 
 
 def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=32, schedule=None,
-        clip=None, callbacks=(), progress=True, rng=None, drop_last=False):
+        clip=None, callbacks=(), progress=True, rng=None, drop_last=False,
+        schedule_per="epoch"):
     """Train `model` for `epochs` passes over `train`; return a `History`.
 
     train, val: a `dlcore.data.Split` or an `(X, y)` tuple, X (N, ...), y (N, ...).
-    schedule: object with `lr_at(epoch)`; every group's lr is set from it at the start
-    of each epoch. clip: callable(params) run after backward, before the step (e.g.
+    schedule: object with `lr_at(t)`; every group's lr is set to `lr_at(epoch)` at the
+    start of each epoch, or with schedule_per="step" to `lr_at(step)` before every
+    optimizer step, counting steps over the whole run (cyclic rates, warm-up). clip: callable(params) run after backward, before the step (e.g.
     gradient clipping). callbacks: objects with any of three optional hooks:
     `on_step_end(model)` after each optimizer step (e.g. an EMA of the weights),
     `on_epoch_end(epoch, history, model)`, returning True to stop training, and
@@ -136,8 +144,10 @@ def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=32, sched
     Generator, or None for the default generator). drop_last: skip each epoch's final
     batch when it is smaller than batch_size (a batch of one breaks batch norm).
     Raises TrainingDiverged as soon as a step's loss, or the end-of-epoch training
-    loss, is NaN or infinite.
+    loss, is NaN or infinite; its `.history` holds the epochs finished before.
     """
+    if schedule_per not in ("epoch", "step"):
+        raise ValueError(f"fit: schedule_per must be 'epoch' or 'step', got {schedule_per!r}")
     X, y = _as_xy(train, "train")
     val = None if val is None else _as_xy(val, "val")
     epochs = _checks.positive_int(epochs, "epochs", "fit")
@@ -146,32 +156,40 @@ def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=32, sched
     rng = get_rng(rng)
     params = model.parameters()
     history = History()
-    last_loss = None
-    with _progress_bar(epochs, progress) as bar:
-        for epoch in bar:
-            if schedule is not None:
-                _set_lr(optimizer, schedule.lr_at(epoch))
-            start = time.perf_counter()
-            batches = minibatches(X, y, batch_size, shuffle=True, rng=rng, drop_last=drop_last)
-            for step, (xb, yb) in enumerate(batches):
-                model.train()
-                value = loss(model(xb), yb)
-                _check_finite(value, epoch, step, last_loss, optimizer)
-                last_loss = value
-                optimizer.zero_grad()
-                model.backward_params(loss.backward())  # the input is data: no dx needed
-                if clip is not None:
-                    clip(params)
-                optimizer.step()
-                _call_hook(callbacks, "on_step_end", model)
-            seconds = time.perf_counter() - start
-            _record_epoch(history, model, loss, optimizer, epoch, seconds, (X, y), val)
-            _check_finite(history.train_loss[-1], epoch, step, last_loss, optimizer,
-                          after_step=True)
-            _show(bar, history)
-            if _callbacks_say_stop(callbacks, epoch, history, model):
-                history.stopped_early = True
-                break
+    last_loss, global_step = None, 0
+    try:
+        with _progress_bar(epochs, progress) as bar:
+            for epoch in bar:
+                if schedule is not None and schedule_per == "epoch":
+                    _set_lr(optimizer, schedule.lr_at(epoch))
+                start = time.perf_counter()
+                batches = minibatches(X, y, batch_size, shuffle=True, rng=rng,
+                                      drop_last=drop_last)
+                for step, (xb, yb) in enumerate(batches):
+                    if schedule is not None and schedule_per == "step":
+                        _set_lr(optimizer, schedule.lr_at(global_step))
+                    model.train()
+                    value = loss(model(xb), yb)
+                    _check_finite(value, epoch, step, last_loss, optimizer)
+                    last_loss = value
+                    optimizer.zero_grad()
+                    model.backward_params(loss.backward())  # the input is data: no dx needed
+                    if clip is not None:
+                        clip(params)
+                    optimizer.step()
+                    global_step += 1
+                    _call_hook(callbacks, "on_step_end", model)
+                seconds = time.perf_counter() - start
+                _record_epoch(history, model, loss, optimizer, epoch, seconds, (X, y), val)
+                _check_finite(history.train_loss[-1], epoch, step, last_loss, optimizer,
+                              after_step=True)
+                _show(bar, history)
+                if _callbacks_say_stop(callbacks, epoch, history, model):
+                    history.stopped_early = True
+                    break
+    except TrainingDiverged as exc:
+        exc.history = history  # the epochs that finished, for plotting a diverging run
+        raise
     _call_hook(callbacks, "on_train_end", history, model)
     return history
 

@@ -375,3 +375,53 @@ def test_fit_drop_last_lets_batchnorm_train_when_one_example_is_left_over():
     history = fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), (X, y), epochs=2,
                   batch_size=4, progress=False, rng=0, drop_last=True)
     assert len(history.train_loss) == 2 and np.isfinite(history.train_loss).all()
+
+
+class _Ramp:
+    """lr_at(t) = 0.01 * (t + 1), recording every t it is asked for."""
+
+    def __init__(self):
+        self.asked = []
+
+    def lr_at(self, t):
+        self.asked.append(t)
+        return 0.01 * (t + 1)
+
+
+def test_per_step_schedule_sets_the_rate_before_every_step():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((10, 3)).astype(np.float32)
+    y = rng.integers(0, 2, 10)
+    model = nn.Sequential(nn.Linear(3, 2, rng=0))
+    ramp = _Ramp()
+    history = fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=1.0), (X, y), epochs=2,
+                  batch_size=4, progress=False, rng=0, schedule=ramp, schedule_per="step")
+    assert ramp.asked == [0, 1, 2, 3, 4, 5]          # 3 steps per epoch, counted over the run
+    assert history.lr == pytest.approx([0.03, 0.06])  # the last step's rate in each epoch
+    with pytest.raises(ValueError, match="schedule_per must be 'epoch' or 'step', got 'batch'"):
+        fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=1.0), (X, y), epochs=1,
+            progress=False, schedule=ramp, schedule_per="batch")
+
+
+def test_training_diverged_carries_the_finished_epochs():
+    class NanAfterTwoEpochs:
+        def __init__(self):
+            self.inner, self.calls = MSELoss(), 0
+
+        def __call__(self, pred, target):
+            self.calls += 1
+            value = self.inner(pred, target)
+            return float("nan") if self.calls > 2 * 3 + 2 else value  # fit evaluates too
+
+        def backward(self):
+            return self.inner.backward()
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((6, 2)).astype(np.float32)
+    y = rng.standard_normal((6, 1)).astype(np.float32)
+    model = nn.Sequential(nn.Linear(2, 1, rng=0))
+    with pytest.raises(TrainingDiverged) as info:
+        fit(model, NanAfterTwoEpochs(), SGD(model.parameters(), lr=0.01), (X, y), epochs=5,
+            batch_size=2, progress=False, rng=0)
+    assert info.value.epoch == 2 and info.value.history is not None
+    assert info.value.history.epochs == list(range(info.value.epoch))
