@@ -30,6 +30,9 @@ def main(argv=None):
                         help="seconds per call of a graded function (default: the exercise's, 5)")
     parser.add_argument("--memory", type=int, default=4096,
                         help="address-space limit of each kernel in MiB (default 4096; 0: none)")
+    parser.add_argument("--grace", type=float, default=10.0,
+                        help="seconds beyond the case limits before a hung kernel is killed "
+                             "(default 10)")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks graded at once")
     parser.add_argument("--seed", type=int, default=None,
                         help="seed of the grader's cases (default: a fresh secret one, printed)")
@@ -40,7 +43,7 @@ def main(argv=None):
     seed = secrets.randbits(32) if args.seed is None else args.seed
     opts = GradeOptions(seed=seed, cell_timeout=args.timeout,
                         notebook_timeout=args.notebook_timeout, case_timeout=args.case_timeout,
-                        memory_mb=args.memory)
+                        memory_mb=args.memory, grace=args.grace)
     start = time.perf_counter()
     try:
         rows, runs = grade(args.paths, opts, jobs=args.jobs)

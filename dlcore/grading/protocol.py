@@ -51,11 +51,7 @@ def encode(value, arrays, allow_functions=False):
     """JSON-able tree for `value`; arrays go into the dict `arrays` (key -> ndarray)."""
     if value is None or isinstance(value, (bool, str)):
         return value
-    if isinstance(value, int):
-        return {"int": str(value)}  # exact, however large
-    if isinstance(value, float):
-        return {"float": repr(value)}  # nan and inf included
-    if isinstance(value, (np.generic, np.ndarray)):
+    if isinstance(value, (np.generic, np.ndarray)):  # first: np.float64 is a float too
         arr = np.asarray(value)
         if type(value) is not np.ndarray and not isinstance(value, np.generic):
             arr = np.array(arr)  # a subclass: keep only the numbers
@@ -66,6 +62,10 @@ def encode(value, arrays, allow_functions=False):
         key = f"a{len(arrays)}"
         arrays[key] = arr
         return {"array": key, "scalar": isinstance(value, np.generic)}
+    if isinstance(value, int):
+        return {"int": int.__repr__(value)}  # exact, however large
+    if isinstance(value, float):
+        return {"float": float.__repr__(value)}  # nan and inf included
     if isinstance(value, (tuple, list)):
         items = [encode(v, arrays, allow_functions) for v in value]
         return {"tuple" if isinstance(value, tuple) else "list": items}

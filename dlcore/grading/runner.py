@@ -11,6 +11,7 @@ import json
 import os
 import queue
 import signal
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -98,7 +99,9 @@ class KernelSession:
         ksm = KernelSpecManager(kernel_dirs=[str(self._spec_dir())])
         self.km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=ksm)
         try:
-            self.km.start_kernel(cwd=str(cwd), env=env)
+            # the kernel's own stdout/stderr (os.write floods, C-level prints) go nowhere
+            self.km.start_kernel(cwd=str(cwd), env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
             self.kc = self.km.client()
             self.kc.start_channels()
             self.kc.wait_for_ready(timeout=timeout)

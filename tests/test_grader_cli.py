@@ -1,0 +1,405 @@
+"""`python -m dlcore.grading`: honest scores for solutions, blanks, wrong answers and attacks.
+
+Every notebook here is made by the test in a temporary folder (a committed .ipynb under
+tests/ would be collected by nbval). All of them are graded in one run of the command
+(--jobs 2, small time limits), then each row is checked.
+"""
+import contextlib
+import csv
+import io
+import json
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dlcore.grading import EXERCISES
+from dlcore.grading.__main__ import main
+from dlcore.grading.grader import chapter_prefixes
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+BLANKS = sorted((ROOT / "exercises").glob("[0-9][0-9]_*.ipynb"))
+BACKPROP = ROOT / "solutions" / "01_backprop.ipynb"
+SEED = 20240611  # not any exercise's public seed
+LIMITS = ["--timeout", "3", "--notebook-timeout", "25", "--case-timeout", "1",
+          "--memory", "1500", "--grace", "2"]
+TWO_LAYER = "backprop.two_layer_loss_and_grads"  # calls the learner's other functions
+
+# A classic bug per chapter: (exercise id, code redefining the function). Chapters without
+# an entry get a generic one (outputs off by half) so that every chapter is covered.
+CLASSIC_BUGS = {
+    "backprop": ("backprop.linear_backward", '''
+def linear_backward(dout, cache):
+    x, W, b = cache
+    return dout @ W.T, dout.T @ x, dout.sum(axis=0)   # dW transposed
+'''),
+    "activations": ("activations.tanh_backward", '''
+def tanh_backward(dout, cache):
+    return dout * (1 - cache)                          # 1 - out instead of 1 - out**2
+'''),
+    "initialization": ("initialization.he_normal", '''
+def he_normal(shape, rng):
+    fan_in = shape[0] if len(shape) == 2 else shape[1] * shape[2] * shape[3]
+    return rng.standard_normal(shape) * np.sqrt(1.0 / fan_in)   # LeCun's std, not He's
+'''),
+}
+GENERIC_BUG = '''
+import numpy as _np
+_right_{f} = {f}
+
+def _off(v):
+    if isinstance(v, dict):
+        return {{k: _off(u) for k, u in v.items()}}
+    if isinstance(v, (tuple, list)):
+        return type(v)(_off(u) for u in v)
+    a = _np.asarray(v)
+    return a * 1.5 + 1 if a.dtype.kind == "f" else a + 1
+
+def {f}(*args, **kwargs):
+    return _off(_right_{f}(*args, **kwargs))
+'''
+
+
+def _read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def _write(nb, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def _with_cell(nb, code, at=None):
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    cell = nbformat.v4.new_code_cell(code)
+    nb.cells.insert(len(nb.cells) if at is None else at, cell)
+    return nb
+
+
+def _is_check(cell):
+    return cell.cell_type == "code" and "check(" in cell.source
+
+
+def _solution_for(prefix):
+    return next((p for p in SOLUTIONS if chapter_prefixes(_read(p), p.name) == [prefix]), None)
+
+
+def _attacks(tmp):
+    """name -> path of each attack notebook, built on the chapter 1 solution."""
+    sol = _read(BACKPROP)
+    nbs = {}
+    # cells that loop (one ignores Ctrl-C), exit the kernel or crash it, before the functions
+    nbs["loop_cell"] = _with_cell(sol, "while True:\n    pass", at=2)
+    nbs["loop_unstoppable"] = _with_cell(sol, "while True:\n    try:\n        while True:\n"
+                                              "            pass\n    except BaseException:\n"
+                                              "        pass", at=2)
+    nbs["os_exit_cell"] = _with_cell(sol, "import os\nos._exit(0)", at=2)
+    nbs["segfault_cell"] = _with_cell(sol, "import ctypes\nctypes.string_at(0)", at=2)
+    # cells that fail or flood after the functions: sys.exit(), a memory bomb, an output flood
+    nbs["noisy_cells"] = _with_cell(_with_cell(_with_cell(
+        sol, "import sys\nsys.exit()"),
+        "def bomb():\n    hoard = []\n    while True:\n        hoard.append(bytearray(10**8))\n"
+        "bomb()"),
+        "print('x' * 5_000_000)\nfor i in range(10**7):\n    print(i)")
+    # graded functions that misbehave, one way each
+    nbs["bad_functions"] = _with_cell(sol, """
+import os, sys
+def relu_backward(dout, cache):
+    os._exit(3)
+def linear_forward(x, W, b):
+    sys.exit(0)
+def numerical_gradient(f, x, h=1e-5):
+    while True:
+        pass
+def linear_backward(dout, cache):
+    return np.ones((10**5, 10**5)), None, None
+def softmax_cross_entropy(logits, y):
+    while True:
+        try:
+            while True:
+                pass
+        except BaseException:
+            pass
+""")
+    # cheats, one per exercise
+    nbs["cheats"] = _with_cell(sol, """
+import sys
+import numpy
+import numpy.testing
+import dlcore.functional
+from dlcore.functional import linear_forward as _ref_forward
+from dlcore.functional import relu_backward as _ref_relu
+from dlcore.grading import get_exercise
+
+def linear_forward(x, W, b):                       # hides from the call watch
+    p = sys.getprofile()
+    sys.setprofile(None)
+    out = _ref_forward(x, W, b)[0]
+    sys.setprofile(p)
+    return out
+
+linear_backward = dlcore.functional.linear_backward  # is the reference
+
+def relu_backward(dout, cache):                      # calls the reference
+    return _ref_relu(dout, cache)
+
+def softmax_cross_entropy(logits, y):                # calls the registry's reference
+    return get_exercise("backprop.softmax_cross_entropy").reference(logits, y)
+
+_ex = get_exercise("backprop.numerical_gradient")    # answers cached for the public cases
+_cache = {c.args[1].tobytes(): _ex.reference(*c.args, **c.kwargs) for c in _ex.cases()}
+def numerical_gradient(f, x, h=1e-5):
+    return _cache.get(x.tobytes(), numpy.zeros_like(x))
+
+numpy.allclose = lambda *a, **k: True                # patched comparisons
+numpy.array_equal = lambda *a, **k: True
+numpy.testing.assert_allclose = lambda *a, **k: None
+def two_layer_loss_and_grads(X, y, W1, b1, W2, b2, reg=0.0):
+    return 1.0, {"W1": 0 * W1, "b1": 0 * b1, "W2": 0 * W2, "b2": 0 * b2}
+
+def check(*args, **kwargs):                          # a check that always passes
+    print("✔ all passed")
+    return True
+""")
+    # a function that is not there
+    nbs["missing_function"] = nbformat.from_dict(json.loads(json.dumps(sol)))
+    nbs["missing_function"].cells = [c for c in sol.cells if c.get("id") != "relu-backward-code"]
+    paths = {name: _write(nb, tmp / "attacks" / f"01_backprop_{name}.ipynb")
+             for name, nb in nbs.items()}
+
+    # file edits: overwrite itself and a classmate's notebook with garbage, plant numpy.py
+    peer = _write(_read(BACKPROP), tmp / "edits" / "01_backprop_peer.ipynb")
+    editor = _with_cell(sol, (
+        f"import os\nfor p in [{str(peer)!r}, __vsc_self__]:\n"
+        "    open(p, 'w').write('garbage')\n"
+        f"open(os.path.join({str(peer.parent)!r}, 'numpy.py'), 'w').write('raise ImportError')\n"
+        "open('numpy.py', 'w').write('raise ImportError')\n"
+        "def relu_backward(dout, cache):\n    return dout\n"))
+    editor_path = tmp / "edits" / "01_backprop_editor.ipynb"
+    editor.cells[-1].source = editor.cells[-1].source.replace("__vsc_self__",
+                                                              repr(str(editor_path)))
+    paths["edits_files"] = _write(editor, editor_path)
+    paths["edited_peer"] = peer
+
+    # renamed, reordered, extra cells, deleted check cells
+    shuffled = nbformat.from_dict(json.loads(json.dumps(sol)))
+    checks = [c for c in shuffled.cells if _is_check(c)]
+    others = [c for c in shuffled.cells if c not in checks]
+    others.insert(3, nbformat.v4.new_markdown_cell("My notes: I found this hard."))
+    others.insert(5, nbformat.v4.new_code_cell("def helper(a):\n    return a + 1\nhelper(2)"))
+    shuffled.cells = others + checks[::-1]
+    paths["renamed_reordered"] = _write(shuffled, tmp / "renamed" / "my homework (final).ipynb")
+    no_checks = nbformat.from_dict(json.loads(json.dumps(sol)))
+    no_checks.cells = [c for c in sol.cells if not _is_check(c)]
+    paths["no_check_cells"] = _write(no_checks, tmp / "renamed" / "bob" / "01_backprop.ipynb")
+    blank = _read(ROOT / "exercises" / "01_backprop.ipynb")
+    blank.cells = [c for c in blank.cells if not _is_check(c)]
+    paths["blank_renamed_no_checks"] = _write(blank, tmp / "renamed" / "alice.ipynb")
+
+    # files that are not notebooks
+    bad = tmp / "invalid" / "01_backprop_truncated.ipynb"
+    bad.parent.mkdir(parents=True)
+    bad.write_text('{"cells": [')
+    paths["not_json"] = bad
+    v3 = tmp / "invalid" / "01_backprop_v3.ipynb"
+    v3.write_text(json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+                              "worksheets": [{"cells": []}], "cells": []}))
+    paths["nbformat3"] = v3
+    return paths
+
+
+def _wrong_answers(tmp):
+    """prefix -> (exercise id, notebook path): the chapter's solution with a classic bug."""
+    out = {}
+    for prefix in sorted({i.split(".", 1)[0] for i in EXERCISES}):
+        if _solution_for(prefix) is None:
+            continue  # a chapter whose notebook is still being written
+        if prefix in CLASSIC_BUGS:
+            exercise_id, code = CLASSIC_BUGS[prefix]
+        else:
+            exercise_id = min(i for i in EXERCISES if i.startswith(prefix + "."))
+            code = GENERIC_BUG.format(f=EXERCISES[exercise_id].function)
+        nb = _with_cell(_read(_solution_for(prefix)), code)
+        out[prefix] = (exercise_id, _write(nb, tmp / "wrong" / f"{prefix}_wrong.ipynb"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("grader")
+    attacks = _attacks(tmp)
+    wrong = _wrong_answers(tmp)
+    out = tmp / "scores.csv"
+    args = [*map(str, SOLUTIONS + BLANKS), str(tmp / "attacks"), str(tmp / "edits"),
+            str(tmp / "renamed"), str(tmp / "invalid"), str(tmp / "wrong"),
+            "--out", str(out), "--jobs", "2", "--seed", str(SEED), *LIMITS]
+    printed = io.StringIO()
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(printed):
+        code = main(args)
+    seconds = time.perf_counter() - start
+    with open(out, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    table = {}
+    for r in rows:
+        table.setdefault(r["notebook"], {})[r["exercise"]] = r
+    return {"code": code, "rows": rows, "table": table, "attacks": attacks, "wrong": wrong,
+            "printed": printed.getvalue(), "seconds": seconds, "tmp": tmp}
+
+
+def _rows(graded, path):
+    return graded["table"][str(path)]
+
+
+def _status(graded, name, exercise=None):
+    rows = _rows(graded, graded["attacks"][name])
+    if exercise is not None:
+        return rows[exercise]["status"]
+    return {r["status"] for r in rows.values()}
+
+
+def _full(row):
+    return row["status"] == "ok" and int(row["passed"]) == int(row["total"]) > 0
+
+
+# ---------------------------------------------------------------- the command and its table
+
+def test_exit_status_zero_and_csv_columns(graded):
+    assert graded["code"] == 0
+    assert list(graded["rows"][0]) == ["notebook", "exercise", "passed", "total", "status",
+                                       "seconds", "detail"]
+    statuses = {r["status"] for r in graded["rows"]}
+    assert statuses <= {"ok", "wrong", "not-implemented", "error", "timeout", "kernel-died",
+                        "missing", "invalid-notebook"}
+    assert f"with seed {SEED}" in graded["printed"]
+
+
+def test_the_whole_run_ends_within_its_bound(graded):
+    # ~40 notebooks, several hanging until a limit: far below the sum of their limits
+    assert graded["seconds"] < 80, graded["seconds"]
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_every_solution_scores_full_marks(graded, path):
+    rows = _rows(graded, path)
+    prefix = chapter_prefixes(_read(path), path.name)
+    assert set(rows) == {i for i in EXERCISES if i.split(".", 1)[0] in prefix}
+    assert all(_full(r) for r in rows.values()), [r for r in rows.values() if not _full(r)]
+
+
+@pytest.mark.parametrize("path", BLANKS, ids=lambda p: p.name)
+def test_every_blank_exercise_scores_zero_not_implemented(graded, path):
+    rows = _rows(graded, path)
+    assert rows and all(r["status"] == "not-implemented" and r["passed"] == "0"
+                        and int(r["total"]) >= 1 for r in rows.values())
+
+
+def test_each_chapter_has_a_wrong_answer_that_scores_below_full(graded):
+    for prefix, (exercise_id, path) in graded["wrong"].items():
+        rows = _rows(graded, path)
+        row = rows[exercise_id]
+        assert row["status"] == "wrong" and int(row["passed"]) < int(row["total"]), (prefix, row)
+
+
+def test_summary_names_score_and_failed_exercises_with_reasons(graded):
+    printed = graded["printed"]
+    wrong_path = graded["wrong"]["backprop"][1]
+    block = printed.split(str(wrong_path) + ":", 1)[1].split("\n")
+    assert "/14 case groups, 4/6 exercises" in block[0], block[0]  # two_layer uses it
+    assert block[1].split()[:2] == ["wrong", "backprop.linear_backward:"]
+    assert "expected dW of shape" in block[1] or "max rel err" in block[1]
+
+
+def test_no_kernel_means_nonzero_exit_with_a_message(tmp_path, capsys):
+    code = main([str(BACKPROP), "--out", str(tmp_path / "s.csv"), "--memory", "8"])
+    assert code == 2
+    assert "could not run" in capsys.readouterr().err
+    assert main([str(tmp_path / "nowhere"), "--out", str(tmp_path / "s.csv")]) == 2
+
+
+# ---------------------------------------------------------------- attacks
+
+def test_a_cell_that_loops_times_out_every_exercise(graded):
+    assert _status(graded, "loop_cell") == {"timeout"}
+    assert _status(graded, "loop_unstoppable") == {"timeout"}
+    detail = _rows(graded, graded["attacks"]["loop_cell"])["backprop.relu_backward"]["detail"]
+    assert "ran past" in detail
+
+
+def test_a_cell_that_exits_or_crashes_the_kernel(graded):
+    assert _status(graded, "os_exit_cell") == {"kernel-died"}
+    assert _status(graded, "segfault_cell") == {"kernel-died"}
+    detail = _rows(graded, graded["attacks"]["segfault_cell"])["backprop.linear_forward"]
+    assert "SIGSEGV" in detail["detail"]
+
+
+def test_sys_exit_memory_bomb_and_flood_in_cells_cost_no_marks(graded):
+    # IPython catches SystemExit, the bomb ends in MemoryError, the flood is counted and
+    # dropped: the notebook goes on and its functions are graded as they are
+    assert _status(graded, "noisy_cells") == {"ok"}
+
+
+@pytest.mark.parametrize("exercise, status, words", [
+    ("backprop.relu_backward", "kernel-died", "exited with status 3"),
+    ("backprop.linear_forward", "error", "SystemExit"),
+    ("backprop.numerical_gradient", "timeout", "did not finish within 1 s"),
+    ("backprop.linear_backward", "error", "memory limit"),
+    ("backprop.softmax_cross_entropy", "timeout", "did not finish"),
+])
+def test_graded_functions_that_exit_hang_or_bomb(graded, exercise, status, words):
+    row = _rows(graded, graded["attacks"]["bad_functions"])[exercise]
+    assert row["status"] == status and row["passed"] == "0" and words in row["detail"], row
+
+
+@pytest.mark.parametrize("exercise, words", [
+    ("backprop.linear_forward", "call watch"),
+    ("backprop.linear_backward", "reference implementation dlcore.functional"),
+    ("backprop.relu_backward", "reference implementation dlcore.functional"),
+    ("backprop.softmax_cross_entropy", "reference implementation dlcore.grading"),
+])
+def test_calling_the_reference_is_flagged_and_scores_zero(graded, exercise, words):
+    row = _rows(graded, graded["attacks"]["cheats"])[exercise]
+    assert row["status"] == "error" and row["passed"] == "0" and words in row["detail"], row
+
+
+def test_cached_answers_patched_numpy_and_fake_check_raise_nothing(graded):
+    rows = _rows(graded, graded["attacks"]["cheats"])
+    assert rows["backprop.numerical_gradient"]["status"] == "wrong"
+    assert rows[TWO_LAYER]["status"] in ("wrong", "error")
+    assert sum(int(r["passed"]) for r in rows.values()) == 0
+
+
+def test_file_edits_change_no_score(graded):
+    attacks = graded["attacks"]
+    assert attacks["edited_peer"].read_text() == "garbage"  # the edit happened...
+    peer = _rows(graded, attacks["edited_peer"])
+    assert all(_full(r) for r in peer.values())            # ...after the grader read it
+    editor = _rows(graded, attacks["edits_files"])
+    assert editor["backprop.relu_backward"]["status"] == "wrong"
+
+
+def test_missing_function(graded):
+    rows = _rows(graded, graded["attacks"]["missing_function"])
+    assert rows["backprop.relu_backward"]["status"] == "missing"
+    assert "not defined" in rows["backprop.relu_backward"]["detail"]
+    assert all(_full(r) for e, r in rows.items() if e not in ("backprop.relu_backward",
+                                                               TWO_LAYER))
+
+
+def test_renamed_reordered_and_trimmed_notebooks_are_graded_by_name(graded):
+    assert _status(graded, "renamed_reordered") == {"ok"}
+    assert _status(graded, "no_check_cells") == {"ok"}
+    rows = _rows(graded, graded["attacks"]["blank_renamed_no_checks"])
+    assert set(rows) == {i for i in EXERCISES if i.startswith("backprop.")}
+    assert {r["status"] for r in rows.values()} == {"not-implemented"}
+
+
+def test_invalid_notebooks(graded):
+    for name in ("not_json", "nbformat3"):
+        rows = _rows(graded, graded["attacks"][name])
+        assert {r["status"] for r in rows.values()} == {"invalid-notebook"}
+        assert set(rows) == {i for i in EXERCISES if i.startswith("backprop.")}
+        assert all(r["passed"] == "0" and int(r["total"]) > 0 for r in rows.values())
