@@ -122,8 +122,12 @@ class KernelSession:
             return "the kernel died"
         if code < 0:
             name = _signal_name(-code)
-            extra = " (a crash, e.g. a segmentation fault)" if name in ("SIGSEGV", "SIGBUS",
-                                                                        "SIGABRT") else ""
+            extra = ""
+            if name in ("SIGSEGV", "SIGBUS"):
+                extra = " (a crash, e.g. a segmentation fault)"
+            elif name == "SIGABRT":  # also what a C library does when the memory limit bites
+                extra = (" (a crash, e.g. a segmentation fault, or memory running out "
+                         "under the kernel's memory limit)")
             return f"the kernel was killed by {name}{extra}"
         return f"the kernel exited with status {code} (os._exit, quit() or a crash)"
 
