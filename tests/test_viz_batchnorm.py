@@ -2,18 +2,7 @@
 import numpy as np
 import pytest
 
-matplotlib = pytest.importorskip("matplotlib")
-pytest.importorskip("sklearn")
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
 from dlcore import nn, viz
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def test_sigmoid_mlp_layout_and_shared_initial_weights():

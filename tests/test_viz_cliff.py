@@ -3,18 +3,8 @@ against the library's clipping, the static twin's axes and the live panel's spee
 import numpy as np
 import pytest
 
-matplotlib = pytest.importorskip("matplotlib")
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
 from dlcore import viz
 from dlcore.viz import cliff
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def test_gradient_matches_central_differences_and_minimum():

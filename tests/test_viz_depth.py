@@ -1,18 +1,9 @@
 """dlcore.viz activations/depth/init helpers: the numbers behind the plots, and the figures."""
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-matplotlib = pytest.importorskip("matplotlib")
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
 from dlcore import viz
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 # -- the numbers ---------------------------------------------------------------------------

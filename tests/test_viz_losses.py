@@ -2,18 +2,7 @@
 import numpy as np
 import pytest
 
-matplotlib = pytest.importorskip("matplotlib")
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
 from dlcore import viz
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
 
 R = np.array([-3.0, -1.0, -0.25, 0.0, 0.25, 1.0, 3.0])
 

@@ -4,20 +4,9 @@ import time
 import numpy as np
 import pytest
 
-matplotlib = pytest.importorskip("matplotlib")
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
 from dlcore import viz
 from dlcore.data import ravine_hessian
 from dlcore.viz import optim_paths as op
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
 
 RAVINE_H = ravine_hessian(**op._RAVINE)
 W_STAR = np.array([1.0, 1.0])

@@ -3,22 +3,12 @@ direct fit, L2 shrinking the weights) and the figures (axes, curves, titles)."""
 import numpy as np
 import pytest
 
-matplotlib = pytest.importorskip("matplotlib")
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
 from dlcore import viz
 from dlcore.data import load_digits
 from dlcore.losses import CrossEntropyLoss
 from dlcore.optim import SGD
 from dlcore.regularization import add_l2_grad_, weights_only
 from dlcore.train import fit
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def test_reg_mlp_layers_and_shared_initial_weights():

@@ -4,20 +4,9 @@ import math
 import numpy as np
 import pytest
 
-matplotlib = pytest.importorskip("matplotlib")
-pytest.importorskip("sklearn")
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
 from dlcore import schedules as S
 from dlcore import viz
 from dlcore.viz import schedules as vs
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def test_make_schedule_builds_each_kind_with_its_parameters():
