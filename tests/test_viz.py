@@ -98,7 +98,7 @@ def test_training_curves_axes_and_data():
 
 
 def test_widgets_build_with_the_static_defaults():
-    pytest.importorskip("ipywidgets")
+    import ipywidgets  # noqa: F401  (installed with the book extra; never skipped)
     box = viz.step_size_widget()
     fn, dt, _ = box.children[0].children
     assert fn.value == "sin" and dt.value == "float64"

@@ -59,7 +59,7 @@ def test_plot_loss_grid_has_two_rows_per_delta():
 
 
 def test_loss_widget_builds():
-    pytest.importorskip("ipywidgets")
+    import ipywidgets  # noqa: F401  (installed with the book extra; never skipped)
     box = viz.loss_widget(delta=0.7)
     sliders = box.children[0].children
     assert sliders[0].value == pytest.approx(0.7) and sliders[1].value == 4.0
