@@ -456,3 +456,25 @@ def test_invalid_notebooks(graded):
         assert {r["status"] for r in rows.values()} == {"invalid-notebook"}
         assert set(rows) == {i for i in EXERCISES if i.startswith("backprop.")}
         assert all(r["passed"] == "0" and int(r["total"]) > 0 for r in rows.values())
+
+
+def test_a_failed_kernel_start_is_retried_before_the_grader_gives_up(tmp_path, monkeypatch):
+    from dlcore.grading.runner import GraderError, KernelSession
+
+    calls = []
+
+    def flaky_start(self, timeout):
+        calls.append(timeout)
+        if len(calls) < 3:
+            raise GraderError("a Python kernel could not start: Kernel didn't respond")
+
+    monkeypatch.setattr(KernelSession, "_start_once", flaky_start)
+    KernelSession(tmp_path).start(timeout=5)
+    assert calls == [5, 5, 5]
+    calls.clear()
+    monkeypatch.setattr(KernelSession, "_start_once",
+                        lambda self, timeout: (calls.append(timeout),
+                                               (_ for _ in ()).throw(GraderError("no kernel"))))
+    with pytest.raises(GraderError, match="no kernel"):
+        KernelSession(tmp_path).start(timeout=5, attempts=2)
+    assert calls == [5, 5]

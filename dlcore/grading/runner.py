@@ -85,7 +85,17 @@ class KernelSession:
         }))
         return root
 
-    def start(self, timeout=60):
+    def start(self, timeout=60, attempts=3):
+        """Start the kernel; retry a failed start (two workers starting kernels at the same
+        moment can race for the same ports) before giving up with GraderError."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._start_once(timeout)
+            except GraderError:
+                if attempt == attempts:
+                    raise
+
+    def _start_once(self, timeout):
         cwd = self.workdir / "cwd"
         cwd.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
