@@ -472,9 +472,12 @@ def test_a_failed_kernel_start_is_retried_before_the_grader_gives_up(tmp_path, m
     KernelSession(tmp_path).start(timeout=5)
     assert calls == [5, 5, 5]
     calls.clear()
-    monkeypatch.setattr(KernelSession, "_start_once",
-                        lambda self, timeout: (calls.append(timeout),
-                                               (_ for _ in ()).throw(GraderError("no kernel"))))
+
+    def never_starts(self, timeout):
+        calls.append(timeout)
+        raise GraderError("no kernel")
+
+    monkeypatch.setattr(KernelSession, "_start_once", never_starts)
     with pytest.raises(GraderError, match="no kernel"):
         KernelSession(tmp_path).start(timeout=5, attempts=2)
     assert calls == [5, 5]
