@@ -11,11 +11,9 @@ Zeiler's paper has no learning rate (lr = 1, PyTorch's default). Both square roo
 eps inside; on the first step u = 0, so the step is about sqrt(eps) / sqrt(1 - rho) in
 size: with the defaults, about 0.003 whatever the gradient's scale.
 """
-import math
 
-from .. import _checks
 from ..backend import get_array_module
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _decayed_grad, _fraction, _nonnegative
 
 __all__ = ["Adadelta"]
 
@@ -37,12 +35,8 @@ class Adadelta(Optimizer):
     def _check_group(self, group, where):
         super()._check_group(group, where)
         # rho = 1 would freeze both averages at 0 (PyTorch allows it; it never learns).
-        group["rho"] = _checks.number(group["rho"], "rho", where, low=0.0, high=1.0,
-                                      high_inclusive=False)
-        group["eps"] = _checks.number(group["eps"], "eps", where, low=0.0, high=math.inf,
-                                      high_inclusive=False)
-        group["weight_decay"] = _checks.number(group["weight_decay"], "weight_decay", where,
-                                               low=0.0, high=math.inf, high_inclusive=False)
+        _fraction(group, where, "rho")
+        _nonnegative(group, where, "eps", "weight_decay")
 
     def _update(self, p, group, state):
         xp = get_array_module(p.data)
@@ -52,9 +46,7 @@ class Adadelta(Optimizer):
             state["acc_delta"] = xp.zeros_like(p.data)
         state["step"] += 1
         rho, eps = group["rho"], group["eps"]
-        g = p.grad
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * p.data
+        g = _decayed_grad(p, group)
         v, u = state["square_avg"], state["acc_delta"]
         v *= rho
         v += (1 - rho) * g * g

@@ -9,11 +9,9 @@ gradients, exactly as `torch.optim.Adagrad` (Duchi et al., 2011):
 Because `sum` only grows, every coordinate's step only shrinks: Adagrad can stop making
 progress long before it reaches a minimum.
 """
-import math
 
-from .. import _checks
 from ..backend import get_array_module
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _decayed_grad, _nonnegative
 
 __all__ = ["Adagrad"]
 
@@ -36,9 +34,8 @@ class Adagrad(Optimizer):
 
     def _check_group(self, group, where):
         super()._check_group(group, where)
-        for name in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
-            group[name] = _checks.number(group[name], name, where, low=0.0, high=math.inf,
-                                         high_inclusive=False)
+        _nonnegative(group, where, "lr_decay", "weight_decay", "initial_accumulator_value",
+                     "eps")
 
     def _update(self, p, group, state):
         xp = get_array_module(p.data)
@@ -46,9 +43,7 @@ class Adagrad(Optimizer):
             state["step"] = 0
             state["sum"] = xp.full_like(p.data, group["initial_accumulator_value"])
         state["step"] += 1
-        g = p.grad
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * p.data
+        g = _decayed_grad(p, group)
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         acc = state["sum"]
         acc += g * g

@@ -22,7 +22,7 @@ import numbers
 
 from .. import _checks
 from ..backend import get_array_module
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _flag, _nonnegative
 
 __all__ = ["Adam", "AdamW"]
 
@@ -56,13 +56,8 @@ class Adam(Optimizer):
         group["betas"] = tuple(
             _checks.number(b, f"betas[{i}]", where, low=0.0, high=1.0, high_inclusive=False)
             for i, b in enumerate(betas))
-        group["eps"] = _checks.number(group["eps"], "eps", where, low=0.0, high=math.inf,
-                                      high_inclusive=False)
-        group["weight_decay"] = _checks.number(group["weight_decay"], "weight_decay", where,
-                                               low=0.0, high=math.inf, high_inclusive=False)
-        if not isinstance(group["amsgrad"], bool):
-            raise TypeError(f"{where}: amsgrad must be True or False, "
-                            f"got {group['amsgrad']!r}")
+        _nonnegative(group, where, "eps", "weight_decay")
+        _flag(group, where, "amsgrad")
 
     def _update(self, p, group, state):
         xp = get_array_module(p.data)

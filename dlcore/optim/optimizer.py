@@ -93,8 +93,7 @@ class Optimizer:
 
     def _check_group(self, group, where):
         """Check the group's hyperparameters; subclasses extend this. Raises ValueError."""
-        group["lr"] = _checks.number(group["lr"], "lr", where, low=0.0, high=math.inf,
-                                     high_inclusive=False)
+        _nonnegative(group, where, "lr")
 
     # -- the step ------------------------------------------------------------------------
     def zero_grad(self):
@@ -192,3 +191,32 @@ def _buffer_like(value, p, where):
     value = to_device(value, device_of(p.data))
     dtype = p.data.dtype if value.dtype.kind == "f" else value.dtype
     return value.astype(dtype, copy=True)
+
+
+# -- checks shared by the optimisers' _check_group -------------------------------------------
+
+def _nonnegative(group, where, *names):
+    """Each named hyperparameter must be a finite number >= 0 (stored back as float)."""
+    for name in names:
+        group[name] = _checks.number(group[name], name, where, low=0.0, high=math.inf,
+                                     high_inclusive=False)
+
+
+def _fraction(group, where, *names):
+    """Each named hyperparameter must lie in [0, 1) (averaging and momentum factors)."""
+    for name in names:
+        group[name] = _checks.number(group[name], name, where, low=0.0, high=1.0,
+                                     high_inclusive=False)
+
+
+def _flag(group, where, *names):
+    """Each named option must be True or False."""
+    for name in names:
+        if not isinstance(group[name], bool):
+            raise TypeError(f"{where}: {name} must be True or False, got {group[name]!r}")
+
+
+def _decayed_grad(p, group):
+    """The gradient with L2 weight decay added (PyTorch's coupled form): g + wd * p."""
+    wd = group["weight_decay"]
+    return p.grad + wd * p.data if wd else p.grad

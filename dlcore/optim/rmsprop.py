@@ -15,11 +15,9 @@ rho = 0.9, eps = 1e-7 by default). Hinton's lecture slides (Coursera, lecture 6e
 RMSprop was proposed, divide by sqrt(v) with no eps and use alpha = 0.9. Once v is much
 larger than eps these agree; they differ in the first steps and for near-zero gradients.
 """
-import math
 
-from .. import _checks
 from ..backend import get_array_module
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _decayed_grad, _flag, _fraction, _nonnegative
 
 __all__ = ["RMSprop"]
 
@@ -45,17 +43,9 @@ class RMSprop(Optimizer):
     def _check_group(self, group, where):
         super()._check_group(group, where)
         # alpha = 1 would never update v (it stays 0), so it is refused.
-        group["alpha"] = _checks.number(group["alpha"], "alpha", where, low=0.0, high=1.0,
-                                        high_inclusive=False)
-        group["eps"] = _checks.number(group["eps"], "eps", where, low=0.0, high=math.inf,
-                                      high_inclusive=False)
-        group["weight_decay"] = _checks.number(group["weight_decay"], "weight_decay", where,
-                                               low=0.0, high=math.inf, high_inclusive=False)
-        group["momentum"] = _checks.number(group["momentum"], "momentum", where, low=0.0,
-                                           high=1.0, high_inclusive=False)
-        if not isinstance(group["centered"], bool):
-            raise TypeError(f"{where}: centered must be True or False, "
-                            f"got {group['centered']!r}")
+        _fraction(group, where, "alpha", "momentum")
+        _nonnegative(group, where, "eps", "weight_decay")
+        _flag(group, where, "centered")
 
     def _update(self, p, group, state):
         xp = get_array_module(p.data)
@@ -64,9 +54,7 @@ class RMSprop(Optimizer):
             state["square_avg"] = xp.zeros_like(p.data)
         state["step"] += 1
         alpha = group["alpha"]
-        g = p.grad
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * p.data
+        g = _decayed_grad(p, group)
         v = state["square_avg"]
         v *= alpha
         v += (1 - alpha) * g * g

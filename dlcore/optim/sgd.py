@@ -10,10 +10,9 @@ decay, exactly as `torch.optim.SGD`:
 With dampening 0 this is the textbook (Goodfellow et al.) form `v = a v - e g;
 p = p + v` with `v = -lr * buf` whenever lr stays fixed.
 """
-import math
 
 from .. import _checks
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _decayed_grad, _flag, _fraction, _nonnegative
 
 __all__ = ["SGD"]
 
@@ -35,15 +34,11 @@ class SGD(Optimizer):
 
     def _check_group(self, group, where):
         super()._check_group(group, where)
-        group["momentum"] = _checks.number(group["momentum"], "momentum", where,
-                                           low=0.0, high=1.0, high_inclusive=False)
+        _fraction(group, where, "momentum")
         group["dampening"] = _checks.number(group["dampening"], "dampening", where,
                                             low=0.0, high=1.0)
-        group["weight_decay"] = _checks.number(group["weight_decay"], "weight_decay", where,
-                                               low=0.0, high=math.inf, high_inclusive=False)
-        if not isinstance(group["nesterov"], bool):
-            raise TypeError(f"{where}: nesterov must be True or False, "
-                            f"got {group['nesterov']!r}")
+        _nonnegative(group, where, "weight_decay")
+        _flag(group, where, "nesterov")
         if group["nesterov"] and (group["momentum"] == 0 or group["dampening"] != 0):
             raise ValueError(
                 f"{where}: nesterov=True needs momentum > 0 and dampening = 0, got "
@@ -51,9 +46,7 @@ class SGD(Optimizer):
             )
 
     def _update(self, p, group, state):
-        g = p.grad
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * p.data
+        g = _decayed_grad(p, group)
         momentum = group["momentum"]
         if momentum:
             buf = state.get("momentum_buffer")
