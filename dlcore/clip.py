@@ -21,26 +21,9 @@ import math
 
 from . import _checks
 from .backend import get_array_module
-from .nn.module import Module, Parameter
+from .nn.module import as_parameter_list
 
 __all__ = ["clip_grad_norm", "clip_grad_value"]
-
-
-def _as_params(params, where):
-    """A list of Parameters from a Module, a single Parameter, or an iterable of them."""
-    if isinstance(params, Module):
-        return params.parameters()
-    if isinstance(params, Parameter):
-        return [params]
-    if not hasattr(params, "__iter__"):
-        raise TypeError(f"{where}: params must be a Module or a list of Parameters, "
-                        f"got {type(params).__name__}")
-    params = list(params)
-    for i, p in enumerate(params):
-        if not isinstance(p, Parameter):
-            raise TypeError(f"{where}: params[{i}] must be a dlcore.nn.Parameter, "
-                            f"got {type(p).__name__}")
-    return params
 
 
 def clip_grad_value(params, clip_value):
@@ -49,7 +32,7 @@ def clip_grad_value(params, clip_value):
     params: a Module or a list of Parameters; clip_value > 0.
     """
     where = "clip_grad_value"
-    params = _as_params(params, where)
+    params = as_parameter_list(params, where)
     c = _checks.number(clip_value, "clip_value", where, low=0.0, low_inclusive=False)
     for p in params:
         xp = get_array_module(p.grad)
@@ -69,7 +52,7 @@ def clip_grad_norm(params, max_norm, norm_type=2.0):
     params: a Module or a list of Parameters (all on one device); max_norm > 0.
     """
     where = "clip_grad_norm"
-    params = _as_params(params, where)
+    params = as_parameter_list(params, where)
     max_norm = _checks.number(max_norm, "max_norm", where, low=0.0, low_inclusive=False)
     p_norm = _checks.number(norm_type, "norm_type", where, low=0.0, low_inclusive=False)
     grads = [p.grad for p in params if p.grad.size]  # an empty array adds nothing

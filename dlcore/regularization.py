@@ -23,7 +23,7 @@ import numpy as np
 from . import _checks
 from .backend import get_array_module
 from .errors import ShapeError
-from .nn.module import Module, Parameter
+from .nn.module import Module, Parameter, as_parameter_list
 
 __all__ = [
     "EMA",
@@ -39,22 +39,8 @@ __all__ = [
 
 
 def _as_params(params, where):
-    """A list of Parameters from a Module, a Parameter or an iterable of Parameters."""
-    if isinstance(params, Module):
-        params = params.parameters()
-    elif isinstance(params, Parameter):
-        params = [params]
-    elif not hasattr(params, "__iter__"):
-        raise TypeError(f"{where}: params must be a list of Parameters, a Parameter or a "
-                        f"Module, got {type(params).__name__}")
-    params = list(params)
-    for i, p in enumerate(params):
-        if not isinstance(p, Parameter):
-            raise TypeError(f"{where}: params[{i}] must be a dlcore.nn.Parameter, "
-                            f"got {type(p).__name__}")
-    if not params:
-        raise ValueError(f"{where}: got an empty parameter list; nothing to regularise")
-    return params
+    """Parameters to regularise: at least one (see dlcore.nn.module.as_parameter_list)."""
+    return as_parameter_list(params, where, allow_empty=False)
 
 
 def _strength(value, name, where):

@@ -469,7 +469,7 @@ def test_bad_arguments_say_what_was_wrong():
         l2_penalty([p, np.ones(2)], 0.1)
     with pytest.raises(ValueError, match="l1_penalty: got an empty parameter list"):
         l1_penalty([], 0.1)
-    with pytest.raises(TypeError, match="l2_penalty: params must be a list of Parameters"):
+    with pytest.raises(TypeError, match="l2_penalty: params must be a Module or a list of Parameters"):
         l2_penalty(3.0, 0.1)
     with pytest.raises(TypeError, match="weights_only: model must be a dlcore.nn.Module"):
         weights_only([p])

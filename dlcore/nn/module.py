@@ -276,3 +276,26 @@ class Sequential(Module):
 
     def backward_params(self, dout):
         self.backward(dout, input_grad=False)
+
+
+def as_parameter_list(params, where, allow_empty=True):
+    """A list of Parameters from a Module, a single Parameter, or an iterable of them.
+
+    Used by functions that act on gradients or weights (clipping, penalties, EMA); the
+    errors name the caller (`where`) and the offending entry.
+    """
+    if isinstance(params, Module):
+        params = params.parameters()
+    elif isinstance(params, Parameter):
+        params = [params]
+    elif not hasattr(params, "__iter__"):
+        raise TypeError(f"{where}: params must be a Module or a list of Parameters, "
+                        f"got {type(params).__name__}")
+    params = list(params)
+    for i, p in enumerate(params):
+        if not isinstance(p, Parameter):
+            raise TypeError(f"{where}: params[{i}] must be a dlcore.nn.Parameter, "
+                            f"got {type(p).__name__}")
+    if not params and not allow_empty:
+        raise ValueError(f"{where}: got an empty parameter list; nothing to regularise")
+    return params
