@@ -14,7 +14,6 @@ Each path is made by the library itself: one `Parameter` of shape (2,) whose `.g
 to the surface's gradient, then `dlcore.clip.clip_grad_value` or `clip_grad_norm`, then
 `dlcore.optim.SGD.step()`, exactly as in a training loop.
 """
-import io
 import math
 import time
 
@@ -24,7 +23,7 @@ from .. import _checks
 from ..clip import clip_grad_norm, clip_grad_value
 from ..nn import Parameter
 from ..optim import SGD
-from ._mpl import pyplot, widgets
+from ._mpl import blit_png, pyplot, widgets
 
 __all__ = [
     "CLIFF",
@@ -290,22 +289,12 @@ class CliffPanel:
             f"{_label(new['mode'], new['threshold'])}, lr {new['lr']:.3g}, {new['steps']} steps "
             f"(faint red: no clipping)\nlongest step {s['longest_step']:.3g}, thrown back to "
             f"w0 = {s['leftmost_w0']:.3g}, final loss {s['final_loss']:.3g}")
-        self.canvas.restore_region(self._background)
-        for artist in (self.raw_line, self.line, self.title):
-            artist.axes.draw_artist(artist)
-        png = self._png()
+        png = blit_png(self.canvas, self._background, (self.raw_line, self.line, self.title))
         t2 = time.perf_counter()
         self.last_timing = {"compute": t1 - t0, "draw": t2 - t1, "total": t2 - t0}
         self.timings.append(self.last_timing)
         return png
 
-    def _png(self):
-        from PIL import Image
-
-        buf = io.BytesIO()
-        Image.fromarray(np.asarray(self.canvas.buffer_rgba())).convert("RGB").save(
-            buf, format="png", compress_level=1)
-        return buf.getvalue()
 
     def widget(self):
         """An ipywidgets VBox: mode buttons, threshold, lr and steps sliders, the image and

@@ -15,7 +15,6 @@ slider move only recomputes the paths and moves the lines (`set_data` plus blitt
 Agg canvas, sent to the notebook as a PNG), timing both parts; `plot_optim_paths_grid` is
 its static twin, small multiples over surfaces and settings.
 """
-import io
 import math
 import time
 
@@ -24,7 +23,7 @@ import numpy as np
 from .. import _checks, optim
 from ..data import ravine_hessian, ravine_loss
 from ..nn import Parameter
-from ._mpl import pyplot, widgets
+from ._mpl import blit_png, pyplot, widgets
 
 __all__ = [
     "OPTIMIZERS",
@@ -431,22 +430,13 @@ class OptimPathsPanel:
         self.text.set_text("\n".join(status))
         self.title.set_text(f"{self.surface.description}; {s['steps']} steps\nlr {lr:.3g}, "
                             f"adaptive lr {lra:.3g}, μ {mom:.3g}, β₁ {b1:.3g}, β₂ {b2:.4g}")
-        self.canvas.restore_region(self._background)
-        for artist in (*self.lines.values(), self.text, self.title):
-            artist.axes.draw_artist(artist)
-        png = self._png()
+        png = blit_png(self.canvas, self._background,
+                       (*self.lines.values(), self.text, self.title))
         t2 = time.perf_counter()
         self.last_timing = {"compute": t1 - t0, "draw": t2 - t1, "total": t2 - t0}
         self.timings.append(self.last_timing)
         return png
 
-    def _png(self):
-        from PIL import Image
-
-        buf = io.BytesIO()
-        rgba = np.asarray(self.canvas.buffer_rgba())
-        Image.fromarray(rgba).convert("RGB").save(buf, format="png", compress_level=1)
-        return buf.getvalue()
 
     def widget(self):
         """An ipywidgets VBox: the image, a surface menu and the sliders."""
