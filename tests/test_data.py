@@ -31,6 +31,29 @@ def test_digits_split_is_seeded_and_images_have_nchw_shape():
     assert X is imgs.X and y is imgs.y
 
 
+def test_digits_global_standardisation_keeps_images_images():
+    raw, _, _ = load_digits(standardize="none")
+    glob, val, _ = load_digits(standardize="global")
+    # raw pixel values are the 0-16 grey levels of scikit-learn's digits
+    assert raw.X.min() == 0.0 and raw.X.max() == 16.0
+    np.testing.assert_array_equal(raw.y, glob.y)  # same split, only the scaling differs
+    # one mean and one std over all training pixels: an affine map of the raw values,
+    # so every blank pixel (0) maps to the same constant -mean/std
+    mean, std = raw.X.astype(np.float64).mean(), raw.X.astype(np.float64).std()
+    np.testing.assert_allclose(glob.X, (raw.X - mean) / std, rtol=1e-5, atol=1e-5)
+    assert abs(glob.X.mean()) < 1e-5 and abs(glob.X.std() - 1) < 1e-5
+    blank = glob.X[raw.X == 0]
+    assert np.ptp(blank) < 1e-6 and blank[0] < 0
+    # per-pixel standardisation instead gives blank pixels many different values
+    pix, _, _ = load_digits(standardize="pixel")
+    assert np.ptp(pix.X[raw.X == 0]) > 1.0
+
+
+def test_digits_bad_standardize_mode():
+    with pytest.raises(ValueError, match="standardize must be one of"):
+        load_digits(standardize="per-image")
+
+
 def test_digits_bad_fractions():
     with pytest.raises(ValueError, match="val_fraction \\+ test_fraction must be < 1"):
         load_digits(val_fraction=0.5, test_fraction=0.5)

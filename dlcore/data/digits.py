@@ -23,13 +23,25 @@ class Split:
         return f"Split(X={tuple(self.X.shape)} {self.X.dtype}, y={tuple(self.y.shape)})"
 
 
-def load_digits(val_fraction=0.15, test_fraction=0.15, images=False, dtype=np.float32, rng=0):
+STANDARDIZE_MODES = ("pixel", "global", "none")
+
+
+def load_digits(val_fraction=0.15, test_fraction=0.15, images=False, dtype=np.float32, rng=0,
+                standardize="pixel"):
     """scikit-learn's handwritten digits as standardised train/val/test splits.
 
-    1,797 grey 8x8 images of the digits 0-9. Each split's X is (N, 64), or (N, 1, 8, 8)
-    with images=True; pixels are standardised with the training split's mean and std
-    (per pixel), so no statistic leaks from validation or test data. The split is
-    stratified by class and seeded by `rng`. Returns (train, val, test) Splits.
+    1,797 grey 8x8 images of the digits 0-9 (pixel values 0-16). Each split's X is (N, 64),
+    or (N, 1, 8, 8) with images=True. The statistics come from the training split only, so
+    nothing leaks from validation or test data:
+
+    - ``standardize="pixel"`` (default): each pixel has its own mean and std. Best for an
+      MLP, but a pixel's value then means something only at its own position, so shifting
+      an image makes it meaningless;
+    - ``"global"``: one mean and one std over all pixels, so an image stays an image (blank
+      background maps to one constant) and shifts or flips remain valid augmentations;
+    - ``"none"``: the raw values 0-16.
+
+    The split is stratified by class and seeded by `rng`. Returns (train, val, test) Splits.
     """
     try:
         from sklearn.datasets import load_digits as _sk_load_digits
@@ -44,6 +56,10 @@ def load_digits(val_fraction=0.15, test_fraction=0.15, images=False, dtype=np.fl
             f"load_digits: val_fraction + test_fraction must be < 1, got "
             f"{val_fraction} + {test_fraction}"
         )
+    if standardize not in STANDARDIZE_MODES:
+        raise ValueError(
+            f"load_digits: standardize must be one of {STANDARDIZE_MODES}, got {standardize!r}"
+        )
     digits = _sk_load_digits()
     X, y = digits.data.astype(np.float64), digits.target.astype(np.int64)
     gen = get_rng(rng)
@@ -56,8 +72,14 @@ def load_digits(val_fraction=0.15, test_fraction=0.15, images=False, dtype=np.fl
         parts["val"].append(idx[n_test:n_test + n_val])
         parts["train"].append(idx[n_test + n_val:])
     order = {k: gen.permutation(np.concatenate(v)) for k, v in parts.items()}
-    mean = X[order["train"]].mean(axis=0)
-    std = X[order["train"]].std(axis=0) + 1e-8  # some border pixels are always 0
+    X_train = X[order["train"]]
+    if standardize == "pixel":
+        mean = X_train.mean(axis=0)
+        std = X_train.std(axis=0) + 1e-8  # some border pixels are always 0
+    elif standardize == "global":
+        mean, std = X_train.mean(), X_train.std()
+    else:
+        mean, std = 0.0, 1.0
     splits = []
     for k in ("train", "val", "test"):
         Xk = ((X[order[k]] - mean) / std).astype(dtype)
