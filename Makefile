@@ -26,7 +26,7 @@ help:
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[book,dev]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[book,dev,parallel]"
 	@touch $(STAMP)
 
 venv: $(STAMP)
