@@ -25,6 +25,7 @@ from . import (
 )
 from ._random import get_rng, seed
 from .errors import DeviceError, DTypeError, ShapeError
+from .nn.module import load, save
 
 __version__ = "0.1.0"
 
@@ -40,10 +41,12 @@ __all__ = [
     "get_rng",
     "gradcheck",
     "init",
+    "load",
     "losses",
     "nn",
     "optim",
     "regularization",
+    "save",
     "schedules",
     "seed",
     "train",

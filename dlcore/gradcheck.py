@@ -106,6 +106,8 @@ def check_module(module, x, rng=None, h=1e-5):
     """
     _check_x(x, "check_module")
     model = copy.deepcopy(module).double()
+    if hasattr(model, "input_grad"):
+        model.input_grad = True  # a Sequential skips the input's gradient unless asked
     xp = get_array_module(x)
     x64 = x.astype(xp.float64, copy=True)
     out = model(x64)

@@ -167,17 +167,19 @@ def test_subclass_that_forgets_super_init_gets_told():
 
 
 def test_backward_without_input_grad_gives_the_same_parameter_gradients(rng):
-    def make():
-        return nn.Sequential(nn.Linear(5, 4, rng=1), nn.ReLU(), nn.Linear(4, 3, rng=2))
+    def make(**kw):
+        return nn.Sequential(nn.Linear(5, 4, rng=1), nn.ReLU(), nn.Linear(4, 3, rng=2), **kw)
 
     x = rng.standard_normal((6, 5)).astype(np.float32)
     dout = rng.standard_normal((6, 3)).astype(np.float32)
-    full, params_only = make(), make()
+    full, params_only = make(input_grad=True), make()
     full(x)
     dx = full.backward(dout)
     params_only(x)
-    assert params_only.backward(dout, input_grad=False) is None
+    assert params_only.backward(dout) is None  # the input is data by default
     assert dx.shape == x.shape
+    np.testing.assert_allclose(dx, (dout @ full[2].W.data.T) * (full[0](x) > 0)
+                               @ full[0].W.data.T, rtol=1e-5)
     for (name, a), (_, b) in zip(full.named_parameters(), params_only.named_parameters()):
         np.testing.assert_array_equal(a.grad, b.grad, err_msg=name)
     # backward_params is the same for any module: a nested Sequential, or an activation first
@@ -185,3 +187,116 @@ def test_backward_without_input_grad_gives_the_same_parameter_gradients(rng):
     nested(x)
     assert nested.backward_params(dout) is None
     assert nested[0][1][0].W.grad.any()
+
+
+def test_a_sequential_after_another_module_returns_its_input_gradient(rng):
+    inner = nn.Sequential(nn.Linear(4, 3, rng=2), nn.Tanh())
+    assert inner.input_grad is False
+    model = nn.Sequential(nn.Linear(5, 4, rng=1), inner)
+    assert inner.input_grad is True  # its input is an activation, so the outer layer gets dx
+    errors = check_module(model, rng.standard_normal((3, 5)), rng=rng)
+    assert max(errors.values()) < TOL, errors
+    # chaining two models by hand: the one whose input is data returns None, and says so
+    head = nn.Sequential(nn.Linear(3, 2, rng=3))
+    feats = model(rng.standard_normal((3, 5)).astype(np.float32))
+    head(feats)
+    with pytest.raises(TypeError, match="dout is None.*input_grad = True"):
+        model.backward(head.backward(np.ones((3, 2), np.float32)))
+
+
+# -- freezing ---------------------------------------------------------------------------
+
+
+def test_frozen_parameters_get_no_gradient_but_the_input_gradient_still_flows(rng):
+    from dlcore.optim import SGD
+
+    model = nn.Sequential(nn.Linear(4, 3, rng=1), nn.ReLU(), nn.BatchNorm1d(3),
+                          nn.Linear(3, 2, rng=2), input_grad=True)
+    assert model[3].freeze() is model[3]  # chainable
+    model[2].freeze()
+    x = rng.standard_normal((5, 4)).astype(np.float32)
+    dout = rng.standard_normal((5, 2)).astype(np.float32)
+    before = {n: p.data.copy() for n, p in model.named_parameters()}
+    model(x)
+    dx = model.backward(dout)
+    assert not model[3].W.grad.any() and not model[2].gamma.grad.any()
+    assert model[0].W.grad.any() and dx.shape == x.shape
+    reference = nn.Sequential(nn.Linear(4, 3, rng=1), nn.ReLU(), nn.BatchNorm1d(3),
+                              nn.Linear(3, 2, rng=2), input_grad=True)
+    reference(x)
+    np.testing.assert_array_equal(dx, reference.backward(dout))  # freezing changes no dx
+    np.testing.assert_array_equal(model[0].W.grad, reference[0].W.grad)
+    SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=0.1).step()
+    for n, p in model.named_parameters():
+        moved = not np.array_equal(p.data, before[n])
+        assert moved == n.startswith("0."), n
+    assert [p.requires_grad for p in model.unfreeze().parameters()] == [True] * 6
+    assert "requires_grad=False" in repr(nn.Linear(2, 2).freeze().W)
+
+
+def test_fit_trains_only_the_unfrozen_layers(rng):
+    from dlcore.losses import CrossEntropyLoss
+    from dlcore.optim import Adam
+    from dlcore.train import fit
+
+    X = rng.standard_normal((40, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    model = nn.Sequential(nn.Linear(4, 8, rng=1), nn.ReLU(), nn.Linear(8, 2, rng=2))
+    model[0].freeze()
+    frozen = model[0].W.data.copy()
+    head = model[2].W.data.copy()
+    fit(model, CrossEntropyLoss(), Adam(model.parameters(), lr=0.01), (X, y), epochs=2,
+        batch_size=8, progress=False, rng=0)
+    np.testing.assert_array_equal(model[0].W.data, frozen)
+    assert np.abs(model[2].W.data - head).max() > 1e-3
+
+
+# -- saving and loading ------------------------------------------------------------------
+
+
+def _small_net(seed):
+    return nn.Sequential(nn.Linear(3, 4, rng=seed), nn.BatchNorm1d(4), nn.ReLU(),
+                         nn.Linear(4, 2, rng=seed + 1))
+
+
+def test_state_dict_round_trips_through_an_npz_file(tmp_path, rng):
+    import dlcore
+
+    src, dst = _small_net(1), _small_net(7)
+    src(rng.standard_normal((6, 3)).astype(np.float32))  # moves the running statistics
+    path = dlcore.save(src, tmp_path / "net")
+    assert path.endswith("net.npz")
+    state = dlcore.load(tmp_path / "net")
+    assert list(state) == ["0.W", "0.b", "1.gamma", "1.beta", "3.W", "3.b",
+                           "1.running_mean", "1.running_var"]
+    assert dst.load(path) is dst
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    np.testing.assert_array_equal(src.eval()(x), dst.eval()(x))
+    np.testing.assert_array_equal(dst[1].running_var, src[1].running_var)
+    src.save(tmp_path / "again.npz")
+    np.testing.assert_array_equal(dlcore.load(tmp_path / "again.npz")["3.W"], src[3].W.data)
+
+
+def test_a_bad_state_dict_changes_nothing_and_names_the_key(tmp_path):
+    import dlcore
+
+    model = _small_net(1)
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    bad = _small_net(5).state_dict()
+    bad["3.W"] = np.zeros((4, 3), np.float32)  # 3.W is the last parameter: all else fits
+    with pytest.raises(ShapeError, match=r"3\.W has shape \(4, 2\) in the model but "
+                                         r"\(4, 3\) in the state dict"):
+        model.load_state_dict(bad)
+    missing = _small_net(5).state_dict()
+    del missing["1.running_var"]
+    missing["extra"] = np.zeros(1)
+    dlcore.save(missing, tmp_path / "m.npz")
+    with pytest.raises(KeyError, match=r"missing keys \['1.running_var'\], unexpected keys "
+                                       r"\['extra'\]"):
+        model.load(tmp_path / "m.npz")
+    for k, v in model.state_dict().items():  # never half-loaded
+        np.testing.assert_array_equal(v, before[k], err_msg=k)
+    del missing["extra"]
+    model.load_state_dict(missing, strict=False)  # loads what both share
+    np.testing.assert_array_equal(model[0].W.data, _small_net(5)[0].W.data)
+    np.testing.assert_array_equal(model[1].running_var, before["1.running_var"])

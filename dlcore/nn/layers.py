@@ -93,9 +93,8 @@ class Linear(Module):
         self._accumulate(dW, db)
 
     def _accumulate(self, dW, db):
-        self.W.grad += dW
-        if self.b is not None:
-            self.b.grad += db
+        self._add_grad(self.W, dW)
+        self._add_grad(self.b, db)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -127,8 +126,8 @@ class Maxout(Module):
 
     def backward(self, dout):
         dx, dW, db = F.maxout_backward(dout, self._require_cache(self._cache))
-        self.W.grad += dW
-        self.b.grad += db
+        self._add_grad(self.W, dW)
+        self._add_grad(self.b, db)
         return dx
 
     def extra_repr(self):

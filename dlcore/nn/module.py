@@ -4,12 +4,13 @@ A Module's `forward` stores what its `backward` needs; `backward(dout)` returns 
 gradient with respect to the input and ADDS parameter gradients into `p.grad`, so they
 accumulate until `zero_grad()` (PyTorch's convention).
 """
+import os
 from collections import OrderedDict
 
 import numpy as np
 
 from .. import _checks
-from ..backend import device_of, get_array_module, to_device
+from ..backend import device_of, get_array_module, to_device, to_numpy
 from ..errors import DTypeError, ShapeError
 
 
@@ -17,13 +18,16 @@ class Parameter:
     """A trainable array and its gradient.
 
     data: float array of any shape; grad: zeros of the same shape, dtype and device.
+    requires_grad: False freezes it: backward adds nothing to its grad and optimisers
+    leave it alone (`Module.freeze()` sets it for every parameter of a module).
     """
 
-    def __init__(self, data, name=None):
+    def __init__(self, data, name=None, requires_grad=True):
         _checks.float_array(data, "data", "Parameter")
         self.data = data
         self.grad = get_array_module(data).zeros_like(data)
         self.name = name
+        self.requires_grad = bool(requires_grad)
 
     @property
     def shape(self):
@@ -35,7 +39,9 @@ class Parameter:
 
     def __repr__(self):
         label = f"{self.name}, " if self.name else ""
-        return f"Parameter({label}shape={tuple(self.data.shape)}, dtype={self.data.dtype})"
+        frozen = "" if self.requires_grad else ", requires_grad=False"
+        return (f"Parameter({label}shape={tuple(self.data.shape)}, dtype={self.data.dtype}"
+                f"{frozen})")
 
 
 class Module:
@@ -88,6 +94,12 @@ class Module:
         """Accumulate parameter gradients only, when the input's gradient is not wanted
         (the input is data). Returns None. Layers override it when skipping dx saves work."""
         self.backward(dout)
+
+    @staticmethod
+    def _add_grad(param, grad):
+        """Accumulate one parameter's gradient, unless the parameter is frozen (or absent)."""
+        if param is not None and param.requires_grad:
+            param.grad += grad
 
     def _require_cache(self, cache):
         if cache is None:
@@ -142,6 +154,23 @@ class Module:
         for p in self.parameters():
             p.grad.fill(0)
 
+    def freeze(self):
+        """Freeze every parameter (requires_grad = False); returns self.
+
+        Backward still returns input gradients (layers below may be training) but adds
+        nothing to a frozen parameter's grad, and optimisers and `fit` skip it.
+        """
+        return self._set_requires_grad(False)
+
+    def unfreeze(self):
+        """Make every parameter trainable again (requires_grad = True); returns self."""
+        return self._set_requires_grad(True)
+
+    def _set_requires_grad(self, flag):
+        for p in self.parameters():
+            p.requires_grad = flag
+        return self
+
     def to(self, device=None, dtype=None):
         """Move parameters and buffers to `device` ('cpu'/'gpu') and/or cast to a float `dtype`.
 
@@ -172,7 +201,7 @@ class Module:
         return self.to(dtype=np.float64)
 
     def state_dict(self):
-        """Copies of every parameter and buffer, keyed by dotted name."""
+        """Copies of every parameter and buffer, keyed by dotted name (e.g. "0.W")."""
         state = OrderedDict()
         for name, p in self.named_parameters():
             state[name] = p.data.copy()
@@ -183,34 +212,45 @@ class Module:
     def load_state_dict(self, state, strict=True):
         """Copy arrays from `state` into this module, keeping its device and dtype.
 
-        With strict=True, missing or unexpected keys raise KeyError; a shape that does not
-        match always raises ShapeError.
+        Everything is checked before anything is written, so a bad state dict leaves the
+        module as it was. strict=True: a missing or unexpected key raises KeyError naming
+        it; strict=False loads the keys both share. A shape that does not match always
+        raises ShapeError naming the key and both shapes.
         """
         own = OrderedDict(self.named_parameters())
         buffers = OrderedDict(self.named_buffers())
-        expected = set(own) | set(buffers)
-        missing = sorted(expected - set(state))
-        unexpected = sorted(set(state) - expected)
+        expected = list(own) + list(buffers)
+        missing = [k for k in expected if k not in state]
+        unexpected = [k for k in state if k not in own and k not in buffers]
         if strict and (missing or unexpected):
-            raise KeyError(
-                f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}"
-            )
-        for name, value in state.items():
-            if name not in expected:
-                continue
+            raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys "
+                           f"{unexpected} (the state dict and {type(self).__name__} differ)")
+        shared = [k for k in expected if k in state]
+        for name in shared:
             target = own[name].data if name in own else buffers[name]
-            if tuple(np.shape(value)) != tuple(target.shape):
+            if tuple(np.shape(state[name])) != tuple(target.shape):
                 raise ShapeError(
                     f"load_state_dict: {name} has shape {tuple(target.shape)} in the model "
-                    f"but {tuple(np.shape(value))} in the state dict"
+                    f"but {tuple(np.shape(state[name]))} in the state dict"
                 )
-            value = to_device(value, device_of(target)).astype(target.dtype, copy=True)
+        modules = dict(self.named_modules())
+        for name in shared:  # all checked: now write
+            target = own[name].data if name in own else buffers[name]
+            value = to_device(state[name], device_of(target)).astype(target.dtype, copy=True)
             if name in own:
                 own[name].data = value
             else:
                 module_name, _, attr = name.rpartition(".")
-                module = dict(self.named_modules())[module_name]
-                setattr(module, attr, value)
+                setattr(modules[module_name], attr, value)
+
+    def save(self, path):
+        """Write `state_dict()` to an .npz file (see `dlcore.save`)."""
+        save(self, path)
+
+    def load(self, path, strict=True):
+        """Load parameters and buffers from an .npz file written by `save`; returns self."""
+        self.load_state_dict(load(path), strict=strict)
+        return self
 
     # -- display -------------------------------------------------------------------
     def extra_repr(self):
@@ -228,16 +268,28 @@ class Module:
 
 
 class Sequential(Module):
-    """Modules applied in order; backward runs them in reverse."""
+    """Modules applied in order; backward runs them in reverse.
 
-    def __init__(self, *modules):
+    input_grad: whether `backward` computes the gradient with respect to the input.
+    False (default): the input is data, as a tensor without requires_grad in PyTorch;
+    the first layer then skips its input product (for an MLP's first Linear layer,
+    about a quarter of a training step) and backward returns None. A Sequential placed
+    after another module inside a Sequential gets input_grad=True, since its input is
+    an activation; set it yourself when you chain models by hand (`head.input_grad = True`)
+    or want the gradient of the input (saliency, adversarial examples).
+    """
+
+    def __init__(self, *modules, input_grad=False):
         super().__init__()
         for i, m in enumerate(modules):
             if not isinstance(m, Module):
                 raise TypeError(
                     f"Sequential: argument {i} must be a Module, got {type(m).__name__}"
                 )
+            if i > 0 and isinstance(m, Sequential):
+                m.input_grad = True  # its input is the previous module's output
             setattr(self, str(i), m)
+        self.input_grad = bool(input_grad)
 
     def __len__(self):
         return len(self._modules)
@@ -257,25 +309,58 @@ class Sequential(Module):
                 raise type(exc)(f"Sequential layer {i}: {exc}") from None
         return x
 
-    def backward(self, dout, input_grad=True):
-        """Backward through every module in reverse; returns the input's gradient.
+    def backward(self, dout):
+        """Backward through every module in reverse; returns the input's gradient, or None
+        when input_grad is False (then the first module only accumulates its parameters'
+        gradients)."""
+        if dout is None:
+            raise TypeError(
+                "Sequential.backward: dout is None. Was it returned by a Sequential whose "
+                "input_grad is False? Set input_grad = True on the model that follows this one"
+            )
+        if not self.input_grad:
+            self.backward_params(dout)
+            return None
+        for m in reversed(list(self)):
+            dout = m.backward(dout)
+        return dout
 
-        input_grad=False: the input is data, so its gradient is not computed and None is
-        returned (the first layer then skips a matrix product, as PyTorch does for inputs
-        that do not require grad).
-        """
+    def backward_params(self, dout):
+        """Parameter gradients only: every module but the first returns its input
+        gradient to the one before it; the first one skips it."""
         modules = list(self)
         for m in reversed(modules[1:]):
             dout = m.backward(dout)
-        if not modules:
-            return dout
-        if input_grad:
-            return modules[0].backward(dout)
-        modules[0].backward_params(dout)
-        return None
+        if modules:
+            modules[0].backward_params(dout)
 
-    def backward_params(self, dout):
-        self.backward(dout, input_grad=False)
+
+def save(model_or_state, path):
+    """Write a module's `state_dict()` (or a state dict itself) to an .npz file.
+
+    Keys are the dotted names ("0.W", "1.running_mean", ...); arrays are stored on the
+    host in their own dtype. Returns the path.
+    """
+    state = model_or_state.state_dict() if isinstance(model_or_state, Module) else model_or_state
+    if not isinstance(state, dict):
+        raise TypeError(f"save: expected a Module or a state dict, "
+                        f"got {type(model_or_state).__name__}")
+    path = _npz_path(path)
+    np.savez(path, **{name: to_numpy(a) for name, a in state.items()})
+    return path
+
+
+def load(path):
+    """Read an .npz file written by `save`: an ordered {name: array} state dict, ready for
+    `module.load_state_dict(...)`."""
+    with np.load(_npz_path(path), allow_pickle=False) as f:
+        return OrderedDict((name, f[name]) for name in f.files)
+
+
+def _npz_path(path):
+    """numpy's savez appends ".npz" to a name without it; load must look for the same."""
+    path = os.fspath(path)
+    return path if path.endswith(".npz") else path + ".npz"
 
 
 def as_parameter_list(params, where, allow_empty=True):

@@ -59,8 +59,8 @@ class _BatchNorm(Module):
 
     def backward(self, dout):
         dx, dgamma, dbeta = F.batchnorm_backward(dout, self._require_cache(self._cache))
-        self.gamma.grad += dgamma
-        self.beta.grad += dbeta
+        self._add_grad(self.gamma, dgamma)
+        self._add_grad(self.beta, dbeta)
         return dx
 
     def extra_repr(self):
@@ -131,8 +131,8 @@ class LayerNorm(Module):
 
     def backward(self, dout):
         dx, dgamma, dbeta = F.layernorm_backward(dout, self._require_cache(self._cache))
-        self.gamma.grad += dgamma
-        self.beta.grad += dbeta
+        self._add_grad(self.gamma, dgamma)
+        self._add_grad(self.beta, dbeta)
         return dx
 
     def extra_repr(self):

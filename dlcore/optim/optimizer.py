@@ -105,14 +105,16 @@ class Optimizer:
     def step(self, closure=None):
         """Update every parameter once from its current `.grad`.
 
-        Every parameter is updated, even one whose gradient is all zeros (weight decay
-        and momentum still move it), as PyTorch does for every parameter with a grad.
+        Every trainable parameter is updated, even one whose gradient is all zeros (weight
+        decay and momentum still move it), as PyTorch does for every parameter with a grad;
+        a frozen one (requires_grad False) is skipped, its state untouched.
         closure: optional callable that recomputes the loss; its value is returned.
         """
         loss = closure() if closure is not None else None
         for group in self.param_groups:
             for p in group["params"]:
-                self._update(p, group, self.state.setdefault(id(p), {}))
+                if p.requires_grad:
+                    self._update(p, group, self.state.setdefault(id(p), {}))
         return loss
 
     def _update(self, p, group, state):
