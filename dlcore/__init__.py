@@ -11,6 +11,7 @@ wraps it in PyTorch-style modules; `dlcore.losses`, `dlcore.init`, `dlcore.optim
 from . import (
     backend,
     clip,
+    compress,
     data,
     diagnostics,
     functional,
@@ -35,6 +36,7 @@ __all__ = [
     "ShapeError",
     "backend",
     "clip",
+    "compress",
     "data",
     "diagnostics",
     "functional",
