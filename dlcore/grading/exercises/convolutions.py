@@ -1,0 +1,301 @@
+"""Chapter 10, efficient convolutional building blocks: the exercises and their cases.
+
+Conventions, as PyTorch's and dlcore's: images are NCHW; a convolution is a
+cross-correlation (the kernel is not flipped); the output size is
+floor((H + 2*padding - kH) / stride) + 1, so with a stride the last rows and columns of
+the input may be read by no window; `Conv2d` weights are (C_out, C_in, kH, kW); depthwise
+weights are (C*m, 1, kH, kW) in PyTorch's grouped layout: output channel c*m + j reads
+input channel c (m is the depth multiplier). Multiply-adds count one per product of a
+weight and an input value; biases are not counted.
+
+The references here are plain numpy written apart from `dlcore.functional`;
+tests/test_grading_convolutions.py checks that they agree with dlcore's layers and with
+direct nested loops. All arrays are float64 (relative error below 1e-7 passes); counts
+are exact integers (below 1e-12: off by one in 462 million is 2e-9).
+"""
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..registry import Case, Exercise, register
+
+PREFIX = "convolutions."
+
+
+def _normal(rng, *shape):
+    return rng.standard_normal(shape)
+
+
+def _out_size(size, k, stride, padding):
+    return (size + 2 * padding - k) // stride + 1
+
+
+def _windows(x, kh, kw, stride, padding):
+    """x (N, C, H, W) -> read-only view (N, C, H_out, W_out, kH, kW) of the padded input:
+    entry [n, c, i, j, p, q] = x_pad[n, c, i*stride + p, j*stride + q]."""
+    pad = ((0, 0), (0, 0), (padding, padding), (padding, padding))
+    xp = np.pad(x, pad)
+    win = sliding_window_view(xp, (kh, kw), axis=(2, 3))
+    return win[:, :, ::stride, ::stride]
+
+
+def _scatter_windows(dwin, x_shape, stride, padding):
+    """Adjoint of _windows: dwin (N, C, H_out, W_out, kH, kW) -> dx (N, C, H, W), each
+    window's gradient added back where the window read the input (padding cropped)."""
+    n, c, h, w = x_shape
+    _, _, ho, wo, kh, kw = dwin.shape
+    dxp = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=dwin.dtype)
+    for p in range(kh):              # kH*kW strided slices, each one vectorised add
+        for q in range(kw):
+            dxp[:, :, p:p + stride * ho:stride, q:q + stride * wo:stride] += dwin[..., p, q]
+    return dxp[:, :, padding:padding + h, padding:padding + w]
+
+
+# ---------------------------------------------------------------- im2col
+
+def im2col(x, kh, kw, stride=1, padding=0):
+    """x (N, C, H, W) -> cols (N*H_out*W_out, C*kH*kW).
+
+    Row n*H_out*W_out + i*W_out + j holds the window of output pixel (i, j) of image n;
+    column c*kH*kW + p*kW + q holds x_pad[n, c, i*stride + p, j*stride + q]. Then
+    cols @ W.reshape(C_out, -1).T is the convolution, one output pixel per row.
+    """
+    n, c = x.shape[:2]
+    win = _windows(x, kh, kw, stride, padding)          # (N, C, Ho, Wo, kH, kW)
+    ho, wo = win.shape[2:4]
+    return win.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * kh * kw)
+
+
+def _im2col_cases(rng):
+    return [
+        Case("3x3, stride 1, no padding", (_normal(rng, 2, 3, 5, 6), 3, 3)),
+        Case("3x3 with padding 1", (_normal(rng, 1, 2, 4, 4), 3, 3), {"padding": 1}),
+        # 7 + 2 - 3 = 6, 6 // 2 + 1 = 4 rows; the last input row is read by no window
+        Case("stride 2 (the last row is never read)", (_normal(rng, 2, 2, 8, 7), 3, 2),
+             {"stride": 2, "padding": 1}),
+        Case("one channel, 1x1 kernel", (_normal(rng, 3, 1, 3, 4), 1, 1)),
+    ]
+
+
+# ---------------------------------------------------------------- standard convolution
+
+def conv2d_forward(x, W, b, stride=1, padding=0):
+    """x (N, C_in, H, W), W (C_out, C_in, kH, kW), b (C_out,) -> out (N, C_out, H_out, W_out).
+
+    out[n, o, i, j] = b[o] + sum_{c,p,q} W[o, c, p, q] * x_pad[n, c, i*stride + p, j*stride + q].
+    """
+    win = _windows(x, W.shape[2], W.shape[3], stride, padding)
+    return np.einsum("nchwpq,ocpq->nohw", win, W, optimize=True) + b[None, :, None, None]
+
+
+def _conv_case(rng, group, n, c_in, h, w, c_out, kh, kw, **kw_args):
+    return Case(group, (_normal(rng, n, c_in, h, w), _normal(rng, c_out, c_in, kh, kw),
+                        _normal(rng, c_out)), kw_args)
+
+
+def _conv_forward_cases(rng):
+    return [
+        _conv_case(rng, "3x3, odd sizes", 2, 3, 5, 7, 4, 3, 3),
+        _conv_case(rng, "3x3 with padding 1 (same size)", 1, 2, 6, 5, 3, 3, 3, padding=1),
+        _conv_case(rng, "stride 2 with padding", 2, 2, 7, 8, 3, 3, 3, stride=2, padding=1),
+        _conv_case(rng, "1x1 kernel", 2, 5, 4, 3, 2, 1, 1),
+        # a 1 x n and an n x 1 kernel, as in Inception-v3's factorised layers
+        _conv_case(rng, "1x3 and 3x1 kernels", 1, 2, 5, 5, 2, 1, 3, padding=1),
+        _conv_case(rng, "1x3 and 3x1 kernels", 1, 2, 5, 6, 3, 3, 1),
+    ]
+
+
+def conv2d_backward(dout, x, W, stride=1, padding=0):
+    """dout (N, C_out, H_out, W_out), x and W as in conv2d_forward -> (dx, dW, db).
+
+    dW[o, c, p, q] = sum_{n,i,j} dout[n, o, i, j] * x_pad[n, c, i*stride + p, j*stride + q];
+    db[o] = sum_{n,i,j} dout[n, o, i, j]; dx sends dout[n, o, i, j] * W[o, c, p, q] back
+    to every input value that window (i, j) read, padding cropped off.
+    """
+    kh, kw = W.shape[2:]
+    win = _windows(x, kh, kw, stride, padding)
+    dW = np.einsum("nohw,nchwpq->ocpq", dout, win, optimize=True)
+    db = dout.sum(axis=(0, 2, 3))
+    dwin = np.einsum("nohw,ocpq->nchwpq", dout, W, optimize=True)
+    return _scatter_windows(dwin, x.shape, stride, padding), dW, db
+
+
+def _conv_backward_cases(rng):
+    def case(group, n, c_in, h, w, c_out, kh, kw, stride=1, padding=0):
+        ho, wo = _out_size(h, kh, stride, padding), _out_size(w, kw, stride, padding)
+        return Case(group, (_normal(rng, n, c_out, ho, wo), _normal(rng, n, c_in, h, w),
+                            _normal(rng, c_out, c_in, kh, kw)),
+                    {"stride": stride, "padding": padding})
+
+    return [
+        case("3x3, odd sizes", 2, 3, 5, 7, 4, 3, 3),
+        case("3x3 with padding 1", 1, 2, 6, 5, 3, 3, 3, padding=1),
+        # (8 + 2 - 3) // 2 + 1 = 4: the last input column is read by no window, its dx is 0
+        case("stride 2 with padding", 2, 2, 7, 8, 3, 3, 3, stride=2, padding=1),
+        case("1x1 kernel", 2, 4, 3, 3, 2, 1, 1),
+        case("1x3 kernel with padding", 1, 2, 4, 5, 2, 1, 3, padding=1),
+    ]
+
+
+# ---------------------------------------------------------------- depthwise convolution
+
+def depthwise_conv2d_forward(x, W, b, stride=1, padding=0):
+    """x (N, C, H, W), W (C*m, 1, kH, kW), b (C*m,) -> out (N, C*m, H_out, W_out).
+
+    Output channel c*m + j is input channel c alone, cross-correlated with W[c*m + j, 0]
+    (PyTorch's conv2d with groups=C); channels never mix.
+    """
+    c = x.shape[1]
+    kh, kw = W.shape[2:]
+    m = W.shape[0] // c
+    win = _windows(x, kh, kw, stride, padding)                   # (N, C, Ho, Wo, kH, kW)
+    out = np.einsum("nchwpq,cjpq->ncjhw", win, W.reshape(c, m, kh, kw), optimize=True)
+    n, _, _, ho, wo = out.shape
+    return out.reshape(n, c * m, ho, wo) + b[None, :, None, None]
+
+
+def _depthwise_case(rng, group, n, c, h, w, m, kh, kw, dout=False, **kw_args):
+    x, W = _normal(rng, n, c, h, w), _normal(rng, c * m, 1, kh, kw)
+    if not dout:
+        return Case(group, (x, W, _normal(rng, c * m)), kw_args)
+    s, p = kw_args.get("stride", 1), kw_args.get("padding", 0)
+    ho, wo = _out_size(h, kh, s, p), _out_size(w, kw, s, p)
+    return Case(group, (_normal(rng, n, c * m, ho, wo), x, W), {"stride": s, "padding": p})
+
+
+def _depthwise_forward_cases(rng):
+    return [
+        _depthwise_case(rng, "3x3, one filter per channel", 2, 3, 5, 6, 1, 3, 3),
+        _depthwise_case(rng, "3x3, one filter per channel", 1, 4, 4, 4, 1, 3, 3, padding=1),
+        _depthwise_case(rng, "stride 2 with padding", 2, 3, 7, 6, 1, 3, 3, stride=2,
+                        padding=1),
+        # m = 2: channel c*2 + j, not j*C + c
+        _depthwise_case(rng, "depth multiplier 2", 2, 3, 5, 5, 2, 3, 3, padding=1),
+    ]
+
+
+def depthwise_conv2d_backward(dout, x, W, stride=1, padding=0):
+    """dout (N, C*m, H_out, W_out), x and W as in depthwise_conv2d_forward -> (dx, dW, db),
+    dW of W's shape (C*m, 1, kH, kW). Each output channel sends gradient only to its own
+    input channel; with m > 1 the m channels of one input channel add up in its dx."""
+    n, c = x.shape[:2]
+    kh, kw = W.shape[2:]
+    m = W.shape[0] // c
+    win = _windows(x, kh, kw, stride, padding)
+    ho, wo = win.shape[2:4]
+    g = dout.reshape(n, c, m, ho, wo)
+    dW = np.einsum("ncjhw,nchwpq->cjpq", g, win, optimize=True).reshape(W.shape)
+    db = dout.sum(axis=(0, 2, 3))
+    dwin = np.einsum("ncjhw,cjpq->nchwpq", g, W.reshape(c, m, kh, kw), optimize=True)
+    return _scatter_windows(dwin, x.shape, stride, padding), dW, db
+
+
+def _depthwise_backward_cases(rng):
+    return [
+        _depthwise_case(rng, "3x3, one filter per channel", 2, 3, 5, 6, 1, 3, 3, dout=True),
+        _depthwise_case(rng, "3x3, one filter per channel", 1, 2, 4, 4, 1, 3, 3, dout=True,
+                        padding=1),
+        _depthwise_case(rng, "stride 2 with padding", 2, 3, 7, 8, 1, 3, 3, dout=True,
+                        stride=2, padding=1),
+        _depthwise_case(rng, "depth multiplier 2", 2, 2, 5, 5, 2, 3, 3, dout=True,
+                        padding=1),
+    ]
+
+
+# ---------------------------------------------------------------- global average pooling
+
+def global_avg_pool_backward(dout, input_shape):
+    """dout (N, C), the gradient of GlobalAvgPool2d's output; input_shape (N, C, H, W)
+    -> dx (N, C, H, W): every pixel of channel c got weight 1/(H*W) in its mean."""
+    n, c, h, w = input_shape
+    return np.broadcast_to(dout[:, :, None, None] / (h * w), (n, c, h, w)).copy()
+
+
+def _gap_cases(rng):
+    return [
+        Case("square maps", (_normal(rng, 4, 3), (4, 3, 5, 5))),
+        # H != W: dividing by H*H or W*W fails here
+        Case("H different from W", (_normal(rng, 2, 5), (2, 5, 3, 7))),
+        Case("1x1 maps (pooling does nothing)", (_normal(rng, 3, 2), (3, 2, 1, 1))),
+    ]
+
+
+# ---------------------------------------------------------------- receptive field
+
+def receptive_field(kernel_sizes, strides):
+    """Side of the input square that one output value of a stack of convolutions (or
+    pooling layers) depends on. kernel_sizes, strides: one int per layer, input side first.
+
+    Each layer widens the field by (k - 1) steps of the layer's input grid, and one step
+    there is the product of the strides of the layers below it:
+    r = 1 + sum_l (k_l - 1) * prod_{i<l} s_i. Returns an int.
+    """
+    r, jump = 1, 1
+    for k, s in zip(kernel_sizes, strides, strict=True):
+        r += (k - 1) * jump
+        jump *= s
+    return r
+
+
+def _receptive_cases(rng):
+    n3 = int(rng.integers(2, 6))
+    return [
+        Case("stacked 3x3, stride 1", ([3] * n3, [1] * n3)),
+        Case("stacked 3x3, stride 1", ([3, 3, 3], [1, 1, 1])),
+        Case("one large kernel", ([int(rng.choice([5, 7, 11]))], [1])),
+        # conv, 2x2 pool with stride 2, conv: the last 3x3 steps over pairs of pixels
+        Case("with strides", ([3, 2, 3], [1, 2, 1])),
+        Case("with strides", ([7, 3, 3, 3, 3], [2, 2, 1, 2, 1])),
+        Case("1x1 kernels add nothing", ([1, 3, 1, 3], [1, 1, 1, 1])),
+    ]
+
+
+# ---------------------------------------------------------------- multiply-adds
+
+def separable_mult_adds(d_k, m, n, h, w, stride=1, padding=0):
+    """Multiply-adds of one layer on an (M, h, w) input, biases not counted.
+
+    standard: Conv2d(m, n, d_k, stride, padding), i.e. d_k^2 * m * n per output pixel;
+    separable: DepthwiseConv2d(m, d_k, stride, padding) (multiplier 1), d_k^2 * m per
+    output pixel, then a 1x1 Conv2d(m, n), m * n per output pixel, on the depthwise
+    layer's output. Output pixels: H_out * W_out with the floor formula.
+    Returns (standard, separable), two ints.
+    """
+    ho, wo = _out_size(h, d_k, stride, padding), _out_size(w, d_k, stride, padding)
+    pixels = ho * wo
+    return d_k * d_k * m * n * pixels, (d_k * d_k * m + m * n) * pixels
+
+
+def _mult_adds_cases(rng):
+    return [
+        Case("MobileNet's example (14x14, 512 channels)", (3, 512, 512, 14, 14),
+             {"padding": 1}),
+        Case("same padding", (3, 32, 64, 56, 56), {"padding": 1}),
+        Case("same padding", (5, 24, 40, 28, 28), {"padding": 2}),
+        # the output map, not the input map, sets the count
+        Case("stride 2", (3, 32, 64, 112, 112), {"stride": 2, "padding": 1}),
+        Case("stride 2", (3, 16, 8, 9, 7), {"stride": 2}),
+        Case("no padding", (7, 3, 16, 20, 24)),
+    ]
+
+
+# ---------------------------------------------------------------- the registry entries
+
+EXERCISES = [
+    register(Exercise(PREFIX + "im2col", "im2col", _im2col_cases, im2col, ("cols",))),
+    register(Exercise(PREFIX + "conv2d_forward", "conv2d_forward", _conv_forward_cases,
+                      conv2d_forward, ("out",))),
+    register(Exercise(PREFIX + "conv2d_backward", "conv2d_backward", _conv_backward_cases,
+                      conv2d_backward, ("dx", "dW", "db"))),
+    register(Exercise(PREFIX + "depthwise_conv2d_forward", "depthwise_conv2d_forward",
+                      _depthwise_forward_cases, depthwise_conv2d_forward, ("out",))),
+    register(Exercise(PREFIX + "depthwise_conv2d_backward", "depthwise_conv2d_backward",
+                      _depthwise_backward_cases, depthwise_conv2d_backward,
+                      ("dx", "dW", "db"))),
+    register(Exercise(PREFIX + "global_avg_pool_backward", "global_avg_pool_backward",
+                      _gap_cases, global_avg_pool_backward, ("dx",))),
+    register(Exercise(PREFIX + "receptive_field", "receptive_field", _receptive_cases,
+                      receptive_field, ("r",), tolerance=1e-12)),
+    register(Exercise(PREFIX + "separable_mult_adds", "separable_mult_adds",
+                      _mult_adds_cases, separable_mult_adds, ("standard", "separable"),
+                      tolerance=1e-12)),
+]
