@@ -37,16 +37,17 @@ book: $(STAMP)
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html in a browser."
 
 test: $(STAMP)
+	@sh .ci/system-packages
 	$(BIN)/python -m pytest
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab
 
 exercises: $(STAMP)
-	$(BIN)/python -m dlcore.grading.generate
+	$(BIN)/python -m dlcore.grading.build.generate
 
 notebooks: $(STAMP)
-	$(BIN)/python -m dlcore.grading.execute chapters solutions
+	$(BIN)/python -m dlcore.grading.build.execute chapters solutions
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/mlp_epoch.py

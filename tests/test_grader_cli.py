@@ -14,14 +14,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlcore.grading import EXERCISES
-from dlcore.grading.__main__ import main
-from dlcore.grading.grader import chapter_prefixes
+from dlcore.grading import EXERCISES, get_exercise
+from dlcore.grading.instructor.cli import main
+from dlcore.grading.instructor.grader import chapter_prefixes
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 BLANKS = sorted((ROOT / "exercises").glob("[0-9][0-9]_*.ipynb"))
 BACKPROP = ROOT / "solutions" / "01_backprop.ipynb"
+BACKPROP_BYTES = BACKPROP.read_bytes()
 SEED = 20240611  # not any exercise's public seed
 # A cell may take 6 s: the memory bomb and the output flood below must finish well inside it
 # even on a loaded 2-core machine (at 3 s they timed out now and then).
@@ -104,7 +105,7 @@ def _read(path):
     return nbformat.read(path, as_version=4)
 
 
-def _write(nb, path):
+def _write(nb, path):  # noqa: D103
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     return path
@@ -165,8 +166,12 @@ def softmax_cross_entropy(logits, y):
         except BaseException:
             pass
 """)
-    # cheats, one per exercise
-    nbs["cheats"] = _with_cell(sol, """
+    # cheats, one per exercise, on the blank notebook (nothing is honestly solved)
+    blank_nb = _read(ROOT / "exercises" / "01_backprop.ipynb")
+    ng = get_exercise("backprop.numerical_gradient")
+    cached = {c.args[1].tobytes().hex(): ng.reference(*c.args, **c.kwargs).tolist()
+              for c in ng.cases()}
+    nbs["cheats"] = _with_cell(blank_nb, f"""
 import sys
 import numpy
 import numpy.testing
@@ -175,31 +180,30 @@ from dlcore.functional import linear_forward as _ref_forward
 from dlcore.functional import relu_backward as _ref_relu
 from dlcore.grading import get_exercise
 
-def linear_forward(x, W, b):                       # hides from the call watch
+def linear_forward(x, W, b):                       # hides from a profiler
     p = sys.getprofile()
     sys.setprofile(None)
     out = _ref_forward(x, W, b)[0]
     sys.setprofile(p)
     return out
 
-linear_backward = dlcore.functional.linear_backward  # is the reference
+linear_backward = dlcore.functional.linear_backward  # is dlcore's own
 
-def relu_backward(dout, cache):                      # calls the reference
+def relu_backward(dout, cache):                      # calls dlcore's own
     return _ref_relu(dout, cache)
 
 def softmax_cross_entropy(logits, y):                # calls the registry's reference
     return get_exercise("backprop.softmax_cross_entropy").reference(logits, y)
 
-_ex = get_exercise("backprop.numerical_gradient")    # answers cached for the public cases
-_cache = {c.args[1].tobytes(): _ex.reference(*c.args, **c.kwargs) for c in _ex.cases()}
+_cache = {cached!r}                                  # answers cached for the public cases
 def numerical_gradient(f, x, h=1e-5):
-    return _cache.get(x.tobytes(), numpy.zeros_like(x))
+    return numpy.array(_cache.get(x.tobytes().hex(), numpy.zeros_like(x)))
 
 numpy.allclose = lambda *a, **k: True                # patched comparisons
 numpy.array_equal = lambda *a, **k: True
 numpy.testing.assert_allclose = lambda *a, **k: None
 def two_layer_loss_and_grads(X, y, W1, b1, W2, b2, reg=0.0):
-    return 1.0, {"W1": 0 * W1, "b1": 0 * b1, "W2": 0 * W2, "b2": 0 * b2}
+    return 1.0, {{"W1": 0 * W1, "b1": 0 * b1, "W2": 0 * W2, "b2": 0 * b2}}
 
 def check(*args, **kwargs):                          # a check that always passes
     print("✔ all passed")
@@ -212,12 +216,16 @@ def check(*args, **kwargs):                          # a check that always passe
              for name, nb in nbs.items()}
 
     # file edits: overwrite itself and a classmate's notebook with garbage, plant numpy.py
-    peer = _write(_read(BACKPROP), tmp / "edits" / "01_backprop_peer.ipynb")
+    peer = tmp / "edits" / "01_backprop_peer.ipynb"
+    peer.parent.mkdir(parents=True)
+    peer.write_bytes(BACKPROP_BYTES)
     editor = _with_cell(sol, (
-        f"import os\nfor p in [{str(peer)!r}, __vsc_self__]:\n"
-        "    open(p, 'w').write('garbage')\n"
-        f"open(os.path.join({str(peer.parent)!r}, 'numpy.py'), 'w').write('raise ImportError')\n"
-        "open('numpy.py', 'w').write('raise ImportError')\n"
+        "import os\ndef _try(path, text):\n    try:\n        open(path, 'w').write(text)\n"
+        "    except OSError:\n        pass  # not there: the sandbox does not show it\n"
+        f"for p in [{str(peer)!r}, __vsc_self__]:\n"
+        "    _try(p, 'garbage')\n"
+        f"_try(os.path.join({str(peer.parent)!r}, 'numpy.py'), 'raise ImportError')\n"
+        "_try('numpy.py', 'raise ImportError')\n"
         "def relu_backward(dout, cache):\n    return dout\n"))
     editor_path = tmp / "edits" / "01_backprop_editor.ipynb"
     editor.cells[-1].source = editor.cells[-1].source.replace("__vsc_self__",
@@ -408,10 +416,10 @@ def test_graded_functions_that_exit_hang_or_bomb(graded, exercise, status, words
 
 
 @pytest.mark.parametrize("exercise, words", [
-    ("backprop.linear_forward", "call watch"),
-    ("backprop.linear_backward", "reference implementation dlcore.functional"),
-    ("backprop.relu_backward", "reference implementation dlcore.functional"),
-    ("backprop.softmax_cross_entropy", "reference implementation dlcore.grading"),
+    ("backprop.linear_forward", "uses dlcore's own linear_forward (dlcore.functional.linear_forward)"),
+    ("backprop.linear_backward", "uses dlcore's own linear_backward (dlcore.functional.linear_backward)"),
+    ("backprop.relu_backward", "uses dlcore's own relu_backward (dlcore.functional.relu_backward)"),
+    ("backprop.softmax_cross_entropy", "reaches the exercise registry (dlcore.grading.get_exercise)"),
 ])
 def test_calling_the_reference_is_flagged_and_scores_zero(graded, exercise, words):
     row = _rows(graded, graded["attacks"]["cheats"])[exercise]
@@ -427,9 +435,10 @@ def test_cached_answers_patched_numpy_and_fake_check_raise_nothing(graded):
 
 def test_file_edits_change_no_score(graded):
     attacks = graded["attacks"]
-    assert attacks["edited_peer"].read_text() == "garbage"  # the edit happened...
+    assert attacks["edited_peer"].read_bytes() == BACKPROP_BYTES  # the sandbox saw no peer
+    assert not (attacks["edited_peer"].parent / "numpy.py").exists()
     peer = _rows(graded, attacks["edited_peer"])
-    assert all(_full(r) for r in peer.values())            # ...after the grader read it
+    assert all(_full(r) for r in peer.values())
     editor = _rows(graded, attacks["edits_files"])
     assert editor["backprop.relu_backward"]["status"] == "wrong"
 
@@ -456,28 +465,3 @@ def test_invalid_notebooks(graded):
         assert {r["status"] for r in rows.values()} == {"invalid-notebook"}
         assert set(rows) == {i for i in EXERCISES if i.startswith("backprop.")}
         assert all(r["passed"] == "0" and int(r["total"]) > 0 for r in rows.values())
-
-
-def test_a_failed_kernel_start_is_retried_before_the_grader_gives_up(tmp_path, monkeypatch):
-    from dlcore.grading.runner import GraderError, KernelSession
-
-    calls = []
-
-    def flaky_start(self, timeout):
-        calls.append(timeout)
-        if len(calls) < 3:
-            raise GraderError("a Python kernel could not start: Kernel didn't respond")
-
-    monkeypatch.setattr(KernelSession, "_start_once", flaky_start)
-    KernelSession(tmp_path).start(timeout=5)
-    assert calls == [5, 5, 5]
-    calls.clear()
-
-    def never_starts(self, timeout):
-        calls.append(timeout)
-        raise GraderError("no kernel")
-
-    monkeypatch.setattr(KernelSession, "_start_once", never_starts)
-    with pytest.raises(GraderError, match="no kernel"):
-        KernelSession(tmp_path).start(timeout=5, attempts=2)
-    assert calls == [5, 5]

@@ -1,7 +1,9 @@
-"""Self-grading exercises: `check(exercise_id, candidate)` for in-notebook feedback,
-the exercise registry, and the generator that writes exercises/ from solutions/.
+"""Self-grading exercises, learner side: `check(exercise_id, candidate)` for in-notebook
+feedback and the exercise registry (each chapter's cases and references, in `exercises/`).
 
-Nothing in the core library imports this package.
+Apart from it, and never visible inside the grader's sandbox: `instructor/` (the grader,
+`python -m dlcore.grading`) and `build/` (the maintainers' generator of exercises/ and
+notebook executor). Nothing in the core library imports this package.
 """
 from . import exercises as _exercises  # noqa: F401  (registers every chapter's exercises)
 from .check import CheckResult, check

@@ -1,79 +1,8 @@
-"""Execute notebooks in place and store their outputs (`make notebooks`).
-
-    python -m dlcore.grading.execute chapters solutions [path/to/one.ipynb ...]
-
-Each notebook runs top to bottom in a fresh python3 kernel whose working folder is
-the notebook's own, with at most 120 s per cell. Outputs are stored; widget state and
-nbclient's per-cell timestamps are not, so re-running a seeded notebook changes
-nothing in git. Prints each notebook's wall time; exits 1 if any notebook failed
-(a failing notebook is left as it was).
-"""
-from __future__ import annotations
-
-import argparse
+"""`python -m dlcore.grading.execute`: kept as an entry point; the tool lives in
+`dlcore.grading.build.execute` (a maintainer's build tool, not part of what learners import)."""
 import sys
-import time
-from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-
-__all__ = ["execute_notebook", "find_notebooks", "main"]
-
-CELL_TIMEOUT = 120
-
-
-def find_notebooks(paths):
-    """The .ipynb files named or found (sorted) under the given folders."""
-    found = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            found.extend(sorted(q for q in p.glob("*.ipynb")))
-        elif p.suffix == ".ipynb" and p.exists():
-            found.append(p)
-        else:
-            raise FileNotFoundError(f"no notebook or folder at {p}")
-    return found
-
-
-def execute_notebook(path, timeout=CELL_TIMEOUT, kernel_name="python3"):
-    """Run the notebook at `path` and return it with outputs (the file is not written)."""
-    path = Path(path)
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
-                            resources={"metadata": {"path": str(path.parent.resolve())}},
-                            record_timing=False)
-    client.execute()
-    nb.metadata.pop("widgets", None)
-    for cell in nb.cells:
-        cell.metadata.pop("execution", None)
-    return nb
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m dlcore.grading.execute",
-                                     description="Execute notebooks in place, storing outputs.")
-    parser.add_argument("paths", nargs="+", help="notebooks or folders of notebooks")
-    parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help="seconds per cell")
-    args = parser.parse_args(argv)
-    failed = []
-    for path in find_notebooks(args.paths):
-        start = time.perf_counter()
-        try:
-            nb = execute_notebook(path, timeout=args.timeout)
-        except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
-            failed.append(path)
-            first = str(exc).strip().splitlines()
-            print(f"FAILED {path}: {first[-1] if first else exc}", file=sys.stderr)
-            continue
-        nbformat.write(nb, path)
-        print(f"{path}: {time.perf_counter() - start:.1f} s")
-    if failed:
-        print(f"{len(failed)} notebook(s) failed: {', '.join(map(str, failed))}", file=sys.stderr)
-        return 1
-    return 0
-
+from .build.execute import CELL_TIMEOUT, execute_notebook, find_notebooks, main  # noqa: F401
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,12 +1,38 @@
-"""The score table: a CSV file and a printed summary per notebook."""
+"""The score table: a CSV file and a printed summary per notebook.
+
+Every text that a submission can influence (file names, exception messages, notes) is
+passed through `clean` before it is written or printed: no terminal escape sequences, no
+control or bidirectional-override characters, one line, bounded length.
+"""
 from __future__ import annotations
 
 import csv
+import re
+import unicodedata
 from collections import defaultdict
 
-__all__ = ["COLUMNS", "summary", "write_csv"]
+__all__ = ["COLUMNS", "clean", "summary", "write_csv"]
 
 COLUMNS = ("notebook", "exercise", "passed", "total", "status", "seconds", "detail")
+ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
+MAX_TEXT = 300
+
+
+def clean(text, limit=MAX_TEXT):
+    """`text` as one printable line: escape sequences removed, other control, format and
+    separator characters (C0, C1, bidi overrides, line breaks) shown as '?' or a space."""
+    text = ESCAPES.sub("", str(text))
+    out = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if ch in "\t\n\r" or category in ("Zl", "Zp"):
+            out.append(" ")
+        elif category in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            out.append("?")
+        else:
+            out.append(ch)
+    text = "".join(out)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def write_csv(rows, path):
@@ -15,8 +41,8 @@ def write_csv(rows, path):
         writer = csv.writer(f)
         writer.writerow(COLUMNS)
         for r in rows:
-            writer.writerow([r.notebook, r.exercise, r.passed, r.total, r.status,
-                             f"{r.seconds:.2f}", r.detail])
+            writer.writerow([clean(r.notebook, 500), clean(r.exercise), r.passed, r.total,
+                             clean(r.status), f"{r.seconds:.2f}", clean(r.detail)])
 
 
 def summary(rows, runs=None):
@@ -24,7 +50,7 @@ def summary(rows, runs=None):
     exercise that did not pass, its status and a one-line reason."""
     by_notebook = defaultdict(list)
     for r in rows:
-        by_notebook[r.notebook].append(r)
+        by_notebook[clean(r.notebook, 500)].append(r)
     lines = []
     for notebook, mine in by_notebook.items():
         graded = [r for r in mine if r.exercise]
@@ -39,8 +65,8 @@ def summary(rows, runs=None):
             if r.status == "ok" and r.passed == r.total and r.exercise:
                 continue
             name = r.exercise or "(notebook)"
-            reason = f": {r.detail}" if r.detail else ""
+            reason = f": {clean(r.detail)}" if r.detail else ""
             lines.append(f"  {r.status:<16} {name}{reason}")
         for note in getattr((runs or {}).get(notebook), "notes", []):
-            lines.append(f"  note: {note}")
+            lines.append(f"  note: {clean(note)}")
     return lines

@@ -1,0 +1,201 @@
+"""A static check of a submission's source: does a graded function use dlcore's own
+implementation of the operation it is meant to implement?
+
+The sandbox hides the exercises' references, but not the library the learner studies, so
+`linear_forward` can still be answered with `dlcore.functional.linear_forward`. That cannot
+be prevented at run time in general; it can be seen in the source. For each graded
+function this reads the notebook's code cells (without running them) and follows:
+
+- the function's last top-level binding: a `def`, an assignment, or an import that binds
+  the name itself (`from dlcore.functional import linear_forward`);
+- inside it (and inside the notebook's own top-level functions it calls by name, to any
+  depth), every name and attribute chain, resolved through the notebook's imports and
+  top-level aliases (`import dlcore.functional as F`, `ref = F.linear_forward`,
+  `from dlcore import functional`).
+
+It flags a chain that resolves to a dlcore object (outside dlcore.grading) that is the
+op's implementation: an object whose name is the graded function's name, or one the
+exercise's reference itself calls. It also flags the exercise registry
+(`dlcore.grading.get_exercise`, `EXERCISES`). It does not follow dynamic access
+(`getattr` with a computed name, `importlib`, `exec`/`eval`, `globals()`), objects that
+reach the same math another way (`nn.Linear(...).forward`), or code copied from dlcore's
+source; instructors.md says so.
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+import types
+
+__all__ = ["find_reference_uses", "implementation_of"]
+
+REGISTRY_NAMES = {"get_exercise", "EXERCISES", "list_exercises"}
+MAGIC_LINE = re.compile(r"^\s*[%!].*$", re.MULTILINE)
+
+
+def _resolve_object(dotted):
+    """The object a dotted dlcore path names, importing dlcore modules as needed; None."""
+    parts = dotted.split(".")
+    obj = None
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except Exception:  # noqa: BLE001  (not a module: try a shorter prefix)
+            continue
+        for attr in parts[i:]:
+            obj = getattr(obj, attr, None)
+            if obj is None:
+                return None
+        return obj
+    return None
+
+
+def _module_of(obj):
+    if isinstance(obj, types.ModuleType):
+        return obj.__name__
+    return getattr(obj, "__module__", "") or ""
+
+
+def implementation_of(exercise):
+    """The dlcore objects (outside dlcore.grading) that its reference calls directly."""
+    ref = exercise.reference
+    found = set()
+    codes = [getattr(ref, "__code__", None)]
+    glb = getattr(ref, "__globals__", {})
+    while codes:
+        code = codes.pop()
+        if code is None:
+            continue
+        codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+        for name in code.co_names:
+            obj = glb.get(name)
+            candidates = [obj]
+            if isinstance(obj, types.ModuleType):
+                candidates += [getattr(obj, n, None) for n in code.co_names]
+            for c in candidates:
+                if c is None or isinstance(c, types.ModuleType):
+                    continue
+                module = _module_of(c)
+                if module.startswith("dlcore.") and not module.startswith("dlcore.grading"):
+                    found.add(id(c))
+    return found
+
+
+def _parse(cells):
+    trees = []
+    for code in cells:
+        try:
+            trees.append(ast.parse(MAGIC_LINE.sub("", code)))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue  # a cell Python cannot parse cannot define anything either
+    return trees
+
+
+def _dotted(node, aliases):
+    """'dlcore.functional.linear_forward' for a Name/Attribute chain, via aliases; None."""
+    attrs = []
+    while isinstance(node, ast.Attribute):
+        attrs.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in aliases:
+        return None
+    return ".".join([aliases[node.id], *reversed(attrs)])
+
+
+def _imports(node, aliases):
+    if isinstance(node, ast.Import):
+        for a in node.names:
+            if a.name == "dlcore" or a.name.startswith("dlcore."):
+                if a.asname:
+                    aliases[a.asname] = a.name
+                else:
+                    aliases["dlcore"] = "dlcore"
+    elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and (
+            node.module == "dlcore" or node.module.startswith("dlcore.")):
+        for a in node.names:
+            if a.name == "*":
+                module = _resolve_object(node.module)
+                for name in getattr(module, "__all__", []):
+                    aliases[name] = f"{node.module}.{name}"
+            else:
+                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+
+
+def _bindings(trees):
+    """Aliases of dlcore paths (all imports, top-level `x = <dlcore path>`) and the last
+    top-level binding of each name: ('def', node), ('expr', node) or ('alias', path)."""
+    aliases, last = {}, {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            _imports(node, aliases)
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                last[node.name] = ("def", node)
+                aliases.pop(node.name, None)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                path = _dotted(node.value, aliases)
+                for t in targets:
+                    if isinstance(t, ast.Name):
+                        last[t.id] = ("expr", node.value)
+                        if path:
+                            aliases[t.id] = path
+                        else:
+                            aliases.pop(t.id, None)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for a in node.names:
+                    name = (a.asname or a.name).split(".")[0]
+                    if name in aliases:
+                        last[name] = ("alias", aliases[name])
+    return aliases, last
+
+
+def find_reference_uses(cells, exercises):
+    """{exercise id: [sentence, ...]} for graded functions whose source uses dlcore's own
+    implementation of their op or the exercise registry. `cells`: code cell sources."""
+    trees = _parse(cells)
+    aliases, last = _bindings(trees)
+    flags = {}
+    for exercise in exercises:
+        targets = implementation_of(exercise)
+        seen_paths, sentences = set(), []
+
+        def judge(path):
+            if path in seen_paths:
+                return
+            seen_paths.add(path)
+            parts = path.split(".")
+            if parts[:2] == ["dlcore", "grading"] and parts[-1] in REGISTRY_NAMES:
+                sentences.append(f"reaches the exercise registry ({path})")
+                return
+            obj = _resolve_object(path)
+            if obj is None or isinstance(obj, types.ModuleType):
+                return
+            module = _module_of(obj)
+            if not module.startswith("dlcore.") or module.startswith("dlcore.grading"):
+                return
+            name = getattr(obj, "__name__", parts[-1])
+            if name == exercise.function or parts[-1] == exercise.function or id(obj) in targets:
+                sentences.append(f"uses dlcore's own {name} ({path})")
+
+        def visit(node, functions_seen):
+            for sub in ast.walk(node):
+                if isinstance(sub, (ast.Name, ast.Attribute)):
+                    path = _dotted(sub, aliases)
+                    if path:
+                        judge(path)
+                if isinstance(sub, ast.Name) and sub.id not in functions_seen:
+                    kind, target = last.get(sub.id, (None, None))
+                    if kind == "def":
+                        functions_seen.add(sub.id)
+                        visit(target, functions_seen)
+
+        kind, target = last.get(exercise.function, (None, None))
+        if kind == "alias":
+            judge(target)
+        elif kind in ("def", "expr"):
+            visit(target, {exercise.function})
+        if sentences:
+            flags[exercise.id] = list(dict.fromkeys(sentences))
+    return flags
