@@ -58,8 +58,11 @@ def same_device(*arrays):
     return get_array_module(*arrays)
 
 
-def integer_labels(y, n, num_classes, where):
-    """Check class labels: integers of shape (n,) in [0, num_classes)."""
+def integer_labels(y, n, num_classes, where, check_range=True):
+    """Check class labels: integers of shape (n,) in [0, num_classes).
+
+    check_range=False skips the range, which needs the values on the host (a GPU sync).
+    """
     if not hasattr(y, "shape") or not hasattr(y, "dtype"):
         raise TypeError(f"{where}: labels must be an integer array, got {type(y).__name__}")
     if y.dtype.kind not in "iu":
@@ -71,7 +74,7 @@ def integer_labels(y, n, num_classes, where):
             f"{where}: labels must have shape ({n},) to match {n} rows of scores, "
             f"got {tuple(y.shape)}"
         )
-    if n:
+    if n and check_range:
         lo, hi = int(y.min()), int(y.max())
         if lo < 0 or hi >= num_classes:
             raise ValueError(

@@ -9,14 +9,15 @@ Each loss is a small class used the same way::
 Definitions, defaults and reductions are PyTorch's (`torch.nn.functional`), so the
 numbers match `torch.nn.<Name>Loss()` for the same inputs: the mean over all
 elements, except CrossEntropy and MultiMargin, which average one value per sample
-over the batch. The math is written once with `xp` (numpy or CuPy).
+over the batch. The math is `dlcore.functional.losses` (forward/backward pairs); a
+class is its door: it checks pred and target once, then calls the pair.
 """
-import math
+import numpy as np
 
 from . import _checks
+from . import functional as F
 from .backend import get_array_module
 from .errors import ShapeError
-from .functional.softmax import log_softmax, softmax
 
 __all__ = [
     "BCEWithLogitsLoss",
@@ -46,13 +47,19 @@ def _value_range(t, name, where, low, high=None):
 class Loss:
     """Base class: `loss(pred, target) -> float`, then `loss.backward() -> dpred`.
 
-    Subclasses implement `forward(pred, target) -> (value, cache)`, where value is a
-    0-d array, and `gradient(cache) -> dpred`. `check_target` validates the target;
-    the default asks for a float array of pred's shape (regression-style losses).
+    A subclass names its functional pair (`_forward(pred, target, **hyper) -> (value,
+    cache)`, `_backward(cache) -> dpred`) and its hyperparameters (`_hyper()`);
+    `check_target` validates the target, by default a float array of pred's shape
+    (regression-style losses).
     """
 
     _cache = None  # what backward needs, set by each call
     _pred_dtype = None
+    _forward = None
+    _backward = None
+
+    def _hyper(self):
+        return {}
 
     @property
     def _where(self):
@@ -87,10 +94,11 @@ class Loss:
         return self.gradient(self._cache).astype(self._pred_dtype, copy=False)
 
     def forward(self, pred, target):
-        raise NotImplementedError
+        """(value, cache) from the functional forward; pred and target already checked."""
+        return type(self)._forward(pred, target, **self._hyper())
 
     def gradient(self, cache):
-        raise NotImplementedError
+        return type(self)._backward(cache)
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -102,12 +110,8 @@ class MSELoss(Loss):
     pred, target: same shape (any). Gradient: 2 (pred - target) / n.
     """
 
-    def forward(self, pred, target):
-        diff = pred - target
-        return (diff * diff).mean(), diff
-
-    def gradient(self, diff):
-        return 2 * diff / diff.size
+    _forward = staticmethod(F.mse_forward)
+    _backward = staticmethod(F.mse_backward)
 
 
 class L1Loss(Loss):
@@ -117,14 +121,8 @@ class L1Loss(Loss):
     are equal (as PyTorch).
     """
 
-    def forward(self, pred, target):
-        diff = pred - target
-        xp = get_array_module(diff)
-        return xp.abs(diff).mean(), diff
-
-    def gradient(self, diff):
-        xp = get_array_module(diff)
-        return xp.sign(diff) / diff.size
+    _forward = staticmethod(F.l1_forward)
+    _backward = staticmethod(F.l1_backward)
 
 
 class HuberLoss(Loss):
@@ -137,26 +135,27 @@ class HuberLoss(Loss):
     |d| = delta). pred, target: same shape. Gradient: clip(d, -delta, delta) / n.
     """
 
+    _forward = staticmethod(F.huber_forward)
+    _backward = staticmethod(F.huber_backward)
+
     def __init__(self, delta=1.0):
         self.delta = _checks.number(delta, "delta", "HuberLoss", low=0.0, low_inclusive=False)
 
-    def forward(self, pred, target):
-        xp = get_array_module(pred)
-        diff = pred - target
-        a = xp.abs(diff)
-        per_elem = xp.where(a < self.delta, 0.5 * diff * diff, self.delta * (a - 0.5 * self.delta))
-        return per_elem.mean(), diff
-
-    def gradient(self, diff):
-        xp = get_array_module(diff)
-        return xp.clip(diff, -self.delta, self.delta) / diff.size
+    def _hyper(self):
+        return {"delta": self.delta}
 
     def __repr__(self):
         return f"HuberLoss(delta={self.delta:g})"
 
 
 class _ClassScoresLoss(Loss):
-    """Losses on class scores (N, C) against integer labels (N,)."""
+    """Losses on class scores (N, C) against integer labels (N,).
+
+    Labels are range-checked here for host (numpy) arrays; on a GPU that check would
+    wait for the device at every step, so there `fit` checks the labels once when the
+    data enters, and an out-of-range label met here turns the value into nan, which is
+    then reported with the same message (the value is copied to the host anyway).
+    """
 
     def check_target(self, pred, target):
         if pred.ndim != 2:
@@ -165,8 +164,23 @@ class _ClassScoresLoss(Loss):
                 f"got shape {tuple(pred.shape)}"
             )
         n, c = pred.shape
-        _checks.integer_labels(target, n, c, self._where)
+        on_host = get_array_module(target) is np
+        _checks.integer_labels(target, n, c, self._where, check_range=on_host)
         return target
+
+    def forward(self, pred, labels):
+        value, cache = super().forward(pred, labels)
+        xp = get_array_module(labels)
+        if xp is not np:  # on the device: flag bad labels without waiting for the device
+            bad = ((labels < 0) | (labels >= pred.shape[1])).any()
+            value = xp.where(bad, xp.nan, value)
+        return value, cache
+
+    def __call__(self, pred, target):
+        value = super().__call__(pred, target)
+        if value != value and get_array_module(target) is not np:  # nan: bad labels?
+            _checks.integer_labels(target, *pred.shape, self._where)
+        return value
 
 
 class CrossEntropyLoss(_ClassScoresLoss):
@@ -182,28 +196,16 @@ class CrossEntropyLoss(_ClassScoresLoss):
     `log_softmax`, so logits far apart (e.g. 1000) give finite values.
     """
 
+    _forward = staticmethod(F.cross_entropy_forward)
+    _backward = staticmethod(F.cross_entropy_backward)
+
     def __init__(self, label_smoothing=0.0):
         self.label_smoothing = _checks.number(
             label_smoothing, "label_smoothing", "CrossEntropyLoss", low=0.0, high=1.0
         )
 
-    def _target_distribution(self, pred, labels):
-        xp = get_array_module(pred)
-        n, c = pred.shape
-        eps = self.label_smoothing
-        q = xp.full(pred.shape, eps / c, dtype=pred.dtype)
-        q[xp.arange(n), labels] += 1.0 - eps
-        return q
-
-    def forward(self, pred, labels):
-        q = self._target_distribution(pred, labels)
-        logp = log_softmax(pred, axis=1)
-        value = -(q * logp).sum() / pred.shape[0]
-        return value, (pred, q)
-
-    def gradient(self, cache):
-        pred, q = cache
-        return (softmax(pred, axis=1) - q) / pred.shape[0]
+    def _hyper(self):
+        return {"label_smoothing": self.label_smoothing}
 
     def __repr__(self):
         return f"CrossEntropyLoss(label_smoothing={self.label_smoothing:g})"
@@ -217,23 +219,13 @@ class BCEWithLogitsLoss(Loss):
     max(x, 0) - x t + log1p(exp(-|x|)), which never overflows. Gradient: (sigmoid(x) - t) / n.
     """
 
+    _forward = staticmethod(F.bce_with_logits_forward)
+    _backward = staticmethod(F.bce_with_logits_backward)
+
     def check_target(self, pred, target):
         target = super().check_target(pred, target)
         _value_range(target, "target", self._where, 0.0, 1.0)
         return target
-
-    def forward(self, pred, target):
-        xp = get_array_module(pred)
-        per_elem = xp.maximum(pred, 0) - pred * target + xp.log1p(xp.exp(-xp.abs(pred)))
-        return per_elem.mean(), (pred, target)
-
-    def gradient(self, cache):
-        x, t = cache
-        xp = get_array_module(x)
-        # sigmoid from exp(-|x|) <= 1, so neither branch overflows.
-        e = xp.exp(-xp.abs(x))
-        sig = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
-        return (sig - t) / x.size
 
 
 class MultiMarginLoss(_ClassScoresLoss):
@@ -246,31 +238,17 @@ class MultiMarginLoss(_ClassScoresLoss):
     with p in {1, 2}. The gradient is 0 at the hinge's kink (margin term exactly 0).
     """
 
+    _forward = staticmethod(F.multi_margin_forward)
+    _backward = staticmethod(F.multi_margin_backward)
+
     def __init__(self, p=1, margin=1.0):
         if isinstance(p, bool) or p not in (1, 2):
             raise ValueError(f"MultiMarginLoss: p must be 1 or 2, got {p!r}")
         self.p = int(p)
         self.margin = _checks.number(margin, "margin", "MultiMarginLoss", low=0.0)
 
-    def forward(self, pred, labels):
-        xp = get_array_module(pred)
-        n, c = pred.shape
-        rows = xp.arange(n)
-        m = self.margin - pred[rows, labels][:, None] + pred  # (N, C) margin terms
-        m = xp.maximum(m, 0)
-        m[rows, labels] = 0  # the i == y term is excluded
-        value = (m**self.p).sum() / (n * c)
-        return value, (m, labels)
-
-    def gradient(self, cache):
-        m, labels = cache
-        xp = get_array_module(m)
-        n, c = m.shape
-        # d/dx_i of max(0, m_i)^p is p * m_i^(p-1) where m_i > 0; x_y gets minus their sum.
-        dm = (m > 0).astype(m.dtype) if self.p == 1 else 2 * m
-        dx = dm.copy()
-        dx[xp.arange(n), labels] = -dm.sum(axis=1)
-        return dx / (n * c)
+    def _hyper(self):
+        return {"p": self.p, "margin": self.margin}
 
     def __repr__(self):
         return f"MultiMarginLoss(p={self.p}, margin={self.margin:g})"
@@ -285,22 +263,13 @@ class KLDivLoss(Loss):
     times the number of classes. Gradient: -p / n.
     """
 
+    _forward = staticmethod(F.kl_div_forward)
+    _backward = staticmethod(F.kl_div_backward)
+
     def check_target(self, pred, target):
         target = super().check_target(pred, target)
         _value_range(target, "target", self._where, 0.0)
         return target
-
-    def forward(self, pred, target):
-        xp = get_array_module(pred)
-        positive = target > 0
-        # log of 1 where p == 0 keeps log(0) out; those terms are zeroed anyway.
-        log_t = xp.log(xp.where(positive, target, 1))
-        log_q = xp.where(positive, pred, 0)  # so that p == 0 with log q == -inf gives 0, not nan
-        per_elem = target * (log_t - log_q)
-        return per_elem.mean(), target
-
-    def gradient(self, target):
-        return -target / target.size
 
 
 class LogCoshLoss(Loss):
@@ -309,19 +278,11 @@ class LogCoshLoss(Loss):
     pred, target: same shape (any). Close to d^2 / 2 for small d and to |d| - log 2 for
     large |d|, smooth everywhere. Computed as |d| + log1p(exp(-2|d|)) - log 2, so that
     cosh never overflows (cosh(1000) is inf in float64). Gradient: tanh(d) / n.
-    (PyTorch has no built-in; this is Keras's `log_cosh`, with a mean reduction.)
+    (PyTorch has no built-in; Keras has a `log_cosh` loss, here with a mean reduction.)
     """
 
-    def forward(self, pred, target):
-        xp = get_array_module(pred)
-        diff = pred - target
-        a = xp.abs(diff)
-        per_elem = a + xp.log1p(xp.exp(-2 * a)) - math.log(2.0)
-        return per_elem.mean(), diff
-
-    def gradient(self, diff):
-        xp = get_array_module(diff)
-        return xp.tanh(diff) / diff.size
+    _forward = staticmethod(F.log_cosh_forward)
+    _backward = staticmethod(F.log_cosh_backward)
 
 
 class PoissonNLLLoss(Loss):
@@ -340,6 +301,9 @@ class PoissonNLLLoss(Loss):
     Gradient: (exp(pred) - target) / n, or (1 - target / (pred + eps)) / n.
     """
 
+    _forward = staticmethod(F.poisson_nll_forward)
+    _backward = staticmethod(F.poisson_nll_backward)
+
     def __init__(self, log_input=True, full=False, eps=1e-8):
         for name, flag in (("log_input", log_input), ("full", full)):
             if not isinstance(flag, bool):
@@ -348,32 +312,15 @@ class PoissonNLLLoss(Loss):
         self.full = full
         self.eps = _checks.number(eps, "eps", "PoissonNLLLoss", low=0.0, low_inclusive=False)
 
+    def _hyper(self):
+        return {"log_input": self.log_input, "full": self.full, "eps": self.eps}
+
     def check_target(self, pred, target):
         target = super().check_target(pred, target)
         _value_range(target, "target", self._where, 0.0)
         if not self.log_input:
             _value_range(pred, "pred (a rate, log_input=False)", self._where, 0.0)
         return target
-
-    def forward(self, pred, target):
-        xp = get_array_module(pred)
-        if self.log_input:
-            per_elem = xp.exp(pred) - target * pred
-        else:
-            per_elem = pred - target * xp.log(pred + self.eps)
-        if self.full:
-            big = target > 1
-            t = xp.where(big, target, 1)  # keeps log(0) out of the masked entries
-            stirling = t * xp.log(t) - t + 0.5 * xp.log(2 * math.pi * t)
-            per_elem = per_elem + xp.where(big, stirling, 0)
-        return per_elem.mean(), (pred, target)
-
-    def gradient(self, cache):
-        pred, target = cache
-        xp = get_array_module(pred)
-        if self.log_input:
-            return (xp.exp(pred) - target) / pred.size
-        return (1 - target / (pred + self.eps)) / pred.size
 
     def __repr__(self):
         return f"PoissonNLLLoss(log_input={self.log_input}, full={self.full}, eps={self.eps:g})"
@@ -390,8 +337,14 @@ class CosineProximityLoss(Loss):
     Gradient (for |x| > eps): -(y / (|x| |y|) - cos x / |x|^2) / M, M the number of vectors.
     """
 
+    _forward = staticmethod(F.cosine_proximity_forward)
+    _backward = staticmethod(F.cosine_proximity_backward)
+
     def __init__(self, eps=1e-8):
         self.eps = _checks.number(eps, "eps", "CosineProximityLoss", low=0.0, low_inclusive=False)
+
+    def _hyper(self):
+        return {"eps": self.eps}
 
     def check_target(self, pred, target):
         if pred.ndim < 1:
@@ -399,22 +352,6 @@ class CosineProximityLoss(Loss):
                 f"{self._where}: pred must be vectors of shape (..., D), got a 0-d array"
             )
         return super().check_target(pred, target)
-
-    def forward(self, pred, target):
-        xp = get_array_module(pred)
-        nx = xp.sqrt((pred * pred).sum(axis=-1, keepdims=True))
-        ny = xp.sqrt((target * target).sum(axis=-1, keepdims=True))
-        cx, cy = xp.maximum(nx, self.eps), xp.maximum(ny, self.eps)
-        cos = (pred * target).sum(axis=-1, keepdims=True) / (cx * cy)
-        return -cos.mean(), (pred, target, nx, cx, cy, cos)
-
-    def gradient(self, cache):
-        pred, target, nx, cx, cy, cos = cache
-        xp = get_array_module(pred)
-        m = cos.size
-        # Where |x| was clamped to eps the denominator is a constant: only the first term.
-        radial = xp.where(nx > self.eps, cos * pred / (cx * cx), 0)
-        return -(target / (cx * cy) - radial) / m
 
     def __repr__(self):
         return f"CosineProximityLoss(eps={self.eps:g})"

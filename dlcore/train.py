@@ -129,14 +129,20 @@ class History:
 
 def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=32, schedule=None,
         clip=None, callbacks=(), progress=True, rng=None, drop_last=False,
-        schedule_per="epoch"):
+        schedule_per="epoch", after_backward=None, transform=None):
     """Train `model` for `epochs` passes over `train`; return a `History`.
 
     train, val: a `dlcore.data.Split` or an `(X, y)` tuple, X (N, ...), y (N, ...).
     schedule: object with `lr_at(t)`; every group's lr is set to `lr_at(epoch)` at the
     start of each epoch, or with schedule_per="step" to `lr_at(step)` before every
-    optimizer step, counting steps over the whole run (cyclic rates, warm-up). clip: callable(params) run after backward, before the step (e.g.
-    gradient clipping). callbacks: objects with any of three optional hooks:
+    optimizer step, counting steps over the whole run (cyclic rates, warm-up).
+    after_backward: callable(params) run after each backward, before clipping and the
+    step: the place for a penalty's gradient (e.g. `lambda ps: add_l1_grad_(ps, 1e-4)`).
+    clip: callable(params) run after that, before the step (gradient clipping, e.g.
+    `lambda ps: clip_grad_norm(ps, 1.0)`). transform: callable(xb, yb) -> (xb, yb)
+    applied to every training minibatch, never to evaluation (augmentation).
+    Frozen parameters (`module.freeze()`) get no gradient and no update.
+    callbacks: objects with any of three optional hooks:
     `on_step_end(model)` after each optimizer step (e.g. an EMA of the weights),
     `on_epoch_end(epoch, history, model)`, returning True to stop training, and
     `on_train_end(history, model)` once when fit returns (not when it raises).
@@ -148,6 +154,10 @@ def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=32, sched
     """
     if schedule_per not in ("epoch", "step"):
         raise ValueError(f"fit: schedule_per must be 'epoch' or 'step', got {schedule_per!r}")
+    for name, hook in (("after_backward", after_backward), ("clip", clip),
+                       ("transform", transform)):
+        if hook is not None and not callable(hook):
+            raise TypeError(f"fit: {name} must be a callable or None, got {type(hook).__name__}")
     X, y = _as_xy(train, "train")
     val = None if val is None else _as_xy(val, "val")
     epochs = _checks.positive_int(epochs, "epochs", "fit")
@@ -166,6 +176,8 @@ def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=32, sched
                 batches = minibatches(X, y, batch_size, shuffle=True, rng=rng,
                                       drop_last=drop_last)
                 for step, (xb, yb) in enumerate(batches):
+                    if transform is not None:
+                        xb, yb = transform(xb, yb)
                     if schedule is not None and schedule_per == "step":
                         _set_lr(optimizer, schedule.lr_at(global_step))
                     model.train()
@@ -174,6 +186,8 @@ def fit(model, loss, optimizer, train, val=None, epochs=10, batch_size=32, sched
                     last_loss = value
                     optimizer.zero_grad()
                     model.backward_params(loss.backward())  # the input is data: no dx needed
+                    if after_backward is not None:
+                        after_backward(params)
                     if clip is not None:
                         clip(params)
                     optimizer.step()

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from dlcore import functional as F
+from dlcore import nn
 from dlcore.errors import DTypeError, ShapeError
 from dlcore.gradcheck import numerical_gradient_array, relative_error
 
@@ -150,48 +151,56 @@ def test_linear_and_maxout_keep_float32(rng):
     assert all(g.dtype == np.float32 for g in F.maxout_backward(np.ones_like(out), cache))
 
 
+# -- errors: functional is bare math, so bad input is refused at the door (nn) --------------
+
+
 def test_linear_shape_mismatch_says_what_was_expected():
-    x, W = np.ones((5, 3)), np.ones((4, 2))
-    with pytest.raises(ShapeError, match=r"x has 3 features per row but W expects 4"):
-        F.linear_forward(x, W, np.ones(2))
-    with pytest.raises(ShapeError, match=r"b must have shape \(2,\).*got \(3,\)"):
-        F.linear_forward(np.ones((5, 4)), W, np.ones(3))
-    with pytest.raises(ShapeError, match=r"x must have 2 dimensions, got shape \(5, 4, 1\)"):
-        F.linear_forward(np.ones((5, 4, 1)), W, np.ones(2))
+    layer = nn.Linear(4, 2)
+    with pytest.raises(ShapeError, match=r"Linear\(in_features=4, .*\) expects input of shape "
+                                         r"\(N, 4\), got \(5, 3\)"):
+        layer(np.ones((5, 3), np.float32))
+    with pytest.raises(ShapeError, match=r"input must have 2 dimensions, got shape \(5, 4, 1\)"):
+        layer(np.ones((5, 4, 1), np.float32))
 
 
 def test_integer_input_is_refused_with_a_hint():
-    with pytest.raises(DTypeError, match=r"x must be a floating-point array.*got dtype int64"):
-        F.relu_forward(np.arange(4))
+    with pytest.raises(DTypeError, match=r"ReLU: input must be a floating-point array.*got "
+                                         r"dtype int64; convert it with input.astype"):
+        nn.ReLU()(np.arange(4))
     with pytest.raises(DTypeError, match="floating-point"):
-        F.linear_forward(np.ones((2, 2), dtype=np.int32), np.ones((2, 2)))
+        nn.Linear(2, 2)(np.ones((2, 2), dtype=np.int32))
     with pytest.raises(TypeError, match="must be a numpy \\(or cupy\\) array, got list"):
-        F.sigmoid_forward([1.0, 2.0])
+        nn.Sigmoid()([1.0, 2.0])
 
 
 def test_mixed_dtypes_are_refused():
-    with pytest.raises(DTypeError, match="x has dtype float32 but W has dtype float64"):
-        F.linear_forward(np.ones((2, 2), np.float32), np.ones((2, 2)))
+    with pytest.raises(DTypeError, match="input has dtype float64 but W has dtype float32"):
+        nn.Linear(2, 2)(np.ones((2, 2)))
 
 
 def test_backward_with_wrong_dout_shape_is_refused(rng):
-    _, cache = F.relu_forward(rng.standard_normal((3, 4)))
-    with pytest.raises(ShapeError, match=r"dout must have the shape of the forward output \(3, 4\)"):
-        F.relu_backward(np.ones((4, 3)), cache)
-    _, cache = F.linear_forward(np.ones((3, 4)), np.ones((4, 2)), np.ones(2))
-    with pytest.raises(ShapeError, match=r"dout must have the output's shape \(3, 2\), got \(2, 3\)"):
-        F.linear_backward(np.ones((2, 3)), cache)
+    relu = nn.ReLU()
+    relu(rng.standard_normal((3, 4)))
+    with pytest.raises(ShapeError, match=r"ReLU\(\).backward: dout must have the shape of the "
+                                         r"forward output \(3, 4\), got \(4, 3\)"):
+        relu.backward(np.ones((4, 3)))
+    layer = nn.Linear(4, 2)
+    layer(np.ones((3, 4), np.float32))
+    with pytest.raises(ShapeError, match=r"dout must have the shape of the forward output "
+                                         r"\(3, 2\), got \(2, 3\)"):
+        layer.backward(np.ones((2, 3), np.float32))
+    with pytest.raises(ShapeError, match=r"got \(2, 3\)"):
+        layer.backward_params(np.ones((2, 3), np.float32))
 
 
 def test_maxout_shape_errors():
-    with pytest.raises(ShapeError, match=r"b must have shape \(3, 2\)"):
-        F.maxout_forward(np.ones((1, 4)), np.ones((4, 3, 2)), np.ones((2, 3)))
-    with pytest.raises(ShapeError, match="x has 5 features per row but W expects 4"):
-        F.maxout_forward(np.ones((1, 5)), np.ones((4, 3, 2)), np.ones((3, 2)))
+    with pytest.raises(ShapeError, match=r"Maxout\(.*\) expects input of shape \(N, 4\), "
+                                         r"got \(1, 5\)"):
+        nn.Maxout(4, 3, 2)(np.ones((1, 5), np.float32))
 
 
 def test_hyperparameters_out_of_range():
     with pytest.raises(ValueError, match=r"alpha must be in \[0.0, inf\], got -1"):
-        F.elu_forward(np.ones(2), alpha=-1)
+        nn.ELU(alpha=-1)
     with pytest.raises(TypeError, match="negative_slope must be a real number"):
-        F.leaky_relu_forward(np.ones(2), negative_slope="0.1")
+        nn.LeakyReLU(negative_slope="0.1")

@@ -173,6 +173,49 @@ def test_clip_runs_once_per_step_with_the_parameters_between_backward_and_step()
         np.testing.assert_array_equal(b, p.data)
 
 
+def test_after_backward_adds_a_penalty_gradient_before_clipping_and_the_step():
+    """An L2 gradient through after_backward is SGD's weight decay, step for step."""
+    from dlcore.regularization import add_l2_grad_
+
+    X, y = blobs(12)
+    order = []
+    hooked, decayed = classifier(), classifier()
+
+    def penalty(params):
+        order.append("after_backward")
+        add_l2_grad_(params, 0.1)
+
+    quiet_fit(hooked, CrossEntropyLoss(), SGD(hooked.parameters(), lr=0.5), (X, y), epochs=2,
+              batch_size=4, after_backward=penalty, clip=lambda ps: order.append("clip"), rng=0)
+    quiet_fit(decayed, CrossEntropyLoss(), SGD(decayed.parameters(), lr=0.5, weight_decay=0.1),
+              (X, y), epochs=2, batch_size=4, rng=0)
+    assert order[:4] == ["after_backward", "clip"] * 2 and len(order) == 2 * 2 * 3
+    for a, b in zip(hooked.parameters(), decayed.parameters()):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-6, atol=1e-7)
+
+
+def test_transform_changes_training_batches_only():
+    X, y = blobs(12)
+    seen = []
+
+    def flip_sign(xb, yb):
+        seen.append(len(xb))
+        return -xb, yb
+
+    plain, flipped = classifier(), classifier()
+    quiet_fit(plain, CrossEntropyLoss(), SGD(plain.parameters(), lr=0.5), (-X, y), epochs=1,
+              batch_size=5, rng=0)
+    history = quiet_fit(flipped, CrossEntropyLoss(), SGD(flipped.parameters(), lr=0.5), (X, y),
+                        epochs=1, batch_size=5, transform=flip_sign, rng=0)
+    assert seen == [5, 5, 2]
+    for a, b in zip(plain.parameters(), flipped.parameters()):  # trained on -X either way
+        np.testing.assert_array_equal(a.data, b.data)
+    # ... but evaluated on X as given: the flipped model misclassifies the clean set
+    assert history.train_acc[-1] == evaluate(flipped, CrossEntropyLoss(), X, y)[1]
+    with pytest.raises(TypeError, match="fit: transform must be a callable or None, got int"):
+        quiet_fit(plain, CrossEntropyLoss(), SGD(plain.parameters(), lr=0.5), (X, y), transform=3)
+
+
 def test_callback_returning_true_stops_after_that_epoch():
     seen = []
 

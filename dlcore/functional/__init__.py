@@ -2,7 +2,10 @@
 
 For each op: `<op>_forward(x, *params, **hyper) -> (out, cache)` and
 `<op>_backward(dout, cache) -> dx`, or `(dx, dW, db)` when the op has parameters.
-These are the functions the exercises ask learners to write.
+Losses: `<loss>_forward(pred, target, **hyper) -> (value, cache)` and
+`<loss>_backward(cache) -> dpred`. Optimisers: `<name>_step(theta, grad, state, **hyper)`
+in place (`functional.optim`). These are the functions the exercises ask learners to
+write; they check nothing (`nn`, `losses`, `optim` and `fit` check their inputs).
 """
 from .activations import (
     elu_backward,
@@ -11,13 +14,37 @@ from .activations import (
     leaky_relu_forward,
     relu_backward,
     relu_forward,
+    sigmoid,
     sigmoid_backward,
     sigmoid_forward,
     tanh_backward,
     tanh_forward,
 )
+from . import optim
 from .dropout import dropout_backward, dropout_forward
 from .linear import linear_backward, linear_forward
+from .losses import (
+    bce_with_logits_backward,
+    bce_with_logits_forward,
+    cosine_proximity_backward,
+    cosine_proximity_forward,
+    cross_entropy_backward,
+    cross_entropy_forward,
+    huber_backward,
+    huber_forward,
+    kl_div_backward,
+    kl_div_forward,
+    l1_backward,
+    l1_forward,
+    log_cosh_backward,
+    log_cosh_forward,
+    mse_backward,
+    mse_forward,
+    multi_margin_backward,
+    multi_margin_forward,
+    poisson_nll_backward,
+    poisson_nll_forward,
+)
 from .maxout import maxout_backward, maxout_forward
 from .normalization import (
     batchnorm_backward,
@@ -28,6 +55,28 @@ from .normalization import (
 from .softmax import log_softmax, softmax
 
 __all__ = [
+    "bce_with_logits_backward",
+    "bce_with_logits_forward",
+    "cosine_proximity_backward",
+    "cosine_proximity_forward",
+    "cross_entropy_backward",
+    "cross_entropy_forward",
+    "huber_backward",
+    "huber_forward",
+    "kl_div_backward",
+    "kl_div_forward",
+    "l1_backward",
+    "l1_forward",
+    "log_cosh_backward",
+    "log_cosh_forward",
+    "mse_backward",
+    "mse_forward",
+    "multi_margin_backward",
+    "multi_margin_forward",
+    "optim",
+    "poisson_nll_backward",
+    "poisson_nll_forward",
+    "sigmoid",
     "batchnorm_backward",
     "batchnorm_forward",
     "dropout_backward",

@@ -10,19 +10,16 @@ class _Elementwise(Module):
     _forward = None   # functional forward, set by subclasses
     _backward = None  # functional backward
 
-    def __init__(self):
-        super().__init__()
-        self._cache = None
-
     def _hyper(self):
         return {}
 
     def forward(self, x):
-        out, self._cache = type(self)._forward(x, **self._hyper())
-        return out
+        if getattr(getattr(x, "dtype", None), "kind", None) != "f":
+            _checks.float_array(x, "input", type(self).__name__)
+        return self._save_for_backward(*type(self)._forward(x, **self._hyper()))
 
     def backward(self, dout):
-        return type(self)._backward(dout, self._require_cache(self._cache))
+        return type(self)._backward(dout, self._cache_for(dout))
 
 
 class ReLU(_Elementwise):

@@ -4,7 +4,6 @@ from contextlib import contextmanager
 from .. import _checks
 from .. import functional as F
 from .._random import get_rng
-from ..errors import ShapeError
 from .module import Module
 
 
@@ -19,12 +18,11 @@ class Dropout(Module):
     dlcore.seed(n) makes runs repeat).
 
     `mask` holds the last keep mask (boolean, True = kept; None before the first
-    training forward). Set `freeze_mask = True`, or use `with layer.frozen_mask():`,
-    to reuse that mask instead of drawing a new one: the network is then a fixed
-    function of its input, which a numerical gradient check needs, e.g.
+    training forward). To hold the mask fixed, which a numerical gradient check needs,
+    use `with layer.frozen_mask():` (the deep copy check_module makes inherits it):
 
         with drop.frozen_mask():
-            errors = check_module(drop, x)   # the deep copy inherits the frozen flag
+            errors = check_module(drop, x)
     """
 
     def __init__(self, p=0.5, rng=None, classic=False):
@@ -34,43 +32,33 @@ class Dropout(Module):
         # None and is resolved at each call, so that dlcore.seed() reaches this layer.
         self.rng = None if rng is None else get_rng(rng)
         self.classic = bool(classic)
-        self.freeze_mask = False
         self.mask = None
-        self._cache = None
+        self._frozen_seed = None  # set by frozen_mask(): every mask is drawn from it
 
     def forward(self, x):
-        mask = None
-        if self.training and self.freeze_mask and self.mask is not None:
-            if tuple(self.mask.shape) != tuple(getattr(x, "shape", ())):
-                raise ShapeError(
-                    f"{self!r}: the frozen mask has shape {tuple(self.mask.shape)} but the "
-                    f"input has shape {tuple(getattr(x, 'shape', ()))}; set layer.mask = None "
-                    f"to draw a new one"
-                )
-            mask = self.mask
-        out, self._cache = F.dropout_forward(x, self.p, rng=get_rng(self.rng),
-                                             train=self.training, classic=self.classic,
-                                             mask=mask)
+        if getattr(getattr(x, "dtype", None), "kind", None) != "f":
+            _checks.float_array(x, "input", "Dropout")
+        rng = self._frozen_seed if self._frozen_seed is not None else get_rng(self.rng)
+        out = self._save_for_backward(*F.dropout_forward(
+            x, self.p, rng=rng, train=self.training, classic=self.classic))
         if self.training:
             self.mask = self._cache[0]
         return out
 
     def backward(self, dout):
-        return F.dropout_backward(dout, self._require_cache(self._cache))
+        return F.dropout_backward(dout, self._cache_for(dout))
 
     @contextmanager
     def frozen_mask(self):
-        """Within the block, training forwards draw one mask and then reuse it.
-
-        The mask is cleared on entry and on exit, so the block starts from a fresh draw
-        and later training forwards draw new masks again.
-        """
-        previous = self.freeze_mask
-        self.freeze_mask, self.mask = True, None
+        """Within the block, every training forward draws the same mask (for a given
+        input shape): the masks come from one seed, drawn from the layer's stream on
+        entry. After the block, each forward draws a new mask again."""
+        previous = self._frozen_seed
+        self._frozen_seed = int(get_rng(self.rng).integers(2**63))
         try:
             yield self
         finally:
-            self.freeze_mask, self.mask = previous, None
+            self._frozen_seed = previous
 
     def extra_repr(self):
         return f"p={self.p:g}" + (", classic=True" if self.classic else "")

@@ -29,19 +29,21 @@ def _linear_weight(init_name, shape, rng, dtype):
     raise ValueError(f"Linear: init must be one of {_INITS} or a callable, got {init_name!r}")
 
 
-def _check_input(x, n, layer, dtype):
-    """Refuse anything but a (N, n) float array of `dtype`; the message names the layer.
-
-    The fast test runs every step; the layer's repr is only built for a message.
-    """
-    if getattr(x, "ndim", None) == 2 and x.shape[1] == n and x.dtype == dtype:
+def _check_input(x, n, layer, W):
+    """Refuse anything but a (N, n) float array of W's dtype on W's device; the message
+    names the layer. The fast test runs every step; the layer's repr only for a message."""
+    if (getattr(x, "ndim", None) == 2 and x.shape[1] == n and x.dtype == W.dtype
+            and type(x) is type(W)):
         return
     where = repr(layer)
     _checks.float_array(x, "input", where, ndim=2)
     if x.shape[1] != n:
         raise ShapeError(f"{where} expects input of shape (N, {n}), got {tuple(x.shape)}")
+    _checks.same_device(x, W)
+    if x.dtype == W.dtype:
+        return  # e.g. a numpy subclass (memmap) on the right device
     raise DTypeError(
-        f"{where}: input has dtype {x.dtype} but W has dtype {dtype}; use one dtype "
+        f"{where}: input has dtype {x.dtype} but W has dtype {W.dtype}; use one dtype "
         f"(e.g. x.astype(np.float32), or module.to(dtype=np.float64) for gradient checks)"
     )
 
@@ -73,28 +75,24 @@ class Linear(Module):
             self.b = Parameter(b, name="b")
         else:
             self.b = None
-        self._cache = None
 
     def forward(self, x):
-        _check_input(x, self.in_features, self, self.W.data.dtype)
-        out, self._cache = F.linear_forward(x, self.W.data,
-                                            None if self.b is None else self.b.data)
-        return out
+        _check_input(x, self.in_features, self, self.W.data)
+        b = None if self.b is None else self.b.data
+        return self._save_for_backward(*F.linear_forward(x, self.W.data, b))
 
     def backward(self, dout):
-        dx, dW, db = F.linear_backward(dout, self._require_cache(self._cache))
-        self._accumulate(dW, db)
+        dx, dW, db = F.linear_backward(dout, self._cache_for(dout))
+        self._add_grad(self.W, dW)
+        self._add_grad(self.b, db)
         return dx
 
     def backward_params(self, dout):
-        # Skips dx = dout @ W.T, as costly as the forward product: for the first layer of
-        # an MLP, whose input is data, that is about a quarter of a training step.
-        _, dW, db = F.linear_backward(dout, self._require_cache(self._cache), need_dx=False)
-        self._accumulate(dW, db)
-
-    def _accumulate(self, dW, db):
-        self._add_grad(self.W, dW)
-        self._add_grad(self.b, db)
+        """linear_backward without dx = dout @ W.T, a product as costly as the forward
+        one: for the first layer of an MLP, whose input is data, a quarter of a step."""
+        x, _, _ = self._cache_for(dout)
+        self._add_grad(self.W, x.T @ dout)
+        self._add_grad(self.b, dout.sum(axis=0))
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -117,15 +115,13 @@ class Maxout(Module):
                               dtype=dtype)
         self.W = Parameter(W.reshape(self.in_features, self.out_features, self.pieces), name="W")
         self.b = Parameter(np.zeros((self.out_features, self.pieces), dtype=dtype), name="b")
-        self._cache = None
 
     def forward(self, x):
-        _check_input(x, self.in_features, self, self.W.data.dtype)
-        out, self._cache = F.maxout_forward(x, self.W.data, self.b.data)
-        return out
+        _check_input(x, self.in_features, self, self.W.data)
+        return self._save_for_backward(*F.maxout_forward(x, self.W.data, self.b.data))
 
     def backward(self, dout):
-        dx, dW, db = F.maxout_backward(dout, self._require_cache(self._cache))
+        dx, dW, db = F.maxout_backward(dout, self._cache_for(dout))
         self._add_grad(self.W, dW)
         self._add_grad(self.b, db)
         return dx
@@ -137,15 +133,9 @@ class Maxout(Module):
 class Flatten(Module):
     """(N, d1, d2, ...) -> (N, d1*d2*...); backward restores the shape."""
 
-    def __init__(self):
-        super().__init__()
-        self._shape = None
-
     def forward(self, x):
         _checks.float_array(x, "input", "Flatten", min_ndim=1)
-        self._shape = x.shape
-        return x.reshape(x.shape[0], -1)
+        return self._save_for_backward(x.reshape(x.shape[0], -1), x.shape)
 
     def backward(self, dout):
-        shape = self._require_cache(self._shape)
-        return dout.reshape(shape)
+        return dout.reshape(self._cache_for(dout))

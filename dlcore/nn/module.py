@@ -57,6 +57,7 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_cache", None)  # what backward needs, set by forward
 
     # -- registration -------------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -94,6 +95,20 @@ class Module:
         """Accumulate parameter gradients only, when the input's gradient is not wanted
         (the input is data). Returns None. Layers override it when skipping dx saves work."""
         self.backward(dout)
+
+    def _save_for_backward(self, out, cache):
+        """Keep what backward needs and the output's shape (to check dout); return out."""
+        self._cache, self._out_shape = cache, out.shape
+        return out
+
+    def _cache_for(self, dout):
+        """The cache of the last forward, once dout is known to have its output's shape."""
+        cache = self._require_cache(getattr(self, "_cache", None))
+        if getattr(dout, "shape", None) != self._out_shape:
+            raise ShapeError(f"{self!r}.backward: dout must have the shape of the forward "
+                             f"output {tuple(self._out_shape)}, got "
+                             f"{tuple(getattr(dout, 'shape', ()))}")
+        return cache
 
     @staticmethod
     def _add_grad(param, grad):

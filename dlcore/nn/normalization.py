@@ -27,9 +27,14 @@ class _BatchNorm(Module):
         # Buffers: part of state_dict and moved by to(), never touched by an optimizer.
         self.register_buffer("running_mean", np.zeros(C, dtype=dtype))
         self.register_buffer("running_var", np.ones(C, dtype=dtype))
-        self._cache = None
 
     def _check_input(self, x):
+        """The input must be (N, C) or (N, C, H, W) as the subclass says, in gamma's dtype,
+        with 2 or more values per channel in training. repr(self) only for a message."""
+        if (getattr(x, "ndim", None) == self._ndim and x.shape[1] == self.num_features
+                and x.dtype == self.gamma.data.dtype
+                and (not self.training or x.size // self.num_features >= 2)):
+            return
         where = repr(self)
         _checks.float_array(x, "input", where)
         if x.ndim != self._ndim or x.shape[1] != self.num_features:
@@ -41,24 +46,22 @@ class _BatchNorm(Module):
                 f"{self.gamma.data.dtype}; use one dtype (e.g. x.astype(np.float32), or "
                 f"module.to(dtype=np.float64) for gradient checks)"
             )
-        if self.training and x.size // self.num_features < 2:
-            raise ValueError(
-                f"{where}: Expected more than 1 value per channel when training, got input "
-                f"of shape {tuple(x.shape)} (use a batch of 2 or more, or eval mode)"
-            )
+        raise ValueError(
+            f"{where}: Expected more than 1 value per channel when training, got input "
+            f"of shape {tuple(x.shape)} (use a batch of 2 or more, or eval mode)"
+        )
 
     def forward(self, x):
         """Training: batch statistics, and the running ones updated in place. Eval: running."""
         self._check_input(x)
-        out, self._cache = F.batchnorm_forward(
+        return self._save_for_backward(*F.batchnorm_forward(
             x, self.gamma.data, self.beta.data, eps=self.eps, train=self.training,
             running_mean=self.running_mean, running_var=self.running_var,
             momentum=self.momentum,
-        )
-        return out
+        ))
 
     def backward(self, dout):
-        dx, dgamma, dbeta = F.batchnorm_backward(dout, self._require_cache(self._cache))
+        dx, dgamma, dbeta = F.batchnorm_backward(dout, self._cache_for(dout))
         self._add_grad(self.gamma, dgamma)
         self._add_grad(self.beta, dbeta)
         return dx
@@ -111,26 +114,29 @@ class LayerNorm(Module):
         self.eps = _checks.number(eps, "eps", "LayerNorm", low=0.0, low_inclusive=False)
         self.gamma = Parameter(np.ones(self.normalized_shape, dtype=dtype), name="gamma")
         self.beta = Parameter(np.zeros(self.normalized_shape, dtype=dtype), name="beta")
-        self._cache = None
 
     def forward(self, x):
-        where = repr(self)
-        _checks.float_array(x, "input", where)
         S = self.normalized_shape
+        if not (getattr(x, "ndim", 0) > len(S) and tuple(x.shape[-len(S):]) == S
+                and x.dtype == self.gamma.data.dtype):
+            self._refuse(x)
+        return self._save_for_backward(
+            *F.layernorm_forward(x, self.gamma.data, self.beta.data, eps=self.eps))
+
+    def _refuse(self, x):
+        where, S = repr(self), self.normalized_shape
+        _checks.float_array(x, "input", where)
         if x.ndim < len(S) + 1 or tuple(x.shape[-len(S):]) != S:
             raise ShapeError(f"{where} expects input of shape (N, ..., "
                              f"{', '.join(map(str, S))}), got {tuple(x.shape)}")
-        if x.dtype != self.gamma.data.dtype:
-            raise DTypeError(
-                f"{where}: input has dtype {x.dtype} but gamma has dtype "
-                f"{self.gamma.data.dtype}; use one dtype (e.g. x.astype(np.float32), or "
-                f"module.to(dtype=np.float64) for gradient checks)"
-            )
-        out, self._cache = F.layernorm_forward(x, self.gamma.data, self.beta.data, eps=self.eps)
-        return out
+        raise DTypeError(
+            f"{where}: input has dtype {x.dtype} but gamma has dtype "
+            f"{self.gamma.data.dtype}; use one dtype (e.g. x.astype(np.float32), or "
+            f"module.to(dtype=np.float64) for gradient checks)"
+        )
 
     def backward(self, dout):
-        dx, dgamma, dbeta = F.layernorm_backward(dout, self._require_cache(self._cache))
+        dx, dgamma, dbeta = F.layernorm_backward(dout, self._cache_for(dout))
         self._add_grad(self.gamma, dgamma)
         self._add_grad(self.beta, dbeta)
         return dx

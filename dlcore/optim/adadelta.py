@@ -12,8 +12,8 @@ eps inside; on the first step u = 0, so the step is about sqrt(eps) / sqrt(1 - r
 size: with the defaults, about 0.003 whatever the gradient's scale.
 """
 
-from ..backend import get_array_module
-from .optimizer import Optimizer, _decayed_grad, _fraction, _nonnegative
+from ..functional import optim as F
+from .optimizer import Optimizer, _fraction, _hyper, _nonnegative
 
 __all__ = ["Adadelta"]
 
@@ -39,18 +39,4 @@ class Adadelta(Optimizer):
         _nonnegative(group, where, "eps", "weight_decay")
 
     def _update(self, p, group, state):
-        xp = get_array_module(p.data)
-        if not state:
-            state["step"] = 0
-            state["square_avg"] = xp.zeros_like(p.data)
-            state["acc_delta"] = xp.zeros_like(p.data)
-        state["step"] += 1
-        rho, eps = group["rho"], group["eps"]
-        g = _decayed_grad(p, group)
-        v, u = state["square_avg"], state["acc_delta"]
-        v *= rho
-        v += (1 - rho) * g * g
-        delta = xp.sqrt(u + eps) / xp.sqrt(v + eps) * g
-        u *= rho
-        u += (1 - rho) * delta * delta
-        p.data -= group["lr"] * delta
+        F.adadelta_step(p.data, p.grad, state, **_hyper(group, self.defaults))

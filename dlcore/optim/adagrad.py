@@ -10,8 +10,8 @@ Because `sum` only grows, every coordinate's step only shrinks: Adagrad can stop
 progress long before it reaches a minimum.
 """
 
-from ..backend import get_array_module
-from .optimizer import Optimizer, _decayed_grad, _nonnegative
+from ..functional import optim as F
+from .optimizer import Optimizer, _hyper, _nonnegative
 
 __all__ = ["Adagrad"]
 
@@ -38,13 +38,4 @@ class Adagrad(Optimizer):
                      "eps")
 
     def _update(self, p, group, state):
-        xp = get_array_module(p.data)
-        if not state:
-            state["step"] = 0
-            state["sum"] = xp.full_like(p.data, group["initial_accumulator_value"])
-        state["step"] += 1
-        g = _decayed_grad(p, group)
-        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        acc = state["sum"]
-        acc += g * g
-        p.data -= clr * g / (xp.sqrt(acc) + group["eps"])
+        F.adagrad_step(p.data, p.grad, state, **_hyper(group, self.defaults))

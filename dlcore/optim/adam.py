@@ -17,12 +17,11 @@ v / (1 - beta2) = g^2, so each weight moves by lr * g / (|g| + eps) ~ lr * sign(
 With amsgrad the maximum is taken of the *uncorrected* v, then bias-corrected, as
 PyTorch does.
 """
-import math
 import numbers
 
 from .. import _checks
-from ..backend import get_array_module
-from .optimizer import Optimizer, _flag, _nonnegative
+from ..functional import optim as F
+from .optimizer import Optimizer, _flag, _hyper, _nonnegative
 
 __all__ = ["Adam", "AdamW"]
 
@@ -60,35 +59,7 @@ class Adam(Optimizer):
         _flag(group, where, "amsgrad")
 
     def _update(self, p, group, state):
-        xp = get_array_module(p.data)
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p.data)
-            state["exp_avg_sq"] = xp.zeros_like(p.data)
-        state["step"] += 1
-        t = state["step"]
-        lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
-        g = p.grad
-        if wd:
-            if self._decoupled:
-                p.data *= 1 - lr * wd
-            else:
-                g = g + wd * p.data
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= beta1
-        m += (1 - beta1) * g
-        v *= beta2
-        v += (1 - beta2) * g * g
-        if group["amsgrad"]:
-            v_max = state.get("max_exp_avg_sq")
-            if v_max is None:
-                v_max = state["max_exp_avg_sq"] = xp.zeros_like(p.data)
-            xp.maximum(v_max, v, out=v_max)
-            v = v_max
-        step_size = lr / (1 - beta1 ** t)
-        denom = xp.sqrt(v) / math.sqrt(1 - beta2 ** t)
-        denom += group["eps"]
-        p.data -= step_size * m / denom
+        F.adam_step(p.data, p.grad, state, **_hyper(group, self.defaults), decoupled=self._decoupled)
 
 
 class AdamW(Adam):

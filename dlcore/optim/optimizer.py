@@ -218,7 +218,7 @@ def _flag(group, where, *names):
             raise TypeError(f"{where}: {name} must be True or False, got {group[name]!r}")
 
 
-def _decayed_grad(p, group):
-    """The gradient with L2 weight decay added (PyTorch's coupled form): g + wd * p."""
-    wd = group["weight_decay"]
-    return p.grad + wd * p.data if wd else p.grad
+def _hyper(group, defaults):
+    """A group's values of the optimiser's hyperparameters (the keys of its defaults),
+    as keyword arguments for its update rule; other keys a user put in the group stay out."""
+    return {k: group[k] for k in defaults}

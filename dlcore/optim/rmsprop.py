@@ -16,8 +16,8 @@ RMSprop was proposed, divide by sqrt(v) with no eps and use alpha = 0.9. Once v 
 larger than eps these agree; they differ in the first steps and for near-zero gradients.
 """
 
-from ..backend import get_array_module
-from .optimizer import Optimizer, _decayed_grad, _flag, _fraction, _nonnegative
+from ..functional import optim as F
+from .optimizer import Optimizer, _flag, _fraction, _hyper, _nonnegative
 
 __all__ = ["RMSprop"]
 
@@ -48,32 +48,4 @@ class RMSprop(Optimizer):
         _flag(group, where, "centered")
 
     def _update(self, p, group, state):
-        xp = get_array_module(p.data)
-        if not state:
-            state["step"] = 0
-            state["square_avg"] = xp.zeros_like(p.data)
-        state["step"] += 1
-        alpha = group["alpha"]
-        g = _decayed_grad(p, group)
-        v = state["square_avg"]
-        v *= alpha
-        v += (1 - alpha) * g * g
-        if group["centered"]:
-            m = state.get("grad_avg")
-            if m is None:
-                m = state["grad_avg"] = xp.zeros_like(p.data)
-            m *= alpha
-            m += (1 - alpha) * g
-            avg = xp.sqrt(v - m * m)
-        else:
-            avg = xp.sqrt(v)
-        avg += group["eps"]
-        if group["momentum"] > 0:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = xp.zeros_like(p.data)
-            buf *= group["momentum"]
-            buf += g / avg
-            p.data -= group["lr"] * buf
-        else:
-            p.data -= group["lr"] * g / avg
+        F.rmsprop_step(p.data, p.grad, state, **_hyper(group, self.defaults))

@@ -12,7 +12,8 @@ p = p + v` with `v = -lr * buf` whenever lr stays fixed.
 """
 
 from .. import _checks
-from .optimizer import Optimizer, _decayed_grad, _flag, _fraction, _nonnegative
+from ..functional import optim as F
+from .optimizer import Optimizer, _flag, _fraction, _nonnegative
 
 __all__ = ["SGD"]
 
@@ -46,14 +47,6 @@ class SGD(Optimizer):
             )
 
     def _update(self, p, group, state):
-        g = _decayed_grad(p, group)
-        momentum = group["momentum"]
-        if momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = g.copy()
-            else:
-                buf *= momentum
-                buf += (1 - group["dampening"]) * g
-            g = g + momentum * buf if group["nesterov"] else buf
-        p.data -= group["lr"] * g
+        F.sgd_step(p.data, p.grad, state, group["lr"], momentum=group["momentum"],
+                   dampening=group["dampening"], weight_decay=group["weight_decay"],
+                   nesterov=group["nesterov"])
