@@ -20,6 +20,14 @@ from .activations import (
     tanh_backward,
     tanh_forward,
 )
+from .conv import (
+    col2im,
+    conv2d_backward,
+    conv2d_forward,
+    depthwise_conv2d_backward,
+    depthwise_conv2d_forward,
+    im2col,
+)
 from . import optim
 from .dropout import dropout_backward, dropout_forward
 from .linear import linear_backward, linear_forward
@@ -52,6 +60,14 @@ from .normalization import (
     layernorm_backward,
     layernorm_forward,
 )
+from .pooling import (
+    avg_pool2d_backward,
+    avg_pool2d_forward,
+    global_avg_pool2d_backward,
+    global_avg_pool2d_forward,
+    max_pool2d_backward,
+    max_pool2d_forward,
+)
 from .softmax import log_softmax, softmax
 
 __all__ = [
@@ -77,12 +93,22 @@ __all__ = [
     "poisson_nll_backward",
     "poisson_nll_forward",
     "sigmoid",
+    "avg_pool2d_backward",
+    "avg_pool2d_forward",
     "batchnorm_backward",
     "batchnorm_forward",
+    "col2im",
+    "conv2d_backward",
+    "conv2d_forward",
+    "depthwise_conv2d_backward",
+    "depthwise_conv2d_forward",
     "dropout_backward",
     "dropout_forward",
     "elu_backward",
     "elu_forward",
+    "global_avg_pool2d_backward",
+    "global_avg_pool2d_forward",
+    "im2col",
     "layernorm_backward",
     "layernorm_forward",
     "leaky_relu_backward",
@@ -90,6 +116,8 @@ __all__ = [
     "linear_backward",
     "linear_forward",
     "log_softmax",
+    "max_pool2d_backward",
+    "max_pool2d_forward",
     "maxout_backward",
     "maxout_forward",
     "relu_backward",

@@ -1,23 +1,33 @@
 """Layers and models in PyTorch's vocabulary, built on dlcore.functional."""
 from .activations import ELU, LeakyReLU, ReLU, Sigmoid, Tanh
+from .conv import Conv2d, DepthwiseConv2d, DepthwiseSeparableConv2d
 from .dropout import Dropout
 from .layers import Flatten, Linear, Maxout
 from .module import Module, Parameter, Sequential
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d
+from .residual import Residual
 
 __all__ = [
     "ELU",
+    "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Conv2d",
+    "DepthwiseConv2d",
+    "DepthwiseSeparableConv2d",
     "Dropout",
     "Flatten",
+    "GlobalAvgPool2d",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
+    "MaxPool2d",
     "Maxout",
     "Module",
     "Parameter",
     "ReLU",
+    "Residual",
     "Sequential",
     "Sigmoid",
     "Tanh",
