@@ -13,7 +13,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: help venv book test lab exercises notebooks bench lint clean
+.PHONY: help venv book test lab exercises notebooks bench lint clean mpi
 
 help:
 	@echo "make book       build the HTML book into _build/html (creates .venv if needed)"
@@ -21,6 +21,7 @@ help:
 	@echo "make lab        open JupyterLab on this repository"
 	@echo "make exercises  regenerate exercises/ from solutions/"
 	@echo "make notebooks  re-execute chapters/ and solutions/ and store their outputs"
+	@echo "make mpi        run the data-parallel MPI demo on 2 processes (mpiexec -n 2)"
 	@echo "make bench      run the benchmarks in benchmarks/"
 
 $(STAMP): pyproject.toml
@@ -48,6 +49,10 @@ exercises: $(STAMP)
 
 notebooks: $(STAMP)
 	$(BIN)/python -m dlcore.grading.build.execute chapters solutions
+
+# Chapter 13's MPI job from a shell; on a cluster: mpiexec -n K -hosts a,b ... unchanged.
+mpi: $(STAMP)
+	$(BIN)/mpiexec -n 2 $(BIN)/python -m dlcore.parallel.demo
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/mlp_epoch.py
