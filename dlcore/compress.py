@@ -250,11 +250,16 @@ def kmeans_quantize(x, bits, mask=None, iters=100, init="linear", rng=None):
                                                replace=k < 2 ** bits))
     else:
         raise ValueError(f"{where}: init must be 'linear' or 'random', got {init!r}")
-    k = codebook.size
+    # In 1-D each cluster is an interval of the sorted values, so one sort and a cumulative
+    # sum give every cluster's count and sum in O(k log n) per iteration.
+    ordered = np.sort(values)
+    csum = np.concatenate([[0.0], np.cumsum(ordered)])
     for _ in range(iters):
-        assign = _assign(values, codebook)
-        counts = np.bincount(assign, minlength=k)
-        sums = np.bincount(assign, weights=values, minlength=k)
+        midpoints = (codebook[:-1] + codebook[1:]) / 2
+        ends = np.concatenate([[0], np.searchsorted(ordered, midpoints, side="right"),
+                               [ordered.size]])
+        counts = np.diff(ends)
+        sums = np.diff(csum[ends])
         new = np.where(counts > 0, sums / np.maximum(counts, 1), codebook)
         new.sort()
         if np.array_equal(new, codebook):
