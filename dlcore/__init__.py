@@ -27,6 +27,7 @@ from . import (
 from ._random import get_rng, seed
 from .errors import DeviceError, DTypeError, ShapeError
 from .nn.module import load, save
+from .nn.summary import count_flops, count_params
 
 __version__ = "0.1.0"
 
@@ -37,6 +38,8 @@ __all__ = [
     "backend",
     "clip",
     "compress",
+    "count_flops",
+    "count_params",
     "data",
     "diagnostics",
     "functional",

@@ -7,6 +7,7 @@ from .module import Module, Parameter, Sequential
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d
 from .residual import Residual
+from .summary import CostTable, count_flops, count_params
 
 __all__ = [
     "ELU",
@@ -14,6 +15,7 @@ __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
     "Conv2d",
+    "CostTable",
     "DepthwiseConv2d",
     "DepthwiseSeparableConv2d",
     "Dropout",
@@ -31,4 +33,6 @@ __all__ = [
     "Sequential",
     "Sigmoid",
     "Tanh",
+    "count_flops",
+    "count_params",
 ]
