@@ -8,6 +8,8 @@ hyperparameter parallelism.
   same schedule on K arrays in one process.
 - `sync_sgd`, `async_sgd`, `ParameterServer`, `simulate_async_workers`: a parameter server
   with synchronous and asynchronous (tau-stale) updates, simulated exactly in one process.
+- `matmul_cost`, `elementwise_cost`, `attainable_flops`, `ridge_point`,
+  `roofline_seconds`: arithmetic intensity and the roofline model.
 - `map_trials`: independent runs (e.g. hyperparameter settings) spread over the ranks.
 - `run_mpi`, `run_demo`: start an MPI job from Python (a notebook) with a timeout.
 
@@ -34,6 +36,13 @@ from .ring import (
     ring_schedule,
     ring_traffic,
 )
+from .roofline import (
+    attainable_flops,
+    elementwise_cost,
+    matmul_cost,
+    ridge_point,
+    roofline_seconds,
+)
 
 __all__ = [
     "DataParallel",
@@ -41,17 +50,22 @@ __all__ = [
     "ParameterServer",
     "allreduce_gradients",
     "async_sgd",
+    "attainable_flops",
     "broadcast_parameters",
     "chunk_bounds",
+    "elementwise_cost",
     "flatten_gradients",
     "map_trials",
+    "matmul_cost",
     "mpi",
     "mpiexec_path",
     "parameter_server_traffic",
+    "ridge_point",
     "ring_allreduce",
     "ring_allreduce_simulated",
     "ring_schedule",
     "ring_traffic",
+    "roofline_seconds",
     "run_demo",
     "run_mpi",
     "shard_bounds",

@@ -49,11 +49,13 @@ def ring_schedule(k):
     return np.array(rows, dtype=int).reshape(2 * (k - 1), k)
 
 
-def ring_allreduce_simulated(buffers):
+def ring_allreduce_simulated(buffers, steps=None):
     """Sum of K equal-shaped arrays, computed by the ring schedule in one process.
 
     buffers: list of K arrays (rank r's input). Returns a list of K arrays: every rank's
     result after both phases (all equal to the sum, up to the order of additions).
+    steps: stop after this many of the 2(K-1) steps (steps=K-1: the state after the
+    reduce-scatter, where rank r holds the complete chunk (r + 1) mod K).
     """
     k = len(buffers)
     shape = np.shape(buffers[0])
@@ -62,7 +64,7 @@ def ring_allreduce_simulated(buffers):
         return [data[0].reshape(shape)]
     bounds = chunk_bounds(data[0].size, k)
     schedule = ring_schedule(k)
-    for step, sends in enumerate(schedule):
+    for step, sends in enumerate(schedule[:steps]):
         reduce = step < k - 1
         # every rank sends at once: take the messages before anyone changes a chunk
         messages = [data[r][bounds[c]:bounds[c + 1]].copy() for r, c in enumerate(sends)]

@@ -1,0 +1,145 @@
+"""Chapter 13 exercises: each reference passes and agrees with hand values and with
+dlcore.parallel; the classic wrong answers (a plain mean of shard means, an all-gather
+that starts one chunk off, an all-reduce where a reduce-scatter was asked, the last chunk
+made the long one, a stale base as well as a stale gradient, the wrong sign in the
+characteristic polynomial, FLOPs without the factor 2, bytes without the weights) fail."""
+import math
+
+import numpy as np
+import pytest
+
+from dlcore.grading import check, get_exercise, list_exercises
+from dlcore.grading.exercises import parallel as par
+
+CHAPTER13 = [
+    "parallel.delayed_spectral_radius",
+    "parallel.linear_intensity",
+    "parallel.ring_chunk_schedule",
+    "parallel.ring_reduce_scatter",
+    "parallel.shard_mean_gradient",
+    "parallel.stale_sgd",
+]
+
+
+def run(exercise_id, candidate, **kw):
+    return check(exercise_id, candidate, verbose=False, **kw)
+
+
+def failed(result, group):
+    return any(f"[{group}]" in line and line.startswith("✘") for line in result.lines)
+
+
+def test_chapter13_is_registered():
+    assert list_exercises("parallel.") == CHAPTER13
+
+
+@pytest.mark.parametrize("exercise_id", CHAPTER13)
+@pytest.mark.parametrize("seed", [None, 5])
+def test_reference_passes_every_group(exercise_id, seed):
+    ex = get_exercise(exercise_id)
+    result = run(exercise_id, ex.reference, seed=seed)
+    groups = {c.group for c in ex.cases(seed)}
+    assert result.status == "ok" and bool(result)
+    assert result.passed == result.total == len(groups) >= 2
+
+
+def test_references_agree_with_hand_values():
+    # shards of 1 and 3 rows with mean gradients 1 and 4: the batch mean is (1 + 12) / 4
+    assert par.shard_mean_gradient(np.array([[1.0], [4.0]]), np.array([1, 3]))[0] == 3.25
+    assert par.ring_chunk_schedule(3).tolist() == [[0, 1, 2], [2, 0, 1], [1, 2, 0], [0, 1, 2]]
+    # after reduce-scatter rank r holds the full sum of chunk r + 1 (N=3, K=3: one value each)
+    state = par.ring_reduce_scatter(np.array([[1.0, 2, 3], [10, 20, 30], [100, 200, 300]]))
+    assert [state[r, (r + 1) % 3] for r in range(3)] == [222.0, 333.0, 111.0]
+    # tau = 1, lam = 1, lr = 0.5: 1, 0.5, 0, -0.25
+    assert par.stale_sgd(np.array([1.0]), np.array([1.0]), 0.5, 3, 1)[:, 0].tolist() == \
+        [1.0, 0.5, 0.0, -0.25]
+    assert par.delayed_spectral_radius(0.3, 0) == pytest.approx(0.7)
+    assert par.delayed_spectral_radius(2.5, 0) == pytest.approx(1.5)
+    assert par.delayed_spectral_radius(0.25, 1) == pytest.approx(0.5, abs=1e-7)  # (z - 1/2)^2
+    for tau in (1, 2, 5):       # on the boundary a = 2 sin(pi / (2(2 tau + 1))): radius 1
+        crit = 2 * math.sin(math.pi / (2 * (2 * tau + 1)))
+        assert par.delayed_spectral_radius(crit, tau) == pytest.approx(1.0, abs=1e-9)
+        assert par.delayed_spectral_radius(0.9 * crit, tau) < 1 < \
+            par.delayed_spectral_radius(1.1 * crit, tau)
+    flops, moved, intensity = par.linear_intensity(1, 1000, 1000)
+    assert (flops, moved) == (2e6, 4 * (1000 + 1e6 + 1000))
+    assert intensity == pytest.approx(0.5, rel=0.01)         # matrix-vector: ~1/2 FLOP/byte
+
+
+def test_plain_mean_of_shard_means_fails_only_for_unequal_shards():
+    result = run("parallel.shard_mean_gradient", lambda g, s: np.mean(g, axis=0))
+    assert not result and failed(result, "unequal shards")
+    assert not failed(result, "equal shards")
+
+
+def test_all_gather_starting_one_chunk_off_fails():
+    def wrong(k):
+        r = np.arange(k)
+        rows = [(r - s) % k for s in range(k - 1)] * 2
+        return np.array(rows, dtype=int)
+
+    result = run("parallel.ring_chunk_schedule", wrong)
+    assert not result and failed(result, "three ranks")
+
+
+def test_all_reduce_instead_of_reduce_scatter_fails():
+    def wrong(buffers):
+        return np.tile(buffers.sum(axis=0), (len(buffers), 1))
+
+    result = run("parallel.ring_reduce_scatter", wrong)
+    assert not result and failed(result, "N divisible by K")
+
+
+def test_long_last_chunk_fails_when_n_is_not_divisible():
+    def wrong(buffers):
+        k, n = buffers.shape
+        bounds = [i * (n // k) for i in range(k)] + [n]          # the LAST chunk is the long one
+        data = buffers.astype(float).copy()
+        for s in range(k - 1):
+            sent = [data[r, bounds[(r - s) % k]:bounds[(r - s) % k + 1]].copy() for r in range(k)]
+            for r in range(k):
+                c = (r - 1 - s) % k
+                data[r, bounds[c]:bounds[c + 1]] += sent[(r - 1) % k]
+        return data
+
+    result = run("parallel.ring_reduce_scatter", wrong)
+    assert not result and failed(result, "N not divisible by K")
+    assert not failed(result, "N divisible by K")
+
+
+def test_stale_base_as_well_as_stale_gradient_fails():
+    def wrong(lam, theta0, lr, steps, tau):
+        path = [np.asarray(theta0, float)]
+        for t in range(steps):
+            old = path[max(t - tau, 0)]
+            path.append(old - lr * lam * old)
+        return np.array(path)
+
+    result = run("parallel.stale_sgd", wrong)
+    assert not result and failed(result, "stale gradients")
+    assert not failed(result, "no staleness")
+
+
+def test_wrong_sign_in_characteristic_polynomial_fails():
+    def wrong(a, tau):
+        coeffs = np.zeros(tau + 2)
+        coeffs[0], coeffs[1] = 1.0, -1.0
+        coeffs[-1] += -a
+        return float(np.max(np.abs(np.roots(coeffs))))
+
+    result = run("parallel.delayed_spectral_radius", wrong)
+    assert not result and failed(result, "delay")
+
+
+def test_flops_without_the_factor_two_and_bytes_without_weights_fail():
+    def no_two(b, n_in, n_out, bpv=4):
+        flops, moved = b * n_in * n_out, (b * n_in + n_in * n_out + b * n_out) * bpv
+        return float(flops), float(moved), flops / moved
+
+    def no_weights(b, n_in, n_out, bpv=4):
+        flops, moved = 2 * b * n_in * n_out, (b * n_in + b * n_out) * bpv
+        return float(flops), float(moved), flops / moved
+
+    for wrong in (no_two, no_weights):
+        result = run("parallel.linear_intensity", wrong)
+        assert not result and failed(result, "a batch")
