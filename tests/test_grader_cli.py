@@ -105,7 +105,7 @@ def _read(path):
     return nbformat.read(path, as_version=4)
 
 
-def _write(nb, path):  # noqa: D103
+def _write(nb, path):
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     return path

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["ChannelError", "Limits", "Opaque", "decode", "encode", "pack", "parse_frame",
-           "read_frame", "write_frame"]
+           "read_frame", "write_bytes", "write_frame"]
 
 MAGIC = b"DLG1"
 HEADER = struct.Struct("<4sQ")
@@ -120,7 +120,12 @@ def pack(message, blob=b""):
 
 def write_frame(fd, message, blob=b""):
     """Write one whole frame to the file descriptor `fd`."""
-    data = memoryview(pack(message, blob))
+    write_bytes(fd, pack(message, blob))
+
+
+def write_bytes(fd, data):
+    """Write all of `data` (a packed frame) to the file descriptor `fd`."""
+    data = memoryview(data)
     while data:
         data = data[os.write(fd, data):]
 

@@ -95,15 +95,17 @@ def grade(user_ns, out, command, blob):
         limit = float(command["time_limit"])
         for i, (args, kwargs) in enumerate(cases):
             channel.write_frame(out, {"type": "started", "index": i})
-            kind, value, seconds = _timed(lambda: fn(*args, **kwargs), limit)
+            kind, value, seconds = _timed(lambda a=args, k=kwargs: fn(*a, **k), limit)
             record = {"kind": kind, "seconds": seconds}
             if kind == "raised":
                 record["exception"] = _exception_info(value)
                 value = None
-            data = bytearray()
             try:
+                data = bytearray()
                 tree = channel.encode({"value": value, "args": list(args), "kwargs": kwargs},
                                       data)
+                frame = channel.pack({"type": "case", "index": i, "record": record,
+                                      "data": tree}, data)
             except Exception as exc:  # noqa: BLE001  (a value that cannot be sent): say so
                 record["kind"] = kind = "raised"
                 record["exception"] = {"type": "GraderError", "where": "", "memory": False,
@@ -111,8 +113,9 @@ def grade(user_ns, out, command, blob):
                                        "message": f"its result could not be sent ({exc})"[:300]}
                 data = bytearray()
                 tree = channel.encode({"value": None, "args": [], "kwargs": {}}, data)
-            channel.write_frame(out, {"type": "case", "index": i, "record": record,
+                frame = channel.pack({"type": "case", "index": i, "record": record,
                                       "data": tree}, data)
+            channel.write_bytes(out, frame)
             if kind == "timeout" or (kind == "raised"
                                      and record["exception"]["not_implemented"]):
                 break  # like check(): every other case would do the same

@@ -29,7 +29,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,8 +204,8 @@ class Sandbox:
             self.proc = subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, pass_fds=(write_end,), env=env, cwd=cwd,
-                start_new_session=True,
-                preexec_fn=_limit_resources(self.memory_bytes, self.file_bytes,
+                start_new_session=True,  # a worker has one thread: preexec_fn is safe here
+                preexec_fn=_limit_resources(self.memory_bytes, self.file_bytes,  # noqa: PLW1509
                                             self.cpu_seconds))
         except OSError as exc:
             os.close(read_end)

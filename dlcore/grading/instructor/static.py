@@ -16,8 +16,9 @@ function this reads the notebook's code cells (without running them) and follows
 It flags a chain that resolves to a dlcore object (outside dlcore.grading) that is the
 op's implementation: an object whose name is the graded function's name, or one the
 exercise's reference itself calls. It also flags the exercise registry
-(`dlcore.grading.get_exercise`, `EXERCISES`). It does not follow dynamic access
-(`getattr` with a computed name, `importlib`, `exec`/`eval`, `globals()`), objects that
+(`dlcore.grading.get_exercise`, `EXERCISES`) and anything else of dlcore.grading but
+`check` and the registry's classes (the references in `dlcore.grading.exercises`).
+It does not follow dynamic access (`getattr` with a computed name, `importlib`, `exec`/`eval`, `globals()`), objects that
 reach the same math another way (`nn.Linear(...).forward`), or code copied from dlcore's
 source; instructors.md says so.
 """
@@ -31,6 +32,7 @@ import types
 __all__ = ["find_reference_uses", "implementation_of"]
 
 REGISTRY_NAMES = {"get_exercise", "EXERCISES", "list_exercises"}
+LEARNER_NAMES = {"check", "CheckResult", "Case", "Exercise", "UnknownExerciseError", "register"}
 MAGIC_LINE = re.compile(r"^\s*[%!].*$", re.MULTILINE)
 
 
@@ -41,7 +43,7 @@ def _resolve_object(dotted):
     for i in range(len(parts), 0, -1):
         try:
             obj = importlib.import_module(".".join(parts[:i]))
-        except Exception:  # noqa: BLE001  (not a module: try a shorter prefix)
+        except Exception:  # noqa: BLE001, S112  (not a module: try a shorter prefix)
             continue
         for attr in parts[i:]:
             obj = getattr(obj, attr, None)
@@ -154,48 +156,61 @@ def _bindings(trees):
 def find_reference_uses(cells, exercises):
     """{exercise id: [sentence, ...]} for graded functions whose source uses dlcore's own
     implementation of their op or the exercise registry. `cells`: code cell sources."""
-    trees = _parse(cells)
-    aliases, last = _bindings(trees)
+    aliases, last = _bindings(_parse(cells))
     flags = {}
     for exercise in exercises:
-        targets = implementation_of(exercise)
-        seen_paths, sentences = set(), []
-
-        def judge(path):
-            if path in seen_paths:
-                return
-            seen_paths.add(path)
-            parts = path.split(".")
-            if parts[:2] == ["dlcore", "grading"] and parts[-1] in REGISTRY_NAMES:
-                sentences.append(f"reaches the exercise registry ({path})")
-                return
-            obj = _resolve_object(path)
-            if obj is None or isinstance(obj, types.ModuleType):
-                return
-            module = _module_of(obj)
-            if not module.startswith("dlcore.") or module.startswith("dlcore.grading"):
-                return
-            name = getattr(obj, "__name__", parts[-1])
-            if name == exercise.function or parts[-1] == exercise.function or id(obj) in targets:
-                sentences.append(f"uses dlcore's own {name} ({path})")
-
-        def visit(node, functions_seen):
-            for sub in ast.walk(node):
-                if isinstance(sub, (ast.Name, ast.Attribute)):
-                    path = _dotted(sub, aliases)
-                    if path:
-                        judge(path)
-                if isinstance(sub, ast.Name) and sub.id not in functions_seen:
-                    kind, target = last.get(sub.id, (None, None))
-                    if kind == "def":
-                        functions_seen.add(sub.id)
-                        visit(target, functions_seen)
-
-        kind, target = last.get(exercise.function, (None, None))
-        if kind == "alias":
-            judge(target)
-        elif kind in ("def", "expr"):
-            visit(target, {exercise.function})
+        sentences = _Finder(exercise, aliases, last).run()
         if sentences:
-            flags[exercise.id] = list(dict.fromkeys(sentences))
+            flags[exercise.id] = sentences
     return flags
+
+
+class _Finder:
+    """Follows one graded function through the notebook's source."""
+
+    def __init__(self, exercise, aliases, last):
+        self.exercise, self.aliases, self.last = exercise, aliases, last
+        self.targets = implementation_of(exercise)
+        self.seen_paths, self.sentences = set(), []
+
+    def run(self):
+        kind, target = self.last.get(self.exercise.function, (None, None))
+        if kind == "alias":
+            self.judge(target)
+        elif kind in ("def", "expr"):
+            self.visit(target, {self.exercise.function})
+        return list(dict.fromkeys(self.sentences))
+
+    def judge(self, path):
+        if path in self.seen_paths:
+            return
+        self.seen_paths.add(path)
+        parts = path.split(".")
+        if parts[:2] == ["dlcore", "grading"]:
+            if parts[-1] in REGISTRY_NAMES:
+                self.sentences.append(f"reaches the exercise registry ({path})")
+            elif len(parts) > 2 and parts[-1] not in LEARNER_NAMES:
+                self.sentences.append(f"reaches the grader's own code ({path})")
+            return
+        obj = _resolve_object(path)
+        if obj is None or isinstance(obj, types.ModuleType):
+            return
+        module = _module_of(obj)
+        if not module.startswith("dlcore.") or module.startswith("dlcore.grading"):
+            return
+        name = getattr(obj, "__name__", parts[-1])
+        function = self.exercise.function
+        if function in (name, parts[-1]) or id(obj) in self.targets:
+            self.sentences.append(f"uses dlcore's own {name} ({path})")
+
+    def visit(self, node, functions_seen):
+        for sub in ast.walk(node):
+            if isinstance(sub, (ast.Name, ast.Attribute)):
+                path = _dotted(sub, self.aliases)
+                if path:
+                    self.judge(path)
+            if isinstance(sub, ast.Name) and sub.id not in functions_seen:
+                kind, target = self.last.get(sub.id, (None, None))
+                if kind == "def":
+                    functions_seen.add(sub.id)
+                    self.visit(target, functions_seen)
