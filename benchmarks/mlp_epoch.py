@@ -1,30 +1,35 @@
-"""One training epoch of an MLP 784-256-128-10 in dlcore, and in PyTorch when it imports.
+"""One training epoch of an MLP 784-256-128-10 in dlcore and, when it imports, PyTorch CPU.
 
-What is measured (the same for both frameworks): ReLU MLP 784-256-128-10, softmax
-cross-entropy, a plain SGD step (p -= lr * grad), batch 128, float32, 60,000 seeded
-synthetic samples in a fixed order (469 steps, the last one of 96 samples), the same
-initial weights. Reported per framework:
+Three workloads, each with Adam (lr 1e-3), softmax cross-entropy, batch 128, float32, on
+60,000 seeded synthetic samples (469 steps, the last of 96):
 
-* samples/s: from the plain wall time of whole epochs run WITHOUT per-phase timers
-  (median over repeats); this is the headline figure;
-* forward / backward / update shares: from separate epochs in which each phase is
-  timed with time.perf_counter and summed over the epoch (median over repeats):
-    forward  = model(x) + loss value,
-    backward = loss.backward() + model.backward(dlogits, input_grad=False)   (torch: loss.backward()),
-    update   = the SGD step over the parameters + zero_grad.
+  a  the README's loop: loss(model(x), y); opt.zero_grad(); model.backward(loss.backward());
+     opt.step()   (torch: opt.zero_grad(); loss = ce(model(x), y); loss.item();
+     loss.backward(); opt.step())
+  b  dlcore.train.fit for one epoch: shuffled minibatches, the same steps, then the
+     evaluation of the whole training set that fit records (torch: the same loop written
+     out: randperm, steps, then an eval pass under no_grad in batches of 512)
+  c  as (a) with BatchNorm1d and Dropout(0.5) after each hidden Linear
+     (Linear, BatchNorm1d, ReLU, Dropout, Linear, BatchNorm1d, ReLU, Dropout, Linear)
 
-Thread counts are set before numpy is imported (OMP/OPENBLAS/MKL_NUM_THREADS) and torch
-gets the same count (torch.set_num_threads), so both use the same number of cores.
-PyTorch is not a dependency of the project: run this in a scratch venv that has torch
-(see benchmarks/README.md); without torch only dlcore is measured.
+Both frameworks start from the same weights (dlcore's Linear(init="pytorch"), copied into
+torch). Each measurement is one epoch, after a 20-step warm-up, in a fresh process, and the
+processes alternate (dlcore a, torch a, dlcore b, ...) repeat after repeat, so that a change
+in the machine's load hits both alike; the table gives medians. Peak memory of (a): the
+highest resident set size of the process during the epoch, above its size right after the
+imports (so the libraries' own code is not counted; the data set is, for both).
 
-    python benchmarks/mlp_epoch.py --threads 1 --repeats 5 --json out.json
+PyTorch is not a dependency: the torch runs use the first interpreter that can import it:
+this one, $BENCH_TORCH_PYTHON, or /tmp/torchvenv/bin/python (see benchmarks/README.md).
+
+    python benchmarks/mlp_epoch.py --repeats 5 [--threads 1] [--profile] [--json out.json]
 """
 import argparse
 import itertools
-import math
+import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -32,36 +37,36 @@ from datetime import datetime, timezone
 SIZES = (784, 256, 128, 10)
 N_SAMPLES = 60_000
 BATCH = 128
-LR = 0.05
+LR = 1e-3
 SEED = 0
-WARMUP_STEPS = 20  # one short pass per framework before any clock is read
+WARMUP_STEPS = 20
+WORKLOADS = {"a": "README loop", "b": "fit", "c": "loop, BatchNorm1d + Dropout(0.5)"}
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--epochs", type=int, default=1,
-                   help="epochs per timed measurement (default 1)")
-    p.add_argument("--repeats", type=int, default=3,
-                   help="timed measurements per framework and kind; the median is reported")
-    p.add_argument("--threads", type=int, default=None,
-                   help="BLAS/OpenMP threads for numpy and torch (default: $OPENBLAS_NUM_THREADS "
-                        "or $OMP_NUM_THREADS if set, else the number of CPUs)")
-    p.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
-                   help="device for dlcore ('gpu' needs CuPy); torch uses CUDA then if it can")
+    p.add_argument("--repeats", type=int, default=5, help="measurements per framework and "
+                   "workload; medians are reported (default 5)")
+    p.add_argument("--threads", type=int, default=None, help="BLAS/OpenMP threads for numpy "
+                   "and torch (default: $OMP_NUM_THREADS if set, else the number of CPUs)")
+    p.add_argument("--workloads", default="abc", help="which of a, b, c to run (default abc)")
     p.add_argument("--no-torch", action="store_true", help="measure dlcore only")
-    p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
-    p.add_argument("--_worker", choices=("dlcore", "torch"), help=argparse.SUPPRESS)
+    p.add_argument("--profile", action="store_true",
+                   help="also profile one dlcore epoch of (a) with cProfile")
+    p.add_argument("--json", metavar="PATH", help="also write every figure as JSON to PATH")
+    p.add_argument("--_worker", nargs=2, metavar=("FRAMEWORK", "WORKLOAD"),
+                   help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    for name in ("epochs", "repeats"):
-        if getattr(args, name) < 1:
-            p.error(f"--{name} must be a positive integer, got {getattr(args, name)}")
-    if args.threads is not None and args.threads < 1:
-        p.error(f"--threads must be a positive integer, got {args.threads}")
+    if args.repeats < 1 or (args.threads is not None and args.threads < 1):
+        p.error("--repeats and --threads must be positive integers")
+    if not args.workloads or set(args.workloads) - set(WORKLOADS):
+        p.error(f"--workloads takes letters from {''.join(WORKLOADS)}, got {args.workloads!r}")
     return args
 
 
 def default_threads():
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         value = os.environ.get(var, "")
         if value.isdigit() and int(value) > 0:
             return int(value)
@@ -69,340 +74,292 @@ def default_threads():
 
 
 ARGS = parse_args()
-THREADS = ARGS.threads if ARGS.threads is not None else default_threads()
-# Before numpy (and torch) load: BLAS pools read these once, at import.
+THREADS = ARGS.threads or default_threads()
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = str(THREADS)
+    os.environ[_var] = str(THREADS)  # before numpy and torch load their thread pools
 
 import numpy as np
 
-import dlcore
-from dlcore import backend, nn
-from dlcore.losses import CrossEntropyLoss
-
-
-def blas_threads():
-    """numpy's BLAS thread count as the BLAS library reports it, or None if unknown."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return None
-    counts = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
-    return counts[0] if counts else None
-
 
 def make_data():
-    """Seeded synthetic MNIST-sized set: x ~ N(0, 1) (N, 784) float32, labels from a
-    random linear teacher (so the task is learnable), int64."""
+    """x ~ N(0, 1) (N, 784) float32; labels from a random linear teacher, int64."""
     rng = np.random.default_rng(SEED)
     x = rng.standard_normal((N_SAMPLES, SIZES[0]), dtype=np.float32)
     teacher = rng.standard_normal((SIZES[0], SIZES[-1]), dtype=np.float32)
-    y = np.argmax(x @ teacher, axis=1).astype(np.int64)
-    return x, y
+    return x, np.argmax(x @ teacher, axis=1).astype(np.int64)
 
 
 def batches(n):
     return [(i, min(i + BATCH, n)) for i in range(0, n, BATCH)]
 
 
-def sync_fn(device):
-    if device == "gpu":
-        import cupy
-        return cupy.cuda.Device().synchronize
-    return lambda: None
+def rss_kib(field="VmRSS"):
+    """This process's resident set (or its peak, VmHWM) in KiB, from /proc (Linux)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def reset_peak_rss():
+    """Make VmHWM start again from the current RSS (Linux: clear_refs 5)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
 
 
 # ---------------------------------------------------------------------------- dlcore
+def dlcore_model(workload):
+    from dlcore import nn
+
+    layers = []
+    for i, (a, b) in enumerate(itertools.pairwise(SIZES)):
+        layers.append(nn.Linear(a, b, init="pytorch", rng=SEED + i))
+        if i < len(SIZES) - 2:
+            if workload == "c":
+                layers.append(nn.BatchNorm1d(b))
+            layers.append(nn.ReLU())
+            if workload == "c":
+                layers.append(nn.Dropout(0.5, rng=SEED + 10 + i))
+    return nn.Sequential(*layers)
+
+
 class DlcoreRun:
-    name = "dlcore"
+    def __init__(self, workload, x, y):
+        from dlcore.losses import CrossEntropyLoss
+        from dlcore.optim import Adam
 
-    def __init__(self, x, y, device):
-        layers = []
-        for i, (a, b) in enumerate(itertools.pairwise(SIZES)):
-            layers.append(nn.Linear(a, b, init="pytorch", rng=SEED + i))
-            if i < len(SIZES) - 2:
-                layers.append(nn.ReLU())
-        self.model = nn.Sequential(*layers)
-        self.device = device
-        if device == "gpu":
-            self.model.to("gpu")
-        self.x = backend.to_device(x, device)
-        self.y = backend.to_device(y, device)
+        self.workload, self.x, self.y = workload, x, y
+        self.model = dlcore_model(workload)
         self.loss = CrossEntropyLoss()
-        self.params = self.model.parameters()
-        self.sync = sync_fn(device)
-        self.label = device
-        self.threads = THREADS
+        self.opt = Adam(self.model.parameters(), lr=LR)
 
-    def initial_weights(self):
-        """[(W (in, out), b (out,)), ...] as numpy, for the torch copy."""
-        lin = [m for m in self.model if isinstance(m, nn.Linear)]
-        return [(backend.to_numpy(m.W.data), backend.to_numpy(m.b.data)) for m in lin]
+    def weights(self):
+        from dlcore import nn
+        return [(m.W.data, m.b.data) for m in self.model if isinstance(m, nn.Linear)]
 
-    def epoch(self, steps):
-        model, loss, params, x, y = self.model, self.loss, self.params, self.x, self.y
-        for lo, hi in steps:
-            loss(model(x[lo:hi]), y[lo:hi])
-            model.backward(loss.backward(), input_grad=False)  # the input is data, as in torch
-            for p in params:
-                p.data -= LR * p.grad
-            model.zero_grad()
-        self.sync()
+    def steps(self, spans):
+        model, loss, opt, x, y = self.model, self.loss, self.opt, self.x, self.y
+        value = None
+        for lo, hi in spans:  # the README's loop
+            value = loss(model(x[lo:hi]), y[lo:hi])
+            opt.zero_grad()
+            model.backward(loss.backward())
+            opt.step()
+        return value
 
-    def epoch_phases(self, steps):
-        model, loss, params, x, y = self.model, self.loss, self.params, self.x, self.y
-        sync, clock = self.sync, time.perf_counter
-        t_f = t_b = t_u = 0.0
-        last = None
-        for lo, hi in steps:
-            t0 = clock()
-            last = loss(model(x[lo:hi]), y[lo:hi])
-            sync()
-            t1 = clock()
-            model.backward(loss.backward(), input_grad=False)  # the input is data, as in torch
-            sync()
-            t2 = clock()
-            for p in params:
-                p.data -= LR * p.grad
-            model.zero_grad()
-            sync()
-            t3 = clock()
-            t_f += t1 - t0
-            t_b += t2 - t1
-            t_u += t3 - t2
-        return (t_f, t_b, t_u), last
+    def epoch(self):
+        if self.workload != "b":
+            return self.steps(batches(N_SAMPLES))
+        from dlcore.train import fit
+        history = fit(self.model, self.loss, self.opt, (self.x, self.y), epochs=1,
+                      batch_size=BATCH, progress=False, rng=SEED)
+        return history.train_loss[-1]
 
 
 # ---------------------------------------------------------------------------- torch
 class TorchRun:
-    name = "torch"
+    def __init__(self, workload, x, y, weights):
+        import torch
 
-    def __init__(self, torch, x, y, weights, device):
-        self.torch = torch
         torch.set_num_threads(THREADS)
         torch.manual_seed(SEED)
-        dev = "cuda" if device == "gpu" and torch.cuda.is_available() else "cpu"
+        self.torch, self.workload = torch, workload
         layers = []
         for i, (W, b) in enumerate(weights):
-            lin = torch.nn.Linear(W.shape[0], W.shape[1])
-            with torch.no_grad():  # the same start as dlcore: torch stores W as (out, in)
+            lin = torch.nn.Linear(*W.shape)
+            with torch.no_grad():  # torch stores W as (out, in)
                 lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))
                 lin.bias.copy_(torch.from_numpy(b))
             layers.append(lin)
             if i < len(weights) - 1:
+                if workload == "c":
+                    layers.append(torch.nn.BatchNorm1d(W.shape[1]))
                 layers.append(torch.nn.ReLU())
-        self.model = torch.nn.Sequential(*layers).to(dev)
-        self.params = list(self.model.parameters())
-        self.x = torch.from_numpy(x).to(dev)
-        self.y = torch.from_numpy(y).to(dev)
+                if workload == "c":
+                    layers.append(torch.nn.Dropout(0.5))
+        self.model = torch.nn.Sequential(*layers)
+        self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)  # shares numpy's memory
         self.ce = torch.nn.functional.cross_entropy
-        self.sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)
-        self.label = dev
-        self.threads = torch.get_num_threads()
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=LR)
 
-    def epoch(self, steps):
-        torch, model, ce, params, x, y = (self.torch, self.model, self.ce, self.params,
-                                          self.x, self.y)
-        for lo, hi in steps:
+    def steps(self, spans, x=None, y=None):
+        model, ce, opt = self.model, self.ce, self.opt
+        x = self.x if x is None else x
+        y = self.y if y is None else y
+        model.train()
+        value = None
+        for lo, hi in spans:
+            opt.zero_grad()
             loss = ce(model(x[lo:hi]), y[lo:hi])
-            loss.item()  # dlcore's loss returns a Python float: do the same here
+            value = loss.item()  # dlcore's loss returns a Python float: do the same
             loss.backward()
-            with torch.no_grad():
-                for p in params:
-                    p.add_(p.grad, alpha=-LR)
-            model.zero_grad()
-        self.sync()
+            opt.step()
+        return value
 
-    def epoch_phases(self, steps):
-        torch, model, ce, params, x, y = (self.torch, self.model, self.ce, self.params,
-                                          self.x, self.y)
-        sync, clock = self.sync, time.perf_counter
-        t_f = t_b = t_u = 0.0
-        last = None
-        for lo, hi in steps:
-            t0 = clock()
-            loss = ce(model(x[lo:hi]), y[lo:hi])
-            last = loss.item()
-            sync()
-            t1 = clock()
-            loss.backward()
-            sync()
-            t2 = clock()
-            with torch.no_grad():
-                for p in params:
-                    p.add_(p.grad, alpha=-LR)
-            model.zero_grad()
-            sync()
-            t3 = clock()
-            t_f += t1 - t0
-            t_b += t2 - t1
-            t_u += t3 - t2
-        return (t_f, t_b, t_u), last
+    def epoch(self):
+        if self.workload != "b":
+            return self.steps(batches(N_SAMPLES))
+        torch = self.torch
+        order = torch.randperm(N_SAMPLES, generator=torch.Generator().manual_seed(SEED))
+        x, y = self.x[order], self.y[order]  # shuffled, as fit's minibatches
+        self.steps(batches(N_SAMPLES), x, y)
+        self.model.eval()
+        total, correct = 0.0, 0
+        with torch.no_grad():  # fit's end-of-epoch evaluation of the training set
+            for lo, hi in [(i, min(i + 512, N_SAMPLES)) for i in range(0, N_SAMPLES, 512)]:
+                out = self.model(self.x[lo:hi])
+                total += self.ce(out, self.y[lo:hi]).item() * (hi - lo)
+                correct += int((out.argmax(1) == self.y[lo:hi]).sum())
+        return total / N_SAMPLES
 
 
-# ---------------------------------------------------------------------------- driver
-def worker(framework):
-    """Child process: warm up, then time one plain epoch run and one phase-timed run.
-
-    Prints one JSON line. Each framework runs in its own process because numpy's
-    OpenBLAS pool and torch's OpenMP pool both spin-wait between calls: in one process,
-    the idle pool of one library steals the cores the other one is using (on 2 cores
-    this made epochs up to 5x slower and the figures meaningless).
-    """
-    import json
+# ---------------------------------------------------------------------------- worker
+def worker(framework, workload):
+    """In a fresh process: build, warm up, time one epoch, report one JSON line."""
+    base_rss = rss_kib()
+    if framework == "torch":
+        import torch  # noqa: F401  (counted in the baseline, as numpy is for dlcore)
+        base_rss = rss_kib()
     x, y = make_data()
-    run = DlcoreRun(x, y, ARGS.device)
+    run = DlcoreRun(workload, x, y)
+    if framework == "torch":
+        run = TorchRun(workload, x, y, [(np.array(W), np.array(b)) for W, b in run.weights()])
+    run.steps(batches(WARMUP_STEPS * BATCH))
+    reset_peak_rss()
+    t0 = time.perf_counter()
+    loss = run.epoch()
+    wall = time.perf_counter() - t0
+    print(json.dumps({"wall": wall, "loss": float(loss),
+                      "peak_mib": (rss_kib("VmHWM") - base_rss) / 1024,
+                      "version": _version(framework)}))
+
+
+def _version(framework):
     if framework == "torch":
         import torch
-        run = TorchRun(torch, x, y, run.initial_weights(), ARGS.device)
-    steps = batches(N_SAMPLES) * ARGS.epochs
-    warm = batches(WARMUP_STEPS * BATCH)
-    run.epoch(warm)  # warm-up: BLAS pool, allocator, first-call costs
-    run.epoch_phases(warm)
-    t0 = time.perf_counter()
-    run.epoch(steps)
-    wall = time.perf_counter() - t0
-    phases, last = run.epoch_phases(steps)
-    print(json.dumps({"device": run.label, "threads": run.threads, "wall": wall,
-                      "phases": phases, "loss": float(last), "blas_threads": blas_threads()}))
+        return torch.__version__
+    import dlcore
+    return dlcore.__version__
 
 
-def run_worker(framework):
-    """Run `worker(framework)` in a fresh interpreter; return its parsed result."""
-    import json
-    import subprocess
-    cmd = [sys.executable, os.path.abspath(__file__), "--_worker", framework,
-           "--threads", str(THREADS), "--epochs", str(ARGS.epochs), "--device", ARGS.device]
-    busy0, own0, t0 = _busy_seconds(), _children_cpu_seconds(), time.perf_counter()
-    proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
-    busy1, own1, t1 = _busy_seconds(), _children_cpu_seconds(), time.perf_counter()
+def torch_python():
+    """An interpreter that imports torch, or None."""
+    candidates = [sys.executable, os.environ.get("BENCH_TORCH_PYTHON"),
+                  "/tmp/torchvenv/bin/python"]
+    for exe in candidates:
+        if exe and os.path.exists(exe) and subprocess.run(
+                [exe, "-c", "import torch"], check=False, capture_output=True).returncode == 0:
+            return exe
+    return None
+
+
+def run_worker(python, framework, workload):
+    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    cmd = [python, os.path.abspath(__file__), "--_worker", framework, workload,
+           "--threads", str(THREADS)]
+    busy0, t0 = _busy_seconds(), time.perf_counter()
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env)
+    busy1, t1 = _busy_seconds(), time.perf_counter()
     if proc.returncode != 0:
-        raise RuntimeError(f"the {framework} measurement failed:\n{proc.stderr.strip()}")
+        raise RuntimeError(f"{framework} {workload} failed:\n{proc.stderr.strip()}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    if busy0 is not None and busy1 is not None:
-        # CPU time that other processes used while this one ran, in cores: the machine
-        # is not ours alone when this is well above 0, and the figures are then slower.
-        result["other_load_cores"] = max(0.0, (busy1 - busy0) - (own1 - own0)) / (t1 - t0)
+    if busy0 is not None:  # CPU use of the whole machine, in cores, while the worker ran
+        result["machine_load_cores"] = (busy1 - busy0) / (t1 - t0)
     return result
 
 
 def _busy_seconds():
-    """CPU seconds all processes on the machine have used so far (Linux), or None."""
     try:
         with open("/proc/stat") as f:
-            fields = [int(v) for v in f.readline().split()[1:]]
+            v = [int(s) for s in f.readline().split()[1:]]
     except (OSError, ValueError):
         return None
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    return (sum(v[:8]) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
 
 
-def _children_cpu_seconds():
-    import resource
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
-def _median(values):
+def median(values):
     v = sorted(values)
     m = len(v) // 2
     return v[m] if len(v) % 2 else 0.5 * (v[m - 1] + v[m])
 
 
-def summarise(samples, epochs):
-    """Median samples/s over repeats from plain epochs; phase shares from the median of
-    each phase over the phase-timed epochs (a median, so that a repeat slowed down by
-    other processes on the machine does not skew the shares)."""
-    walls = sorted(s["wall"] for s in samples)
-    n = N_SAMPLES * epochs
-    names = ("forward", "backward", "update")
-    phases = [_median(s["phases"][i] for s in samples) / epochs for i in range(3)]
-    total = sum(phases)
-    return {
-        "device": samples[0]["device"],
-        "threads": samples[0]["threads"],
-        "numpy_blas_threads_reported": samples[0]["blas_threads"],
-        "epoch_seconds": [round(s["wall"] / epochs, 4) for s in samples],
-        "samples_per_s": n / _median(walls),
-        "samples_per_s_best": n / walls[0],
-        "phase_seconds_per_epoch": dict(zip(names, phases)),
-        "phase_share": {name: t / total for name, t in zip(names, phases)},
-        "other_load_cores": [round(s.get("other_load_cores", float("nan")), 2) for s in samples],
-        "last_loss": samples[-1]["loss"],
-    }
+def profile_dlcore():
+    """cProfile of one dlcore epoch of (a): where the time goes, by function."""
+    import cProfile
+    import pstats
+
+    x, y = make_data()
+    run = DlcoreRun("a", x, y)
+    run.steps(batches(WARMUP_STEPS * BATCH))
+    prof = cProfile.Profile()
+    prof.runcall(run.epoch)
+    stats = pstats.Stats(prof)
+    total = stats.total_tt
+    rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:12]
+    print(f"\nprofile of one dlcore epoch of (a), {total:.2f} s under cProfile "
+          f"(own time per function):")
+    for (path, line, name), (_cc, calls, tt, _ct, _callers) in rows:
+        where = f"{os.path.basename(path)}:{line}" if line else path
+        print(f"  {100 * tt / total:5.1f}%  {tt:6.3f} s  {calls:>7}  {name}  ({where})")
 
 
 def main():
     if ARGS._worker:
-        return worker(ARGS._worker)
-    frameworks = ["dlcore"]
-    torch_version = None
-    torch_note = "not measured (--no-torch)"
-    if not ARGS.no_torch:
-        try:
-            import torch
-        except ImportError as exc:
-            torch_note = f"not measured: torch does not import ({exc})"
-        else:
-            torch_version = torch.__version__
-            frameworks.append("torch")
-
-    # Alternate the frameworks, one fresh process each per repeat, so that drift in
-    # the machine's speed hits both alike.
-    samples = {f: [] for f in frameworks}
+        return worker(*ARGS._worker)
+    tpython = None if ARGS.no_torch else torch_python()
+    runners = [("dlcore", sys.executable)] + ([("torch", tpython)] if tpython else [])
+    samples = {(f, w): [] for f, _ in runners for w in ARGS.workloads}
     for _ in range(ARGS.repeats):
-        for f in frameworks:
-            samples[f].append(run_worker(f))
-    results = {f: summarise(samples[f], ARGS.epochs) for f in frameworks}
+        for w in ARGS.workloads:
+            for f, python in runners:
+                samples[f, w].append(run_worker(python, f, w))
 
-    meta = {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {_cpu_model()}",
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "dlcore": dlcore.__version__,
-        "torch": torch_version,
-        "threads": THREADS,
-        "model": "-".join(map(str, SIZES)) + f" ReLU MLP, cross-entropy, SGD lr={LR:g}",
-        "batch_size": BATCH,
-        "samples": N_SAMPLES,
-        "epochs_per_measurement": ARGS.epochs,
-        "repeats": ARGS.repeats,
-    }
-    blas = results["dlcore"]["numpy_blas_threads_reported"]
-    print(f"MLP {meta['model']}, batch {BATCH}, {N_SAMPLES} samples, float32; "
-          f"median of {ARGS.repeats} x {ARGS.epochs} epoch(s)")
-    print(f"{meta['machine']}; numpy {meta['numpy']}, torch {torch_version or '-'}, "
-          f"threads {THREADS} (numpy BLAS reports {blas if blas else 'n/a'})")
-    header = (f"{'framework':<10}{'device':>7}{'threads':>8}{'samples/s':>11}{'best':>9}"
-              f"{'forward%':>10}{'backward%':>10}{'update%':>9}{'ms/epoch':>10}")
+    load = [s.get("machine_load_cores", float("nan")) for v in samples.values() for s in v]
+    torch_version = samples["torch", ARGS.workloads[0]][0]["version"] if tpython else "-"
+    print(f"MLP {'-'.join(map(str, SIZES))}, ReLU, cross-entropy, Adam, batch {BATCH}, "
+          f"float32, {N_SAMPLES:,} samples; median of {ARGS.repeats} one-epoch runs, "
+          f"interleaved, each in a fresh process")
+    print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {platform.machine()}, "
+          f"{os.cpu_count()} CPUs ({_cpu_model()}); {THREADS} thread(s) per framework; "
+          f"numpy {np.__version__}, torch {torch_version}; "
+          f"machine load during runs {min(load):.1f}-{max(load):.1f} cores")
+    header = f"{'workload':<38}{'dlcore/s':>10}{'torch/s':>10}{'ratio':>7}{'loss d/t':>16}"
     print(header)
     print("-" * len(header))
-    for name, r in results.items():
-        s = r["phase_share"]
-        print(f"{name:<10}{r['device']:>7}{r['threads']:>8}{r['samples_per_s']:>11,.0f}"
-              f"{r['samples_per_s_best']:>9,.0f}{100 * s['forward']:>10.1f}{100 * s['backward']:>10.1f}{100 * s['update']:>9.1f}"
-              f"{1000 * N_SAMPLES / r['samples_per_s']:>10.0f}")
-    if "torch" in results:
-        ratio = results["dlcore"]["samples_per_s"] / results["torch"]["samples_per_s"]
-        best = results["dlcore"]["samples_per_s_best"] / results["torch"]["samples_per_s_best"]
-        meta["ratio_dlcore_over_torch"] = ratio
-        meta["ratio_dlcore_over_torch_best"] = best
-        print(f"dlcore/torch samples/s: {ratio:.2f} median, {best:.2f} best "
-              f"(>= 1 means dlcore is at least as fast)")
-    else:
-        print(f"torch: {torch_note}")
-    loads = [v for r in results.values() for v in r["other_load_cores"] if not math.isnan(v)]
-    if loads and max(loads) > 0.2:
-        print(f"note: other processes used up to {max(loads):.1f} of {os.cpu_count()} cores "
-              f"during the runs; the figures are slower than on a quiet machine")
-
+    table = {}
+    for w in ARGS.workloads:
+        d = samples["dlcore", w]
+        row = {"dlcore": N_SAMPLES / median([s["wall"] for s in d]),
+               "dlcore_loss": d[-1]["loss"]}
+        if tpython:
+            t = samples["torch", w]
+            row["torch"] = N_SAMPLES / median([s["wall"] for s in t])
+            row["torch_loss"] = t[-1]["loss"]
+            row["ratio"] = row["dlcore"] / row["torch"]
+        table[w] = row
+        torch_cols = (f"{row['torch']:>10,.0f}{row['ratio']:>7.2f}"
+                      f"{row['dlcore_loss']:>8.3f}/{row['torch_loss']:.3f}" if tpython
+                      else f"{'-':>10}{'-':>7}{row['dlcore_loss']:>8.3f}/-")
+        print(f"({w}) {WORKLOADS[w]:<34}{row['dlcore']:>10,.0f}{torch_cols}")
+    if "a" in ARGS.workloads:
+        mem = {f: median([s["peak_mib"] for s in samples[f, "a"]]) for f, _ in runners}
+        line = f"peak memory of (a) above the imports: dlcore {mem['dlcore']:.0f} MiB"
+        if tpython:
+            line += f", torch {mem['torch']:.0f} MiB, ratio {mem['dlcore'] / mem['torch']:.2f}"
+        print(line)
+        table["peak_mib"] = mem
+    if not tpython:
+        print("torch: not measured (no interpreter imports it; see benchmarks/README.md)")
+    if ARGS.profile:
+        profile_dlcore()
     if ARGS.json:
-        import json
-        os.makedirs(os.path.dirname(os.path.abspath(ARGS.json)), exist_ok=True)
         with open(ARGS.json, "w") as f:
-            json.dump({"meta": meta, "results": results}, f, indent=2)
-        print(f"wrote {ARGS.json}")
+            json.dump({"table": table, "samples": {f"{k[0]}/{k[1]}": v
+                                                   for k, v in samples.items()}}, f, indent=1)
 
 
 def _cpu_model():

@@ -12,6 +12,8 @@ elements, except CrossEntropy and MultiMargin, which average one value per sampl
 over the batch. The math is `dlcore.functional.losses` (forward/backward pairs); a
 class is its door: it checks pred and target once, then calls the pair.
 """
+import math
+
 import numpy as np
 
 from . import _checks
@@ -178,7 +180,7 @@ class _ClassScoresLoss(Loss):
 
     def __call__(self, pred, target):
         value = super().__call__(pred, target)
-        if value != value and get_array_module(target) is not np:  # nan: bad labels?
+        if math.isnan(value) and get_array_module(target) is not np:  # bad labels?
             _checks.integer_labels(target, *pred.shape, self._where)
         return value
 

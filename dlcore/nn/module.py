@@ -98,7 +98,10 @@ class Module:
 
     def _save_for_backward(self, out, cache):
         """Keep what backward needs and the output's shape (to check dout); return out."""
-        self._cache, self._out_shape = cache, out.shape
+        # Plain attributes, set past Module.__setattr__ (no registry to update): this runs
+        # at every forward of every layer.
+        object.__setattr__(self, "_cache", cache)
+        object.__setattr__(self, "_out_shape", out.shape)
         return out
 
     def _cache_for(self, dout):

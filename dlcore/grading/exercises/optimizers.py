@@ -7,10 +7,13 @@ and the new state, without changing its inputs in place. The cases start from an
 of gradients drawn from the case generator, so a rule that is right only on its first step
 fails. Groups with tiny gradients, or a large eps, make the position of eps visible (inside
 or outside the square root), which the default eps hides behind a relative error of 1e-8.
-The references agree with `dlcore.optim` (SGD, Adagrad, RMSprop, Adam), i.e. with PyTorch.
+The references wrap `dlcore.functional.optim` (the update rules of SGD, Adagrad, RMSprop
+and Adam), i.e. PyTorch's, on copies; only the textbook momentum form and the bias
+correction, which the library writes differently, are spelled out here.
 """
 import numpy as np
 
+from ...functional import optim as F
 from ..registry import Case, Exercise, register
 
 PREFIX = "optimizers."
@@ -70,8 +73,9 @@ def _sgd_momentum_cases(rng):
 def nesterov_step(theta, grad, state, lr, momentum):
     """PyTorch's Nesterov: buf = momentum * buf + grad; theta = theta - lr * (grad + momentum * buf).
     state {"buf": array like theta} (zeros before the first step)."""
-    buf = momentum * state["buf"] + grad
-    return theta - lr * (grad + momentum * buf), {"buf": buf}
+    theta, buf = theta.copy(), state["buf"].copy()
+    F.sgd_step(theta, grad, {"momentum_buffer": buf}, lr, momentum=momentum, nesterov=True)
+    return theta, {"buf": buf}
 
 
 def _zero_buf(shape):
@@ -89,8 +93,9 @@ def _nesterov_cases(rng):
 
 def adagrad_step(theta, grad, state, lr, eps=1e-10):
     """sum = sum + grad^2; theta = theta - lr * grad / (sqrt(sum) + eps). state {"sum": ...}."""
-    s = state["sum"] + grad * grad
-    return theta - lr * grad / (np.sqrt(s) + eps), {"sum": s}
+    theta, lib_state = theta.copy(), {"step": 0, "sum": state["sum"].copy()}
+    F.adagrad_step(theta, grad, lib_state, lr=lr, eps=eps)
+    return theta, {"sum": lib_state["sum"]}
 
 
 def _zero_sum(shape):
@@ -107,8 +112,9 @@ def _adagrad_cases(rng):
 def rmsprop_step(theta, grad, state, lr, alpha=0.99, eps=1e-8):
     """square_avg = alpha * square_avg + (1 - alpha) * grad^2;
     theta = theta - lr * grad / (sqrt(square_avg) + eps)   (PyTorch: eps outside the root)."""
-    r = alpha * state["square_avg"] + (1 - alpha) * grad * grad
-    return theta - lr * grad / (np.sqrt(r) + eps), {"square_avg": r}
+    theta, lib_state = theta.copy(), {"step": 0, "square_avg": state["square_avg"].copy()}
+    F.rmsprop_step(theta, grad, lib_state, lr=lr, alpha=alpha, eps=eps)
+    return theta, {"square_avg": lib_state["square_avg"]}
 
 
 def _zero_square_avg(shape):
@@ -145,11 +151,12 @@ def adam_step(theta, grad, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     v = beta2 v + (1 - beta2) g^2; theta = theta - lr * m_hat / (sqrt(v_hat) + eps) with
     m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t). state {"m", "v", "t"} (t: steps
     taken so far, 0 at the start)."""
-    t = state["t"] + 1
-    m = beta1 * state["m"] + (1 - beta1) * grad
-    v = beta2 * state["v"] + (1 - beta2) * grad * grad
-    m_hat, v_hat = bias_corrected(m, v, beta1, beta2, t)
-    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t}
+    theta = theta.copy()
+    lib_state = {"step": state["t"], "exp_avg": state["m"].copy(),
+                 "exp_avg_sq": state["v"].copy()}
+    F.adam_step(theta, grad, lib_state, lr=lr, betas=(beta1, beta2), eps=eps)
+    return theta, {"m": lib_state["exp_avg"], "v": lib_state["exp_avg_sq"],
+                   "t": lib_state["step"]}
 
 
 def _zero_adam(shape):
