@@ -35,7 +35,7 @@ MAGIC = b"DLG1"
 HEADER = struct.Struct("<4sQ")
 JSON_LENGTH = struct.Struct("<I")
 ARRAY_KINDS = "biufc"          # dtypes that carry no Python objects
-MAX_ARRAY_BYTES = 64 * 2**20    # a larger output is sent as Opaque: nobody asks for these
+MAX_ARRAY_BYTES = 32 * 2**20    # a larger output is sent as Opaque: nobody asks for these
 
 
 class ChannelError(ValueError):
@@ -46,7 +46,7 @@ class ChannelError(ValueError):
 class Limits:
     """Hard limits on what the grader reads from a sandbox."""
 
-    frame_bytes: int = 96 * 2**20   # the whole frame: JSON plus raw arrays
+    frame_bytes: int = 48 * 2**20   # the whole frame: JSON plus raw arrays
     json_bytes: int = 2 * 2**20     # the JSON part
     depth: int = 24                 # nesting of lists, tuples and dicts in a value
     int_digits: int = 40            # digits of any integer
@@ -84,7 +84,8 @@ def encode(value, blob, allow_functions=False):
             return {"opaque": "ndarray", "why": f"dtype {arr.dtype} holds Python objects"}
         if arr.nbytes > MAX_ARRAY_BYTES:
             return {"opaque": "ndarray", "why": f"{arr.nbytes} bytes is too large to grade"}
-        arr = np.ascontiguousarray(arr)
+        if not arr.flags.c_contiguous:
+            arr = arr.copy(order="C")  # (np.ascontiguousarray would make a 0-d array 1-d)
         offset = len(blob)
         blob += arr.tobytes()
         return {"array": [arr.dtype.str, list(arr.shape), offset, arr.nbytes],

@@ -49,6 +49,7 @@ MISSING, KERNEL_DIED, INVALID, REFUSED = "missing", "kernel-died", "invalid-note
 STATUSES = (OK, WRONG, NOT_IMPLEMENTED, ERROR, TIMEOUT, KERNEL_DIED, MISSING, INVALID, REFUSED)
 MAX_KERNELS = 4  # sandboxes started per notebook (the first, then one per crash or hang)
 MAX_NOTEBOOK_BYTES = 32 * 2**20
+MAX_RESULT_BYTES = 96 * 2**20  # results kept from one notebook's sandboxes, all exercises
 
 CHECK_ID = re.compile(r"""check\(\s*["'](\w+)\.\w+["']""")
 FROM_SOLUTIONS = re.compile(r"solutions/\d\d_(\w+)\.ipynb")
@@ -253,8 +254,9 @@ def _clean_record(record):
     return out
 
 
-def _grade_one(box, exercise, opts, stopped_note):
-    """Call one graded function in the sandbox. Returns (ExerciseRun, sandbox_lost)."""
+def _grade_one(box, exercise, opts, stopped_note, budget):
+    """Call one graded function in the sandbox. Returns (ExerciseRun, sandbox_lost).
+    budget: [bytes of results this notebook may still send], spent here."""
     start = time.monotonic()
     cases = [(tuple(c.args), dict(c.kwargs)) for c in exercise.cases(opts.seed)]
     limit = _limit(exercise, opts)
@@ -286,6 +288,10 @@ def _grade_one(box, exercise, opts, stopped_note):
             elif kind == "started" and defined and index == len(run.calls) < len(cases):
                 run.running = True
             elif kind == "case" and run.running and index == len(run.calls):
+                budget[0] -= len(data)
+                if budget[0] < 0:
+                    raise channel.ChannelError(f"its results are over the {MAX_RESULT_BYTES} "
+                                               "bytes the grader keeps per notebook")
                 record = _clean_record(message.get("record"))
                 channel.decode(message.get("data"), data)  # refuse it here if malformed
                 run.calls.append((record, message["data"], data))
@@ -356,6 +362,7 @@ def run_notebook(job, view, mode):
     result = NotebookRun()
     pending = list(ids)
     budget_end = start + opts.notebook_timeout
+    results_budget = [MAX_RESULT_BYTES]
     with tempfile.TemporaryDirectory(prefix="dlcore-nb-") as tmp:
         for attempt in range(MAX_KERNELS):
             if not pending:
@@ -377,7 +384,8 @@ def run_notebook(job, view, mode):
                     break
                 stopped = note if state == "stopped" else None
                 while pending:
-                    run, lost = _grade_one(box, get_exercise(pending[0]), opts, stopped)
+                    run, lost = _grade_one(box, get_exercise(pending[0]), opts, stopped,
+                                           results_budget)
                     result.exercises[pending.pop(0)] = run
                     if lost:
                         break  # a fresh sandbox re-runs the notebook for the rest
@@ -560,6 +568,7 @@ def grade(paths, opts, jobs=1, progress=None):
         runs[clean(label, 500)] = run
         for i in ids:
             rows.append(judge(label, i, run.exercises[i], opts, flags[label].get(i, ())))
+            run.exercises[i].calls = []  # judged: the outputs need not stay in memory
         if progress is not None:
             progress(label, run)
 

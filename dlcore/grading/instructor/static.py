@@ -125,13 +125,22 @@ def _imports(node, aliases):
 
 
 def _bindings(trees):
-    """Aliases of dlcore paths (all imports, top-level `x = <dlcore path>`) and the last
-    top-level binding of each name: ('def', node), ('expr', node) or ('alias', path)."""
+    """Aliases of dlcore paths (imports, top-level `x = <dlcore path>`) and the last
+    top-level binding of each name: ('def', node), ('expr', node) or ('alias', path).
+    Top-level statements are read in order; imports inside functions count everywhere
+    (scopes are not tracked: a local alias is taken as a global one)."""
     aliases, last = {}, {}
     for tree in trees:
-        for node in ast.walk(tree):
-            _imports(node, aliases)
         for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                _imports(node, aliases)
+                for a in node.names:
+                    name = (a.asname or a.name).split(".")[0]
+                    if name in aliases:
+                        last[name] = ("alias", aliases[name])
+                continue
+            for sub in ast.walk(node):  # imports inside functions, classes, try, if
+                _imports(sub, aliases)
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 last[node.name] = ("def", node)
                 aliases.pop(node.name, None)
@@ -145,11 +154,6 @@ def _bindings(trees):
                             aliases[t.id] = path
                         else:
                             aliases.pop(t.id, None)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                for a in node.names:
-                    name = (a.asname or a.name).split(".")[0]
-                    if name in aliases:
-                        last[name] = ("alias", aliases[name])
     return aliases, last
 
 
