@@ -133,11 +133,11 @@ def _flags(code, exercise_id="backprop.linear_forward"):
     "from dlcore import functional\ndef linear_forward(x, W, b):\n    return functional.linear_forward(x, W, b)[0]",
     "import dlcore\nlinear_forward = dlcore.functional.linear_forward",
     "from dlcore.functional import linear_forward",
-    "from dlcore.functional import *\ndef helper(x, W, b):\n    return linear_forward(x, W, b)[0]\n"
+    ("from dlcore.functional import *\ndef helper(x, W, b):\n    return linear_forward(x, W, b)[0]\n"
     "def linear_forward(x, W, b):\n    return helper(x, W, b)\n"
-    "from dlcore.functional import linear_forward",
-    "import dlcore.functional as F\nref = F.linear_forward\ndef helper(x, W, b):\n    return ref(x, W, b)[0]\n"
-    "def linear_forward(x, W, b):\n    return helper(x, W, b)",
+    "from dlcore.functional import linear_forward"),
+    ("import dlcore.functional as F\nref = F.linear_forward\ndef helper(x, W, b):\n    return ref(x, W, b)[0]\n"
+    "def linear_forward(x, W, b):\n    return helper(x, W, b)"),
 ])
 def test_dlcores_own_implementation_is_flagged(code):
     assert any("linear_forward" in s for s in _flags(code)), code
@@ -172,14 +172,14 @@ def test_a_call_the_reference_makes_is_flagged_under_another_name():
 @pytest.mark.parametrize("code", [
     # honest: numpy only; dlcore used outside the graded function; the learner's own helper
     "import numpy as np\ndef linear_forward(x, W, b):\n    return x @ W + b",
-    "import dlcore.functional as F\nprint(F.linear_forward)\n"
-    "def linear_forward(x, W, b):\n    return x @ W + b",
+    ("import dlcore.functional as F\nprint(F.linear_forward)\n"
+    "def linear_forward(x, W, b):\n    return x @ W + b"),
     "from dlcore.functional import linear_forward\ndef linear_forward(x, W, b):\n    return x @ W + b",
     # documented limits: dynamic access and other objects doing the same math are not seen
-    "import dlcore.functional as F\ndef linear_forward(x, W, b):\n"
-    "    return getattr(F, 'linear_' + 'forward')(x, W, b)[0]",
-    "from dlcore import nn\ndef linear_forward(x, W, b):\n    layer = nn.Linear(2, 2)\n"
-    "    layer.W.data, layer.b.data = W, b\n    return layer.forward(x)",
+    ("import dlcore.functional as F\ndef linear_forward(x, W, b):\n"
+    "    return getattr(F, 'linear_' + 'forward')(x, W, b)[0]"),
+    ("from dlcore import nn\ndef linear_forward(x, W, b):\n    layer = nn.Linear(2, 2)\n"
+    "    layer.W.data, layer.b.data = W, b\n    return layer.forward(x)"),
 ])
 def test_what_is_not_flagged(code):
     assert _flags(code) == []
