@@ -54,8 +54,11 @@ notebooks: $(STAMP)
 mpi: $(STAMP)
 	$(BIN)/mpiexec -n 2 $(BIN)/python -m dlcore.parallel.demo
 
+# Every script in benchmarks/ (each prints its own table); PyTorch, when a scratch venv has
+# it, is found by the scripts themselves (benchmarks/README.md).
+BENCH ?= $(sort $(wildcard benchmarks/*.py))
 bench: $(STAMP)
-	$(BIN)/python benchmarks/mlp_epoch.py
+	@for s in $(BENCH); do echo "== $$s"; $(BIN)/python $$s || exit 1; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check dlcore tests benchmarks

@@ -1,6 +1,16 @@
-"""Shared fixtures: a seeded generator per test, so failures reproduce."""
+"""Shared fixtures and helpers: a seeded generator per test, so failures reproduce; the
+grading tests' `run` and `failed_line`.
+
+The core tests need numpy and pytest alone: matplotlib is touched only when a test has
+imported it (the book extra always installs it, and viz tests never skip without it).
+"""
+import os
+import sys
+
 import numpy as np
 import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")  # tests never open windows
 
 
 @pytest.fixture
@@ -10,12 +20,20 @@ def rng():
 
 @pytest.fixture(autouse=True)
 def _close_figures():
-    """Close every matplotlib figure a test made (the book extra always installs
-    matplotlib; no test skips for want of it). Agg: tests never open windows."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """Close every matplotlib figure a test made."""
     yield
-    import matplotlib.pyplot as plt
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
 
-    plt.close("all")
+
+def run(exercise_id, candidate, **kw):
+    """check() without printing: the result, to assert on its status and lines."""
+    from dlcore.grading import check
+
+    return check(exercise_id, candidate, verbose=False, **kw)
+
+
+def failed_line(result, name, output, group):
+    """The result's failure line for one output of one case group, or None."""
+    return next((line for line in result.lines
+                 if line.startswith(f"✘ {name}  {output}  [{group}]")), None)

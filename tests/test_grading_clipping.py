@@ -5,9 +5,10 @@ import math
 
 import numpy as np
 import pytest
+from conftest import run
 
 from dlcore.clip import clip_grad_norm, clip_grad_value
-from dlcore.grading import check, get_exercise, list_exercises
+from dlcore.grading import list_exercises
 from dlcore.grading.exercises import clipping as cl
 from dlcore.nn import Parameter
 
@@ -21,26 +22,12 @@ CHAPTER6 = [
 ]
 
 
-def run(exercise_id, candidate, **kw):
-    return check(exercise_id, candidate, verbose=False, **kw)
-
-
 def failed(result, name, output, group):
     return any(line.startswith(f"✘ {name}  {output}  [{group}]") for line in result.lines)
 
 
 def test_chapter6_is_registered():
     assert list_exercises("clipping.") == CHAPTER6
-
-
-@pytest.mark.parametrize("exercise_id", CHAPTER6)
-@pytest.mark.parametrize("seed", [None, 11])
-def test_reference_passes_every_group(exercise_id, seed):
-    ex = get_exercise(exercise_id)
-    result = run(exercise_id, ex.reference, seed=seed)
-    groups = {c.group for c in ex.cases(seed)}
-    assert result.status == "ok" and bool(result)
-    assert result.passed == result.total == len(groups) >= 2
 
 
 def _params(grads):

@@ -2,7 +2,6 @@
 evaluate's numbers, History and its plot, and errors on bad input."""
 import math
 
-import matplotlib
 import numpy as np
 import pytest
 
@@ -12,8 +11,6 @@ from dlcore.errors import ShapeError
 from dlcore.losses import CrossEntropyLoss, MSELoss
 from dlcore.optim import SGD
 from dlcore.train import History, TrainingDiverged, evaluate, fit
-
-matplotlib.use("Agg")
 
 
 def blobs(n=40, seed=0):
@@ -353,7 +350,7 @@ def test_history_plot_draws_loss_and_accuracy():
 
     fig = make_history().plot()
     try:
-        assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) == 2
+        assert isinstance(fig, plt.Figure) and len(fig.axes) == 2
         ax_loss, ax_acc = fig.axes
         assert [list(line.get_ydata()) for line in ax_loss.lines] == [[1.0, 0.5, 0.6],
                                                                       [1.2, 0.7, 0.8]]

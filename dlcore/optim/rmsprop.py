@@ -10,12 +10,13 @@ as `torch.optim.RMSprop`:
 
 Where the variants differ (the book states which one it uses): PyTorch, as here, adds eps
 *outside* the square root, sqrt(v) + eps. Goodfellow et al.'s *Deep Learning* (Algorithm
-8.5) puts it inside, sqrt(eps + v) with eps = 1e-6, and so does tf.keras (sqrt(v + eps),
-rho = 0.9, eps = 1e-7 by default). Hinton's lecture slides (Coursera, lecture 6e), where
-RMSprop was proposed, divide by sqrt(v) with no eps and use alpha = 0.9. Once v is much
+8.5) puts it inside, sqrt(eps + v) with eps = 1e-6, and so does Keras (its RMSprop's
+update_step divides by sqrt(velocity + epsilon), with rho = 0.9 and epsilon = 1e-7 by
+default, as read in keras/src/optimizers/rmsprop.py of Keras 3). Hinton's lecture slides
+(Coursera, lecture 6e), where RMSprop was proposed, divide by sqrt(v) with no eps and use
+alpha = 0.9. Once v is much
 larger than eps these agree; they differ in the first steps and for near-zero gradients.
 """
-
 from ..functional import optim as F
 from .optimizer import Optimizer, _flag, _fraction, _hyper, _nonnegative
 
