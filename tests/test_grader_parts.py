@@ -205,3 +205,17 @@ def test_the_learner_view_has_the_library_but_no_references_or_engine(tmp_path):
     grading = sorted(f for f in files if f.startswith("dlcore/grading/"))
     assert grading == ["dlcore/grading/__init__.py", "dlcore/grading/registry.py"]
     assert sorted(p.name for p in grader.iterdir()) == ["channel.py", "inside.py"]
+
+
+def test_the_learner_package_does_not_import_the_instructor_or_build_code():
+    import subprocess
+    import sys
+
+    code = ("import sys, dlcore.grading\n"
+            "from dlcore.grading import check, get_exercise\n"
+            "bad = sorted(m for m in sys.modules if m.startswith(('dlcore.grading.instructor', "
+            "'dlcore.grading.build')))\n"
+            "print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]", out

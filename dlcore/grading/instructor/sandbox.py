@@ -179,10 +179,19 @@ class Sandbox:
             args += ["--ro-bind-try", d, d]
         for f in SYSTEM_FILES:
             args += ["--ro-bind-try", f, f]
-        for d in _python_dirs():
+        python_dirs = _python_dirs()
+        for d in python_dirs:
             args += ["--ro-bind", str(d), str(d)]
-        # an installed (not editable) dlcore holds the references: hide it
-        if any(DLCORE_DIR.is_relative_to(d) for d in _python_dirs()):
+        # an installed (not editable) dlcore holds the references: hide it; and should an
+        # interpreter folder hold this repository (solutions/), hide the repository and
+        # bind again the interpreter folders inside it (a venv in the checkout)
+        repository = DLCORE_DIR.parent
+        if any(repository.is_relative_to(d) for d in python_dirs):
+            args += ["--tmpfs", str(repository)]
+            for d in python_dirs:
+                if d.is_relative_to(repository) and d != repository:
+                    args += ["--ro-bind", str(d), str(d)]
+        elif any(DLCORE_DIR.is_relative_to(d) for d in python_dirs):
             args += ["--tmpfs", str(DLCORE_DIR)]
         args += ["--ro-bind", str(learner), "/opt/learner", "--ro-bind", str(grader),
                  "/opt/grader", "--proc", "/proc", "--dev", "/dev",
