@@ -48,9 +48,10 @@ def test_every_solution_is_blanked(solution):
                for c in ex["cells"] if c["cell_type"] == "code")
     assert "widgets" not in ex["metadata"]
     assert (ex["nbformat"], ex["nbformat_minor"]) == (4, 5)
-    assert ex["cells"][0]["id"] == NOTICE_ID
-    assert f"solutions/{solution.name}" in "".join(ex["cells"][0]["source"])
-    assert [c["id"] for c in ex["cells"][1:]] == [c["id"] for c in sol["cells"]]
+    # the learners' note comes right after the title; the maintainers' note is in metadata
+    assert ex["cells"][1]["id"] == NOTICE_ID and ex["cells"][0]["source"][0].startswith("# ")
+    assert ex["metadata"]["dlcore"]["generated_from"] == f"solutions/{solution.name}"
+    assert [c["id"] for c in ex["cells"] if c["id"] != NOTICE_ID] == [c["id"] for c in sol["cells"]]
 
 
 def test_blanking_keeps_indentation_and_surrounding_lines():
