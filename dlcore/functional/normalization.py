@@ -33,7 +33,8 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5, train=True, running_mean=None,
     if train:
         m = x.size // C
         mean = x.mean(axis=axes)
-        var = x.var(axis=axes)  # biased (divides by m): this is what normalises
+        xc = x - mean.reshape(bshape)
+        var = (xc * xc).mean(axis=axes)  # biased (divides by m): this is what normalises
         if running_mean is not None:
             running_mean *= 1 - momentum
             running_mean += momentum * mean
@@ -41,8 +42,9 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5, train=True, running_mean=None,
             running_var += (momentum * m / (m - 1)) * var  # unbiased, as PyTorch keeps it
     else:
         mean, var = running_mean, running_var
+        xc = x - mean.reshape(bshape)
     inv_std = 1 / xp.sqrt(var + eps)
-    xhat = (x - mean.reshape(bshape)) * inv_std.reshape(bshape)
+    xhat = xc * inv_std.reshape(bshape)
     out = gamma.reshape(bshape) * xhat + beta.reshape(bshape)
     return out, (xhat, gamma, inv_std, axes, bool(train))
 
