@@ -192,6 +192,18 @@ def linear_backward(dout, cache):
 '''
 
 
+# Reads stdin, where a grader might send its commands: it gets nothing (EOF).
+STDIN_READER = """
+import sys
+_got = sys.stdin.buffer.read(1 << 20)
+assert _got == b"", len(_got)
+try:
+    input()
+except EOFError:
+    pass
+"""
+
+
 def _read(path):
     return nbformat.read(path, as_version=4)
 
@@ -254,6 +266,8 @@ def _build(tmp, out_csv):
     paths["killer"] = _write(_with_cells(_read(SOLVED), _fill(KILLER, marker=MARKER)),
                              sub / "01_backprop_killer.ipynb")
     paths["escaper"] = _write(_with_cells(blank, ESCAPER), sub / "01_backprop_escaper.ipynb")
+    paths["stdin"] = _write(_with_cells(_read(SOLVED), STDIN_READER),
+                            sub / "01_backprop_stdin.ipynb")
     evil_name = sub / f"01_backprop_{ESCAPES}evil.ipynb"
     shutil.copyfile(BLANK, evil_name)
     paths["evil_name"] = evil_name
@@ -359,6 +373,12 @@ def test_results_that_break_the_channel_limits_are_refused(run, exercise_id, wor
     row = _rows(run, "stoppers")[exercise_id]
     assert (row["status"], row["passed"]) == ("error", "0"), row
     assert "refuses" in row["detail"] and words in row["detail"], row["detail"]
+
+
+def test_reading_stdin_gets_nothing_and_costs_nothing(run):
+    rows = _rows(run, "stdin")
+    assert {r["status"] for r in rows.values()} == {"ok"}, rows
+    assert "note" not in run["printed"].split(str(run["paths"]["stdin"]), 1)[1].split("\n/")[0]
 
 
 def test_garbage_on_the_channel_costs_only_that_notebook(run):

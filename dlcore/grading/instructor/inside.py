@@ -125,12 +125,16 @@ def grade(user_ns, out, command, blob):
 def main():
     out = int(sys.argv[1])
     os.set_inheritable(out, False)
+    # the commands' pipe moves off stdin: a notebook that reads stdin (input()) gets EOF
+    inbox = os.dup(0)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
     shell.showtraceback = lambda *args, **kwargs: None  # errors are reported as frames
     channel.write_frame(out, {"type": "ready"})
-    inbox = sys.stdin.fileno()
     forever = float("inf")
     while True:
         try:
