@@ -136,9 +136,12 @@ def _limit_resources(memory_bytes, file_bytes, cpu_seconds):
 
 def become_subreaper():
     """Orphans of this process's descendants become its children (Linux), so that
-    `Sandbox.close` in weak mode can find and kill double-forked processes."""
+    `Sandbox.close` in weak mode can find and kill double-forked processes; and this
+    process dies with its parent (the grader), taking its sandbox with it."""
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(36, 1, 0, 0, 0)                       # PR_SET_CHILD_SUBREAPER
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)      # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
 
