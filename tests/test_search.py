@@ -3,6 +3,7 @@ table, parallel runs equal to serial ones, successive halving's rungs and budget
 digits objective."""
 import math
 import os
+import time
 
 import numpy as np
 import pytest
@@ -24,8 +25,12 @@ from dlcore.search import (
 # Module-level, so that spawned workers can import them by name.
 def quadratic_trial(config, seed):
     """A known objective: (log10 lr + 2)^2 plus a small seed-dependent offset."""
-    return {"val_loss": (math.log10(config["lr"]) + 2) ** 2 + 0.01 * seed,
-            "pid": os.getpid()}
+    return {"val_loss": (math.log10(config["lr"]) + 2) ** 2 + 0.01 * seed}
+
+
+def sleepy_trial(config, seed):
+    time.sleep(config["sleep"])
+    return 0.0
 
 
 def budget_trial(config, seed):
@@ -97,7 +102,7 @@ def test_run_trials_table_rows_best_and_aggregate():
     table = run_trials(quadratic_trial, configs, seeds=(0, 1, 2))
     assert len(table) == 9
     assert [(r["trial"], r["seed"]) for r in table][:4] == [(0, 0), (0, 1), (0, 2), (1, 0)]
-    assert table.columns[:3] == ["trial", "seed", "lr"] and "seconds" in table.columns
+    assert table.columns == ["trial", "seed", "lr", "val_loss", "worker", "started", "seconds"]
     best = table.best("val_loss")
     assert best["lr"] == 1e-2 and best["seed"] == 0 and best["val_loss"] == pytest.approx(0.0)
     worst = table.best("val_loss", mode="max")                      # 1.02 twice: first wins
@@ -116,8 +121,19 @@ def test_parallel_rows_equal_serial_rows_and_use_two_processes():
     serial = run_trials(quadratic_trial, configs, seeds=(0, 1))
     parallel = run_trials(quadratic_trial, configs, seeds=(0, 1), n_jobs=2)
     assert parallel.column("val_loss").tolist() == serial.column("val_loss").tolist()
-    assert set(serial.column("pid")) == {os.getpid()}
-    assert os.getpid() not in set(parallel.column("pid"))           # ran in the workers
+    assert set(serial.column("worker")) == {os.getpid()}
+    assert os.getpid() not in set(parallel.column("worker"))        # ran in the workers
+    assert len(set(parallel.column("worker"))) == 2
+
+
+def test_timings_show_two_trials_at_once_with_two_workers():
+    table = run_trials(sleepy_trial, [{"sleep": 0.3}] * 4, n_jobs=2)
+    start, end = table.column("started"), table.column("started") + table.column("seconds")
+    assert np.all(table.column("seconds") >= 0.3)
+    overlaps = [(start[i] < end[j]) and (start[j] < end[i])
+                for i in range(4) for j in range(i + 1, 4)]
+    assert sum(overlaps) >= 2                                        # pairs ran side by side
+    assert table.wall_seconds >= end.max() - 1e-3
 
 
 def test_worker_environment_is_restored():

@@ -14,7 +14,8 @@ interpreter, as on macOS and Windows), so the training function must be importab
 from a module, not defined in a notebook; each worker is limited to one BLAS thread, so
 n_jobs processes use n_jobs cores and do not fight over them. Rows come back in the order
 of (config, seed), whatever order the workers finish in, so a seeded search gives the same
-table with any n_jobs.
+table with any n_jobs. In a script, call it under `if __name__ == "__main__":`, since the
+workers import the script as their main module.
 """
 import concurrent.futures
 import contextlib
@@ -35,8 +36,9 @@ class Trials:
     """The results of a search: one row (a dict) per (config, seed).
 
     Each row holds "trial" (the config's index), "seed", the config's keys, the metrics
-    returned by the training function, and "seconds" (the wall time of that call, in its
-    worker). `columns` lists the keys in order; `column(name)` gives one as an array;
+    returned by the training function, "worker" (the id of the process that ran it),
+    "started" (seconds from the start of `run_trials` to the start of the call) and
+    "seconds" (the wall time of the call). `wall_seconds` is the time of the whole run. `columns` lists the keys in order; `column(name)` gives one as an array;
     `best(metric)` the best row; `aggregate(metric)` the mean and sample sd over seeds.
     """
 
@@ -129,7 +131,7 @@ def run_trials(train_fn, configs, seeds=(0,), n_jobs=1, on_error="raise"):
     """
     configs, seeds, n_jobs = _check_arguments(train_fn, configs, seeds, n_jobs, on_error)
     jobs = [(i, config, seed) for i, config in enumerate(configs) for seed in seeds]
-    start = time.perf_counter()
+    started, start = time.time(), time.perf_counter()
     if n_jobs == 1:
         results = [_run_one(train_fn, config, seed) for _, config, seed in jobs]
         results = [_raise_or_keep(r, job, on_error) for r, job in zip(results, jobs)]
@@ -140,11 +142,18 @@ def run_trials(train_fn, configs, seeds=(0,), n_jobs=1, on_error="raise"):
             with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
                 futures = [pool.submit(_run_one, train_fn, config, seed)
                            for _, config, seed in jobs]
-                results = [_raise_or_keep(f.result(), job, on_error)
-                           for f, job in zip(futures, jobs)]
+                try:
+                    results = [_raise_or_keep(f.result(), job, on_error)
+                               for f, job in zip(futures, jobs)]
+                except concurrent.futures.process.BrokenProcessPool as exc:
+                    raise RuntimeError(
+                        "run_trials: a worker process died before finishing its trials. In a "
+                        "script, call run_trials under `if __name__ == '__main__':` (spawned "
+                        "workers import the script); otherwise a trial may have run out of "
+                        "memory or crashed the interpreter.") from exc
     wall = time.perf_counter() - start
     rows = []
-    for (i, config, seed), (metrics, seconds, error) in zip(jobs, results):
+    for (i, config, seed), (metrics, (worker, trial_start, seconds), error) in zip(jobs, results):
         row = {"trial": i, "seed": seed, **config}
         if error is None:
             clash = sorted(set(metrics) & set(row))
@@ -154,7 +163,7 @@ def run_trials(train_fn, configs, seeds=(0,), n_jobs=1, on_error="raise"):
             row.update(metrics)
         else:
             row["error"] = error
-        row["seconds"] = seconds
+        row.update(worker=worker, started=trial_start - started, seconds=seconds)
         rows.append(row)
     config_keys = []
     for config in configs:
@@ -165,20 +174,22 @@ def run_trials(train_fn, configs, seeds=(0,), n_jobs=1, on_error="raise"):
 # -- helpers ------------------------------------------------------------------------------
 
 def _run_one(train_fn, config, seed):
-    """(metrics dict, seconds, error text or None): runs in a worker or in this process."""
-    start = time.perf_counter()
+    """(metrics dict, timing, error text or None), timing = (process id, wall-clock start,
+    seconds): runs in a worker or in this process."""
+    started, start = time.time(), time.perf_counter()
     try:
         result = train_fn(dict(config), seed)
     except Exception as exc:  # noqa: BLE001  (any failure of a trial is reported, with its config)
-        return None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}"
-    seconds = time.perf_counter() - start
+        timing = (os.getpid(), started, time.perf_counter() - start)
+        return None, timing, f"{type(exc).__name__}: {exc}"
+    timing = (os.getpid(), started, time.perf_counter() - start)
     if isinstance(result, numbers.Real) and not isinstance(result, bool):
-        return {"score": float(result)}, seconds, None
+        return {"score": float(result)}, timing, None
     if not isinstance(result, dict):
-        return None, seconds, (f"TypeError: train_fn must return a dict of metrics or a "
-                               f"number, got {type(result).__name__}")
+        return None, timing, (f"TypeError: train_fn must return a dict of metrics or a "
+                              f"number, got {type(result).__name__}")
     return {k: (float(v) if isinstance(v, (numbers.Real, np.floating)) else v)
-            for k, v in result.items()}, seconds, None
+            for k, v in result.items()}, timing, None
 
 
 def _raise_or_keep(result, job, on_error):
@@ -212,7 +223,7 @@ def _check_arguments(train_fn, configs, seeds, n_jobs, on_error):
         if not isinstance(config, dict):
             raise TypeError(f"run_trials: configs[{i}] must be a dict, got "
                             f"{type(config).__name__}")
-        taken = sorted({"trial", "seed", "seconds", "error"} & set(config))
+        taken = sorted({"trial", "seed", "worker", "started", "seconds", "error"} & set(config))
         if taken:
             raise ValueError(f"run_trials: configs[{i}] uses the table's own column names "
                              f"{taken}; rename those keys")

@@ -4,13 +4,14 @@ To add a chapter: write `<topic>.py` here that calls `register(Exercise(...))` f
 exercise, and add its name to the import below (kept sorted; the chapter number is in
 each module's docstring).
 """
-from . import (  # noqa: F401  (chapters 2, 1, 7, 6, 14, 10, 3, 9, 4, 13, 5, 8)
+from . import (  # noqa: F401  (chapters 2, 1, 7, 6, 14, 10, 12, 3, 9, 4, 13, 5, 8)
     activations,
     backprop,
     batchnorm,
     clipping,
     compression,
     convolutions,
+    hyperparameters,
     initialization,
     losses,
     optimizers,

@@ -1,0 +1,161 @@
+"""Chapter 12, hyperparameters: the exercises and their cases.
+
+The references call `dlcore.search` where it has the function (`LogUniform.from_unit`,
+`halving_schedule`). The cases are chosen so that the classic slips show: log-uniform ranges
+whose low end is not 1 (so that forgetting `low` is wrong) and that span several decades (so
+that a plain uniform map is far off); objectives whose best point is not the last or the first
+draw; probabilities where rounding instead of taking the ceiling gives another count; numbers
+of configurations that are not powers of eta (so that ceil instead of floor is wrong); numbers
+of trials that are not multiples of the number of workers.
+"""
+import math
+
+import numpy as np
+
+from ...search import LogUniform, halving_schedule
+from ..registry import Case, Exercise, register
+
+PREFIX = "hyperparameters."
+
+
+# ---------------------------------------------------------------- log-uniform sampling
+
+def log_uniform_from_unit(u, low, high):
+    """Map uniform numbers u in [0, 1] to log-uniform values on [low, high]:
+    low * (high / low) ** u, so that log(value) is uniform on [log low, log high]."""
+    return LogUniform(low, high).from_unit(u)
+
+
+def _range(rng):
+    low = float(10.0 ** rng.uniform(-6, -3))
+    return low, float(low * 10.0 ** rng.uniform(2, 5))
+
+
+def _log_uniform_cases(rng):
+    cases = []
+    for _ in range(3):
+        cases.append(Case("random u", (rng.random(7), *_range(rng))))
+    cases.append(Case("u at 0, 1/2 and 1", (np.array([0.0, 0.5, 1.0]), 1e-4, 1.0)))
+    cases.append(Case("u at 0, 1/2 and 1", (np.array([0.0, 0.5, 1.0]), 0.01, 100.0)))
+    return cases
+
+
+# ---------------------------------------------------------------- a random-search loop
+
+def valley_loss(lr):
+    """A validation loss as a function of the learning rate: a valley in log10(lr) with its
+    floor at lr = 0.05, rising steeply above it (divergence)."""
+    x = math.log10(lr) - math.log10(0.05)
+    return 0.05 + 0.3 * x * x + (2.0 * x ** 4 if x > 0 else 0.0)
+
+
+def shifted_valley_loss(lr):
+    """The same shape with its floor at lr = 3e-4 (Adam-like rates)."""
+    return valley_loss(lr * 0.05 / 3e-4)
+
+
+def random_search_lr(u, low, high, objective):
+    """Random search over a log-uniform learning rate: trial i uses
+    lr_i = low * (high / low) ** u[i] and scores objective(lr_i) (lower is better). Returns
+    (best_lr, best_value) of the lowest score, the earliest trial on a tie."""
+    best_lr, best_value = None, math.inf
+    for lr in log_uniform_from_unit(np.asarray(u, dtype=np.float64), low, high):
+        value = objective(float(lr))
+        if value < best_value:
+            best_lr, best_value = float(lr), value
+    return best_lr, best_value
+
+
+def _random_search_cases(rng):
+    cases = []
+    for objective, (low, high) in ((valley_loss, (1e-4, 1.0)), (shifted_valley_loss, (1e-5, 1e-1)),
+                                   (valley_loss, (1e-3, 10.0))):
+        u = rng.random(12)
+        cases.append(Case("12 trials", (u, low, high, objective)))
+    u = np.array([0.9, 0.2, 0.55, 0.7])       # the best trial is neither first nor last
+    cases.append(Case("4 trials", (u, 1e-4, 1.0, valley_loss)))
+    return cases
+
+
+# ---------------------------------------------------------------- trials to hit the top q
+
+def trials_needed(q, p):
+    """The smallest number n of independent random trials such that at least one lands in
+    a region holding a fraction q of the search space with probability >= p:
+    the least n with 1 - (1 - q)^n >= p. Returns an int."""
+    n = max(1, math.ceil(math.log(1.0 - p) / math.log(1.0 - q)))
+    while n > 1 and 1.0 - (1.0 - q) ** (n - 1) >= p:   # guard against rounding in the logs
+        n -= 1
+    while 1.0 - (1.0 - q) ** n < p:
+        n += 1
+    return n
+
+
+def _trials_needed_cases(rng):
+    cases = [Case("top 5%, 95% sure", (0.05, 0.95)),      # 59, the answer the chapter leaves open
+             Case("other fractions and targets", (0.01, 0.95)),
+             Case("other fractions and targets", (0.05, 0.5))]
+    for _ in range(3):
+        cases.append(Case("random q and p", (float(rng.uniform(0.005, 0.3)),
+                                             float(rng.uniform(0.5, 0.999)))))
+    cases.append(Case("q large", (0.6, 0.99)))
+    return cases
+
+
+# ---------------------------------------------------------------- successive halving
+
+def halving_rungs(n_configs, min_budget, max_budget, eta):
+    """The rungs of successive halving: rung k runs floor(n_configs / eta^k) configurations
+    with a budget of min_budget * eta^k each, while the budget is at most max_budget and at
+    least one configuration is left. Returns (configs per rung, budget per rung, total cost)
+    as two int arrays and an int."""
+    rungs = halving_schedule(n_configs, min_budget, max_budget, eta)
+    n = np.array([r[0] for r in rungs], dtype=np.int64)
+    budget = np.array([r[1] for r in rungs], dtype=np.int64)
+    return n, budget, int(np.sum(n * budget))
+
+
+def _halving_cases(rng):
+    return [
+        Case("powers of eta", (16, 1, 8, 2)),
+        Case("powers of eta", (81, 1, 81, 3)),
+        Case("not powers of eta", (20, 1, 16, 2)),
+        Case("not powers of eta", (50, 2, 40, 3)),
+        Case("not powers of eta", (int(rng.integers(30, 200)), int(rng.integers(1, 4)), 100, 4)),
+        Case("one configuration left early", (5, 1, 64, 2)),
+    ]
+
+
+# ---------------------------------------------------------------- wall time of parallel trials
+
+def parallel_wall_time(n_trials, trial_seconds, n_workers, startup_seconds):
+    """Wall time of n_trials independent trials of trial_seconds each on n_workers
+    processes that start after startup_seconds: the workers run rounds of up to n_workers
+    trials at once, so the time is startup + ceil(n_trials / n_workers) * trial_seconds."""
+    return startup_seconds + math.ceil(n_trials / n_workers) * trial_seconds
+
+
+def _parallel_cases(rng):
+    return [
+        Case("not a multiple of the workers", (9, 2.0, 2, 1.5)),
+        Case("not a multiple of the workers", (13, 0.7, 4, 0.8)),
+        Case("a multiple of the workers", (16, 1.25, 8, 2.0)),
+        Case("more workers than trials", (3, 5.0, 8, 1.0)),
+        Case("one worker", (int(rng.integers(5, 30)), float(rng.uniform(0.1, 3)), 1, 0.0)),
+    ]
+
+
+# ---------------------------------------------------------------- the registry entries
+
+EXERCISES = [
+    register(Exercise(PREFIX + "log_uniform_from_unit", "log_uniform_from_unit",
+                      _log_uniform_cases, log_uniform_from_unit, ("values",))),
+    register(Exercise(PREFIX + "random_search_lr", "random_search_lr", _random_search_cases,
+                      random_search_lr, ("best_lr", "best_value"))),
+    register(Exercise(PREFIX + "trials_needed", "trials_needed", _trials_needed_cases,
+                      trials_needed, ("n",), tolerance=1e-12)),
+    register(Exercise(PREFIX + "halving_rungs", "halving_rungs", _halving_cases, halving_rungs,
+                      ("configs", "budgets", "total"), tolerance=1e-12)),
+    register(Exercise(PREFIX + "parallel_wall_time", "parallel_wall_time", _parallel_cases,
+                      parallel_wall_time, ("seconds",))),
+]
