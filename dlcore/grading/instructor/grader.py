@@ -117,7 +117,8 @@ def _not_regular(path):
     if stat.S_ISLNK(st.st_mode):
         return "a symbolic link: only regular files inside the submissions folder are graded"
     if not stat.S_ISREG(st.st_mode):
-        return "not a regular file (a device, pipe or socket): only regular files are graded"
+        return ("not a regular file (a folder, device, pipe or socket): only regular files "
+                "are graded")
     return None
 
 
@@ -128,15 +129,10 @@ def find_notebooks(paths):
     for p in map(Path, paths):
         if p.is_dir():
             inside = []
-            for folder, dirs, files in os.walk(p, followlinks=False):
+            for folder, dirs, files in os.walk(p):  # does not walk into links to folders
                 dirs[:] = [d for d in dirs if d != ".ipynb_checkpoints"]
-                for name in files + [d for d in dirs if d.endswith(".ipynb")]:
-                    if name.endswith(".ipynb"):
-                        inside.append(Path(folder) / name)
-                # links to folders are not walked into, but are refused if named .ipynb
-                for d in list(dirs):
-                    if os.path.islink(os.path.join(folder, d)):
-                        dirs.remove(d)
+                inside += [Path(folder) / name for name in files + dirs
+                           if name.endswith(".ipynb")]
             found.extend(sorted(inside))
         elif os.path.lexists(p):
             found.append(p)
@@ -259,38 +255,19 @@ def _clean_record(record):
     return out
 
 
-def _grade_one(box, exercise, opts, stopped_note, budget):
-    """Call one graded function in the sandbox. Returns (ExerciseRun, sandbox_lost).
-    budget: [bytes of results this notebook may still send], spent here."""
-    start = time.monotonic()
-    cases = [(tuple(c.args), dict(c.kwargs)) for c in exercise.cases(opts.seed)]
-    limit = _limit(exercise, opts)
-    blob = bytearray()
-    tree = channel.encode(cases, blob, allow_functions=True)
-    deadline = start + len(cases) * (limit + 1.0) + opts.grace
-    run = ExerciseRun()
-    defined, problem, why = None, None, ""
-    if not box.send({"op": "grade", "function": exercise.function, "time_limit": limit,
-                     "cases": tree}, blob, deadline):
-        problem = "died" if box.exit_code(wait=1.0) is not None else "hung"
-    while problem is None:
+def _read_results(box, run, n_cases, deadline, budget):
+    """Read the sandbox's frames for one exercise into `run` until "done".
+    Returns (what it said of the function or None, problem or None, why): problem is
+    'died', 'hung' or 'broken' (a frame out of order, over a limit, or malformed)."""
+    defined = None
+    while True:
         try:
             message, data = box.receive(deadline)
-        except EOFError:
-            problem = "died"
-            break
-        except TimeoutError:
-            problem = "hung"
-            break
-        except channel.ChannelError as exc:
-            problem, why = "broken", str(exc)
-            break
-        kind, index = message["type"], message.get("index")
-        try:
+            kind, index = message["type"], message.get("index")
             if kind == "function" and defined is None:
                 defined = {"defined": message.get("defined") is True,
                            "type_name": str(message.get("type_name", "?"))[:80]}
-            elif kind == "started" and defined and index == len(run.calls) < len(cases):
+            elif kind == "started" and defined and index == len(run.calls) < n_cases:
                 run.running = True
             elif kind == "case" and run.running and index == len(run.calls):
                 budget[0] -= len(data)
@@ -302,11 +279,33 @@ def _grade_one(box, exercise, opts, stopped_note, budget):
                 run.calls.append((record, message["data"], data))
                 run.running = False
             elif kind == "done" and defined is not None:
-                break
+                return defined, None, ""
             else:
                 raise channel.ChannelError(f"an unexpected {str(kind)[:20]!r} frame")
+        except EOFError:
+            return defined, "died", ""
+        except TimeoutError:
+            return defined, "hung", ""
         except channel.ChannelError as exc:
-            problem, why = "broken", str(exc)
+            return defined, "broken", str(exc)
+
+
+def _grade_one(box, exercise, opts, stopped_note, budget):
+    """Call one graded function in the sandbox. Returns (ExerciseRun, sandbox_lost).
+    budget: [bytes of results this notebook may still send], spent here."""
+    start = time.monotonic()
+    cases = [(tuple(c.args), dict(c.kwargs)) for c in exercise.cases(opts.seed)]
+    limit = _limit(exercise, opts)
+    blob = bytearray()
+    tree = channel.encode(cases, blob, allow_functions=True)
+    deadline = start + len(cases) * (limit + 1.0) + opts.grace
+    run = ExerciseRun()
+    if box.send({"op": "grade", "function": exercise.function, "time_limit": limit,
+                 "cases": tree}, blob, deadline):
+        defined, problem, why = _read_results(box, run, len(cases), deadline, budget)
+    else:
+        defined, why = None, ""
+        problem = "died" if box.exit_code(wait=1.0) is not None else "hung"
     lost = problem is not None
     n = len(run.calls)
     if problem == "died":
