@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -310,7 +311,6 @@ class Sandbox:
         """Write one frame to the sandbox; False if it is gone or does not read in time."""
         data = memoryview(channel.pack(message, blob))
         deadline = time.monotonic() + 30 if deadline is None else deadline
-        import select
         while data:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
