@@ -231,7 +231,43 @@ def test_frozen_parameters_get_no_gradient_but_the_input_gradient_still_flows(rn
         moved = not np.array_equal(p.data, before[n])
         assert moved == n.startswith("0."), n
     assert [p.requires_grad for p in model.unfreeze().parameters()] == [True] * 6
+    backbone = model[:2].freeze()  # a slice shares the modules, as in PyTorch
+    assert isinstance(backbone, nn.Sequential) and backbone[0] is model[0]
+    assert [p.requires_grad for p in model.parameters()] == [False, False, True, True, True, True]
     assert "requires_grad=False" in repr(nn.Linear(2, 2).freeze().W)
+
+
+def test_backward_stops_at_the_lowest_layer_that_trains(rng):
+    calls = []
+
+    class Spy(nn.Tanh):
+        def backward(self, dout):
+            calls.append(len(dout))
+            return super().backward(dout)
+
+    model = nn.Sequential(nn.Linear(4, 5, rng=1), Spy(), nn.Linear(5, 3, rng=2), Spy(),
+                          nn.Linear(3, 2, rng=3))
+    x = rng.standard_normal((6, 4)).astype(np.float32)
+    dout = rng.standard_normal((6, 2)).astype(np.float32)
+    model(x)
+    model.backward(dout)
+    assert calls == [6, 6]  # everything trains: both activations pass the gradient down
+    full = [p.grad.copy() for p in model.parameters()]
+    model.zero_grad()
+    calls.clear()
+    model[:2].freeze()
+    model(x)
+    assert model.backward(dout) is None
+    assert calls == [6]  # the frozen first layer and the activation above it are skipped
+    grads = [p.grad for p in model.parameters()]
+    assert not grads[0].any() and not grads[1].any()
+    for a, b in zip(full[2:], grads[2:]):
+        np.testing.assert_array_equal(a, b)  # the layers that train get the same gradients
+    model.freeze().zero_grad()
+    model(x)
+    calls.clear()
+    model.backward(dout)
+    assert calls == [] and not any(p.grad.any() for p in model.parameters())
 
 
 def test_fit_trains_only_the_unfrozen_layers(rng):

@@ -316,7 +316,12 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def __getitem__(self, i):
-        return list(self._modules.values())[i]
+        """The i-th module; a slice gives a Sequential of the same module objects (as in
+        PyTorch), e.g. `model[:2].freeze()` freezes the first two layers of `model`."""
+        modules = list(self._modules.values())
+        if isinstance(i, slice):
+            return Sequential(*modules[i])
+        return modules[i]
 
     def forward(self, x):
         for i, m in enumerate(self):
@@ -344,13 +349,18 @@ class Sequential(Module):
         return dout
 
     def backward_params(self, dout):
-        """Parameter gradients only: every module but the first returns its input
-        gradient to the one before it; the first one skips it."""
+        """Parameter gradients only. Backward stops at the lowest module that has a
+        trainable parameter, which skips its input product: below it nothing needs a
+        gradient (the input is data; frozen features, as in transfer learning, cost no
+        backward at all)."""
         modules = list(self)
-        for m in reversed(modules[1:]):
+        lowest = next((i for i, m in enumerate(modules)
+                       if any(p.requires_grad for p in m.parameters())), None)
+        if lowest is None:
+            return  # nothing trains
+        for m in reversed(modules[lowest + 1:]):
             dout = m.backward(dout)
-        if modules:
-            modules[0].backward_params(dout)
+        modules[lowest].backward_params(dout)
 
 
 def save(model_or_state, path):
