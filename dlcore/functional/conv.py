@@ -33,6 +33,14 @@ def _pad_channels_last(x, padding):
     return x_pad
 
 
+def _image_blocks(N, values_per_image):
+    """Slices of the batch of about 2**18 values (1 MB of float32) each. The loops over
+    kernel offsets run block by block, so a block stays in the CPU's cache through all
+    kH*kW passes instead of the whole batch streaming through memory kH*kW times."""
+    step = max(1, (1 << 18) // values_per_image)
+    return [slice(n, n + step) for n in range(0, N, step)]
+
+
 def _windows(x_pad, kH, kW, stride):
     """Read-only view (N, Ho, Wo, kH, kW, C) of every kH x kW window of x_pad (N, Hp, Wp, C)."""
     sh, sw = stride
@@ -96,27 +104,34 @@ def conv2d_backward(dout, cache, need_dx=True):
 
     dout: (N, C_out, Ho, Wo). Returns dx (N, C, H, W), dW (C_out, C, kH, kW), db (C_out,)
     (db None without bias; dx None with need_dx=False, which skips half the work when x
-    is data). With D = dout as an (N*Ho*Wo, C_out) matrix:
-        dW = cols.T @ D,   db = sum of D's rows,   dx = col2im(D @ W_col.T).
-    dx is built one kernel offset (i, j) at a time, D @ W[:, :, i, j] added onto the
-    pixels that offset read, so the (N*Ho*Wo, kH*kW*C) matrix never exists.
+    is data). With D_n = dout[n] as a (C_out, Ho*Wo) matrix and cols_n image n's rows of
+    cols:
+        dW = sum over n of D_n @ cols_n,   db = sum of dout over n, ho, wo,
+        dx = col2im(D_n.T @ W_col.T) for each image.
+    dx is built one kernel offset (i, j) at a time, D_n.T @ W[:, :, i, j] added onto the
+    pixels that offset read, so the (N*Ho*Wo, kH*kW*C) matrix never exists (and a few
+    images at a time, so that they stay in the cache through the kH*kW passes).
     """
     x_shape, cols, W, has_bias, (sh, sw), (ph, pw) = cache
     N, C, H, W_in = x_shape
     C_out, _, kH, kW = W.shape
     Ho, Wo = dout.shape[2], dout.shape[3]
-    D = dout.transpose(0, 2, 3, 1).reshape(-1, C_out)      # (N*Ho*Wo, C_out)
-    db = D.sum(axis=0) if has_bias else None
-    dW = (cols.T @ D).reshape(kH, kW, C, C_out).transpose(3, 2, 0, 1)
     xp = get_array_module(dout)
-    dW = xp.ascontiguousarray(dW)
+    D = dout.reshape(N, C_out, Ho * Wo)
+    db = D.sum(axis=(0, 2)) if has_bias else None
+    dW_col = (D @ cols.reshape(N, Ho * Wo, -1)).sum(axis=0)   # (C_out, kH*kW*C)
+    dW = xp.ascontiguousarray(dW_col.reshape(C_out, kH, kW, C).transpose(0, 3, 1, 2))
     if not need_dx:
         return None, dW, db
+    DT = D.transpose(0, 2, 1)                                  # (N, Ho*Wo, C_out)
+    if (kH, kW, sh, sw, ph, pw) == (1, 1, 1, 1, 0, 0):  # pointwise: each pixel read once
+        return (DT @ W[:, :, 0, 0]).reshape(N, H, W_in, C).transpose(0, 3, 1, 2), dW, db
     dx_pad = xp.zeros((N, H + 2 * ph, W_in + 2 * pw, C), dtype=dout.dtype)
-    for i in range(kH):
-        for j in range(kW):
-            dx_pad[:, i:i + sh * Ho:sh, j:j + sw * Wo:sw, :] += (
-                (D @ W[:, :, i, j]).reshape(N, Ho, Wo, C))
+    for blk in _image_blocks(N, dx_pad[0].size):
+        for i in range(kH):
+            for j in range(kW):
+                dx_pad[blk, i:i + sh * Ho:sh, j:j + sw * Wo:sw, :] += (
+                    (DT[blk] @ W[:, :, i, j]).reshape(-1, Ho, Wo, C))
     dx = dx_pad[:, ph:ph + H, pw:pw + W_in, :].transpose(0, 3, 1, 2)
     return dx, dW, db
 
@@ -131,16 +146,18 @@ def depthwise_conv2d_forward(x, W, b, stride=1, padding=0):
     """
     N, C, H, W_in = x.shape
     Cm, _, kH, kW = W.shape
-    m = Cm // C
     (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
     Ho, Wo = conv_output_size(H, kH, sh, ph), conv_output_size(W_in, kW, sw, pw)
-    x_pad = _pad_channels_last(x, (ph, pw))                      # (N, Hp, Wp, C)
-    taps = W.reshape(C, m, kH, kW).transpose(2, 3, 0, 1)        # (kH, kW, C, m)
-    out = get_array_module(x).zeros((N, Ho, Wo, C, m), dtype=x.dtype)
-    for i in range(kH):
-        for j in range(kW):
-            out += x_pad[:, i:i + sh * Ho:sh, j:j + sw * Wo:sw, :, None] * taps[i, j]
-    out = out.reshape(N, Ho, Wo, Cm)
+    xp = get_array_module(x)
+    x_pad = _pad_channels_last(x, (ph, pw))                 # (N, Hp, Wp, C)
+    if Cm > C:  # depth multiplier m: channel c feeds output channels c*m ... c*m + m - 1
+        x_pad = xp.repeat(x_pad, Cm // C, axis=3)           # (N, Hp, Wp, C*m)
+    taps = W.reshape(Cm, kH, kW).transpose(1, 2, 0)        # (kH, kW, C*m)
+    out = xp.zeros((N, Ho, Wo, Cm), dtype=x.dtype)
+    for blk in _image_blocks(N, x_pad[0].size):
+        for i in range(kH):
+            for j in range(kW):
+                out[blk] += x_pad[blk, i:i + sh * Ho:sh, j:j + sw * Wo:sw, :] * taps[i, j]
     if b is not None:
         out += b
     return out.transpose(0, 3, 1, 2), (x_pad, x.shape, W, b is not None, (sh, sw), (ph, pw))
@@ -150,33 +167,32 @@ def depthwise_conv2d_backward(dout, cache, need_dx=True):
     """Gradients of depthwise_conv2d_forward.
 
     dout: (N, C*m, Ho, Wo). Returns dx (N, C, H, W), dW (C*m, 1, kH, kW), db (C*m,).
-    Per kernel offset (i, j), with x_ij the pixels it read:
-        dW[c*m + k, 0, i, j] = sum over n, ho, wo of dout[n, c*m + k] * x_ij[n, c],
+    Per kernel offset (i, j), with x_ij the pixels it read (channel c repeated m times):
+        dW[c*m + k, 0, i, j] = sum over n, ho, wo of dout[n, c*m + k] * x_ij[n, c*m + k],
         dx_ij[n, c] += sum over k of dout[n, c*m + k] * W[c*m + k, 0, i, j].
     """
     x_pad, x_shape, W, has_bias, (sh, sw), (ph, pw) = cache
     N, C, H, W_in = x_shape
     Cm, _, kH, kW = W.shape
-    m = Cm // C
     Ho, Wo = dout.shape[2], dout.shape[3]
     xp = get_array_module(dout)
-    D = dout.transpose(0, 2, 3, 1)                                # (N, Ho, Wo, C*m)
+    D = dout.transpose(0, 2, 3, 1)                              # (N, Ho, Wo, C*m)
     db = D.sum(axis=(0, 1, 2)) if has_bias else None
-    D = D.reshape(N, Ho, Wo, C, m)
-    dtaps = xp.empty((kH, kW, C, m), dtype=dout.dtype)
+    dtaps = xp.empty((kH, kW, Cm), dtype=dout.dtype)
     for i in range(kH):
         for j in range(kW):
             x_ij = x_pad[:, i:i + sh * Ho:sh, j:j + sw * Wo:sw, :]
-            dtaps[i, j] = xp.einsum("nhwc,nhwck->ck", x_ij, D)
-    dW = xp.ascontiguousarray(dtaps.transpose(2, 3, 0, 1).reshape(Cm, 1, kH, kW))
+            dtaps[i, j] = xp.einsum("nhwc,nhwc->c", x_ij, D)
+    dW = xp.ascontiguousarray(dtaps.transpose(2, 0, 1)).reshape(Cm, 1, kH, kW)
     if not need_dx:
         return None, dW, db
-    taps = W.reshape(C, m, kH, kW).transpose(2, 3, 0, 1)         # (kH, kW, C, m)
-    dx_pad = xp.zeros((N, H + 2 * ph, W_in + 2 * pw, C), dtype=dout.dtype)
-    for i in range(kH):
-        for j in range(kW):
-            # (with m == 1 the sum over k is a no-op: skip it, it costs as much as the product)
-            dx_pad[:, i:i + sh * Ho:sh, j:j + sw * Wo:sw, :] += (
-                D[..., 0] * taps[i, j, :, 0] if m == 1 else (D * taps[i, j]).sum(axis=-1))
+    taps = W.reshape(Cm, kH, kW).transpose(1, 2, 0)            # (kH, kW, C*m)
+    dx_pad = xp.zeros(x_pad.shape, dtype=dout.dtype)           # (N, Hp, Wp, C*m)
+    for blk in _image_blocks(N, x_pad[0].size):
+        for i in range(kH):
+            for j in range(kW):
+                dx_pad[blk, i:i + sh * Ho:sh, j:j + sw * Wo:sw, :] += D[blk] * taps[i, j]
+    if Cm > C:  # the m copies of channel c each pass back their share
+        dx_pad = dx_pad.reshape(*dx_pad.shape[:3], C, Cm // C).sum(axis=4)
     dx = dx_pad[:, ph:ph + H, pw:pw + W_in, :].transpose(0, 3, 1, 2)
     return dx, dW, db
