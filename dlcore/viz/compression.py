@@ -118,7 +118,7 @@ def _default_sweep():
     from ..data import load_digits
 
     train, val, _ = load_digits(rng=0)
-    model, _ = train_digits_mlp(train, rng=0, l1=3e-4)
+    model, _ = train_digits_mlp(train, rng=0, l1=1e-3)
     return compression_sweep(model, val.X, val.y)
 
 
@@ -163,7 +163,8 @@ def plot_compression(sparsity=0.9, bits=5, sweep=None, axes=None):
         ax.tick_params(labelsize=7)
         ax.grid(True, alpha=0.3)
     kb = sweep["size_bits"][i, j] / 8 / 1024
-    ax_size.set_title(f"sparsity {100 * sparsity:g}%, {bits if bits < 32 else 'float'} bits: "
+    stored = f"{bits} bits" if bits < 32 else "float32"
+    ax_size.set_title(f"sparsity {100 * sparsity:g}%, {stored}: "
                       f"{kb:.1f} KiB, {ratio[i, j]:.1f}x smaller, {acc[i, j]:.1f}%",
                       fontsize=8)
     ax_bits.set_title(f"no fine-tuning; dense float32: {100 * sweep['dense_acc']:.1f}%",
