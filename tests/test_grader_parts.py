@@ -1,6 +1,7 @@
 """The grader's parts on their own: the channel's hard limits, the static check for dlcore's
 own implementation of a graded op, the cleaning of text for the table, and the learner view
 of dlcore that sandboxes see."""
+import math
 import os
 import time
 import zipfile
@@ -219,3 +220,43 @@ def test_the_learner_package_does_not_import_the_instructor_or_build_code():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]", out
+
+
+@pytest.mark.parametrize("exercise_id", sorted(__import__("dlcore.grading").grading.EXERCISES))
+def test_every_exercises_cases_travel_into_the_sandbox_unchanged(exercise_id):
+    """What the grader sends is what the sandbox rebuilds: arrays bit for bit, generators
+    in the same state, case functions (sent as source) giving the same values."""
+    cases = [(tuple(c.args), dict(c.kwargs)) for c in get_exercise(exercise_id).cases(1234)]
+    blob = bytearray()
+    tree = channel.encode(cases, blob, allow_functions=True)
+    message, data = channel.parse_frame(channel.pack({"cases": tree}, blob)[channel.HEADER.size:],
+                                        channel.Limits(depth=64))
+    rebuilt = channel.decode(message["cases"], data, channel.Limits(depth=64),
+                             allow_functions=True)
+
+    def call(f, probe):
+        for x in (probe, 0.3, np.linspace(0.1, 0.9, 5)):  # what the function takes
+            try:
+                return f(x.copy() if isinstance(x, np.ndarray) else x)
+            except TypeError:
+                continue
+        raise AssertionError(f"cannot call {f.__name__} in this test")
+
+    def same(a, b, probe):
+        if callable(a) and not isinstance(a, np.random.Generator):
+            return np.array_equal(call(a, probe), call(b, probe))
+        if isinstance(a, np.random.Generator):
+            return a.bit_generator.state == b.bit_generator.state
+        if isinstance(a, (tuple, list)):
+            return len(a) == len(b) and all(same(u, v, probe) for u, v in zip(a, b))
+        if isinstance(a, dict):
+            return a.keys() == b.keys() and all(same(a[k], b[k], probe) for k in a)
+        if isinstance(a, (np.ndarray, np.generic)):
+            return a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+        both_nan = isinstance(a, float) and math.isnan(a) and math.isnan(b)
+        return type(a) is type(b) and (a == b or both_nan)
+
+    for (args, kwargs), (args2, kwargs2) in zip(cases, rebuilt, strict=True):
+        probe = next((a for a in args if isinstance(a, np.ndarray) and a.dtype.kind == "f"),
+                     np.linspace(0.1, 0.9, 5))
+        assert same(args, args2, probe) and same(kwargs, kwargs2, probe), exercise_id

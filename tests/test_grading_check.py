@@ -64,14 +64,15 @@ def test_cases_are_seeded_and_plain(exercise_id):
     assert np.array_equal(first, next(x for x in b[0].args if isinstance(x, np.ndarray)))
     assert not np.array_equal(first, next(x for x in c[0].args if isinstance(x, np.ndarray)))
 
-    # Every argument is an array, a number, a tuple of them, or an importable function,
-    # so a grader in another process can rebuild the same case.
+    # Every argument is an array, a number, a tuple of them, or a module-level function
+    # without closure (the grader sends its source into the sandbox, see
+    # tests/test_grader_parts.py), so the grader's sandbox can rebuild the same case.
     def plain(v):
         if isinstance(v, tuple):
             return all(plain(u) for u in v)
         if callable(v):
             module = importlib.import_module(v.__module__)
-            return getattr(module, v.__qualname__) is v
+            return getattr(module, v.__qualname__) is v and v.__closure__ is None
         return isinstance(v, (np.ndarray, int, float))
 
     for case in a:

@@ -5,7 +5,8 @@ a JSON text and a blob of raw array bytes. A value travels as a JSON tree in whi
 are `{"array": [dtype, shape, offset, nbytes]}` slices of the blob, integers are decimal
 strings, floats are `repr` strings (nan and inf included), a `numpy.random.Generator` is
 its bit generator's state, and a case argument that is a function travels as its source
-text (rebuilt only inside the sandbox). Anything else a notebook returns (an object, an
+text with what it needs (other module-level functions, modules by name, plain constants),
+rebuilt only inside the sandbox. Anything else a notebook returns (an object, an
 object array, a huge array) is written as an `Opaque` placeholder naming its type, which
 the comparison reports as the wrong type.
 
@@ -24,6 +25,7 @@ import os
 import select
 import struct
 import time
+import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,10 +108,44 @@ def encode(value, blob, allow_functions=False):
     if isinstance(value, np.random.Generator):
         bitgen = value.bit_generator
         return {"generator": type(bitgen).__name__, "state": encode(bitgen.state, blob)}
-    if allow_functions and callable(value) and hasattr(value, "__code__"):
-        import inspect  # only the grader sends functions
-        return {"function": value.__name__, "source": inspect.getsource(value)}
+    if allow_functions and isinstance(value, types.FunctionType):
+        return _encode_function(value, blob)
     return {"opaque": type(value).__name__}
+
+
+def _encode_function(fn, blob):
+    """A module-level case function as its source and what that source needs: the
+    module-level functions it calls (their source too, recursively), the modules it uses
+    (by name) and plain constants. Only the grader sends functions."""
+    import inspect
+
+    sources, modules, constants, todo, seen = [], {}, {}, [fn], set()
+    while todo:
+        f = todo.pop()
+        if f.__name__ in seen:
+            continue
+        seen.add(f.__name__)
+        if f.__closure__ or f.__name__ == "<lambda>":
+            raise ValueError(f"case function {f.__qualname__} must be a module-level def")
+        sources.append(inspect.getsource(f))
+        codes, names = [f.__code__], set()
+        while codes:
+            code = codes.pop()
+            names.update(code.co_names)
+            codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+        for name in sorted(names):
+            obj = f.__globals__.get(name)
+            if isinstance(obj, types.ModuleType):
+                if obj.__name__.startswith("dlcore.grading"):
+                    raise ValueError(f"case function {f.__qualname__} uses {obj.__name__}, "
+                                     "which the sandbox does not have")
+                modules[name] = obj.__name__
+            elif isinstance(obj, types.FunctionType) and obj.__module__ == fn.__module__:
+                todo.append(obj)
+            elif isinstance(obj, (bool, int, float, str)):
+                constants[name] = obj
+    return {"function": fn.__name__, "sources": sources, "modules": modules,
+            "constants": encode(constants, blob)}
 
 
 def pack(message, blob=b""):
@@ -273,8 +309,13 @@ def decode(tree, blob, limits=Limits(), allow_functions=False, depth=0):
     if kind == "function" and isinstance(body, str):
         if not allow_functions:
             return _opaque_class("function")("function")
-        namespace = {"np": np, "numpy": np}
-        exec(compile(tree["source"], f"<case argument {body}>", "exec"), namespace)  # noqa: S102
+        import importlib  # only the sandbox rebuilds what the grader sent
+
+        namespace = {name: importlib.import_module(module)
+                     for name, module in tree["modules"].items()}
+        namespace.update(decode(tree["constants"], blob, limits, False, sub))
+        for source in tree["sources"]:
+            exec(compile(source, f"<case argument {body}>", "exec"), namespace)  # noqa: S102
         return namespace[body]
     if kind == "opaque" and isinstance(body, str):
         return _opaque_class(body)(body, str(tree.get("why", ""))[:200])
