@@ -73,3 +73,12 @@ def test_plots_mark_the_chosen_setting(trained):
     box = viz.compression_widget(0.9, 2, sweep=sweep)
     sliders = box.children[0].children
     assert sliders[0].value == 0.9 and sliders[1].value == 2
+
+
+def test_default_sweep_is_cached_and_is_the_l1_network():
+    a = viz.default_compression_sweep(1e-3)
+    assert viz.default_compression_sweep(l1=0.001, rng=0) is a
+    assert a["acc"].shape == (len(viz.COMPRESSION_SPARSITIES), len(viz.COMPRESSION_BITS))
+    train, val, _ = load_digits(rng=0)
+    model, _ = viz.train_digits_mlp(train, rng=0, l1=1e-3)
+    assert a["dense_acc"] == evaluate(model, CrossEntropyLoss(), val.X, val.y)[1]

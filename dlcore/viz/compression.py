@@ -27,6 +27,7 @@ __all__ = [
     "COMPRESSION_SPARSITIES",
     "compression_sweep",
     "compression_widget",
+    "default_compression_sweep",
     "digits_mlp",
     "plot_compression",
     "plot_compression_grid",
@@ -113,13 +114,21 @@ def compression_sweep(model, X, y, sparsities=COMPRESSION_SPARSITIES, bits=COMPR
             "dense_bits": dense_bits, "dense_acc": evaluate(model, loss, X, y)[1]}
 
 
-@functools.lru_cache(maxsize=1)
-def _default_sweep():
+@functools.lru_cache(maxsize=4)
+def _default_sweep(l1, rng):
     from ..data import load_digits
 
     train, val, _ = load_digits(rng=0)
-    model, _ = train_digits_mlp(train, rng=0, l1=1e-3)
+    model, _ = train_digits_mlp(train, rng=rng, l1=l1)
     return compression_sweep(model, val.X, val.y)
+
+
+def default_compression_sweep(l1=1e-3, rng=0):
+    """`compression_sweep` of `train_digits_mlp(rng=rng, l1=l1)` (trained on the digits
+    training split of `load_digits(rng=0)`) on the validation split; cached, so the widget,
+    its frames and the static twin share one computation. Treat it as read-only."""
+    l1 = _checks.number(l1, "l1", "default_compression_sweep", low=0.0)
+    return _default_sweep(float(l1), int(rng))
 
 
 def _index(options, value, name):
@@ -129,14 +138,14 @@ def _index(options, value, name):
     raise ValueError(f"plot_compression: {name} must be one of {list(options)}, got {value!r}")
 
 
-def plot_compression(sparsity=0.9, bits=5, sweep=None, axes=None):
+def plot_compression(sparsity=0.9, bits=5, l1=1e-3, sweep=None, axes=None):
     """One view of the sweep: validation accuracy against the number of bits, one curve per
     sparsity (left), and accuracy against the compression ratio for every setting (right),
     with the chosen (sparsity, bits) marked. sweep: a `compression_sweep` result (default:
-    a cached sweep of the chapter's L1-trained network on the validation digits).
+    `default_compression_sweep(l1)`, the chapter's network trained with that L1 strength).
     Returns the Figure."""
     plt = pyplot()
-    sweep = _default_sweep() if sweep is None else sweep
+    sweep = default_compression_sweep(l1) if sweep is None else sweep
     i = _index(sweep["sparsities"], sparsity, "sparsity")
     j = _index(sweep["bits"], bits, "bits")
     acc, ratio = 100 * sweep["acc"], sweep["dense_bits"] / sweep["size_bits"]
@@ -176,7 +185,7 @@ def plot_compression(sparsity=0.9, bits=5, sweep=None, axes=None):
 COMPRESSION_GRID_VIEWS = ((0.0, 32), (0.9, 32), (0.9, 5), (0.95, 3))
 
 
-def plot_compression_grid(views=COMPRESSION_GRID_VIEWS, sweep=None):
+def plot_compression_grid(views=COMPRESSION_GRID_VIEWS, l1=1e-3, sweep=None):
     """Static twin of `compression_widget`: `plot_compression` for each (sparsity, bits)
     of `views`, one row each. Returns the Figure."""
     plt = pyplot()
@@ -185,17 +194,18 @@ def plot_compression_grid(views=COMPRESSION_GRID_VIEWS, sweep=None):
         raise ValueError("plot_compression_grid: give at least one (sparsity, bits) view")
     fig, axes = plt.subplots(len(views), 2, figsize=(9.5, 3.0 * len(views)), squeeze=False)
     for row, (s, b) in zip(axes, views):
-        plot_compression(s, b, sweep=sweep, axes=row)
+        plot_compression(s, b, l1, sweep=sweep, axes=row)
     fig.tight_layout()
     return fig
 
 
-def compression_widget(sparsity=0.9, bits=5, sweep=None):
-    """Live `plot_compression`: two sliders (sparsity, bits) over the precomputed sweep, so
-    a move only redraws. Returns an ipywidgets VBox."""
+def compression_widget(sparsity=0.9, bits=5, l1=1e-3, sweep=None):
+    """Live `plot_compression`: two sliders (sparsity, bits) over the precomputed sweep
+    (default: `default_compression_sweep(l1)`), so a move only redraws. Returns an
+    ipywidgets VBox."""
     plt = pyplot()
     w = widgets()
-    sweep = _default_sweep() if sweep is None else sweep
+    sweep = default_compression_sweep(l1) if sweep is None else sweep
     style = {"description_width": "initial"}
     ss = w.SelectionSlider(options=[(f"{100 * s:g}%", s) for s in sweep["sparsities"]],
                            value=sweep["sparsities"][_index(sweep["sparsities"], sparsity,
@@ -210,3 +220,29 @@ def compression_widget(sparsity=0.9, bits=5, sweep=None):
 
     out = w.interactive_output(draw, {"sparsity": ss, "bits": bs})
     return w.VBox([w.HBox([ss, bs]), out])
+
+
+# -- kernel-free frames for the HTML book (dlcore.viz.frames) ------------------------------
+
+try:
+    from .frames import Control, register_frames
+except ImportError:  # a checkout without the kernel-free frames: the live widget still works
+    def register_frames(*args, **kwargs):
+        return lambda factory: factory
+
+    def Control(*args, **kwargs):  # stands in for the dataclass
+        return None
+
+
+@register_frames("compression_widget", alt="Validation accuracy of the digits network pruned "
+                 "to one sparsity and quantised with k-means to one number of bits, without "
+                 "fine-tuning: against the bits (left) and the compression ratio (right).",
+                 controls=[Control("sparsity", (0.0, 0.9, 0.95, 0.98), "sparsity",
+                                   fmt="{:.0%}"),
+                           Control("bits", (1, 2, 5, 32), "bits per weight (32: float)",
+                                   fmt="{:d}")])
+def _compression_frames(l1=1e-3):
+    def render(sparsity, bits):
+        return plot_compression(sparsity, bits, l1)
+
+    return render
