@@ -136,13 +136,24 @@ def conv2d_backward(dout, cache, need_dx=True):
     return dx, dW, db
 
 
+def _taps_along_rows(W, Wo):
+    """Depthwise weights (C*m, 1, kH, kW) as (kH, kW, Wo, C*m): tap (i, j) of every
+    channel, repeated for each of the Wo pixels of an output row. Multiplying a
+    channels-last row (Wo, C*m) by it, numpy runs its loops over Wo*C*m values at a time
+    instead of C*m (about 2x faster than broadcasting the (C*m,) vector)."""
+    Cm, _, kH, kW = W.shape
+    taps = W.reshape(Cm, kH, kW).transpose(1, 2, 0)[:, :, None, :]
+    return get_array_module(W).ascontiguousarray(
+        get_array_module(W).broadcast_to(taps, (kH, kW, Wo, Cm)))
+
+
 def depthwise_conv2d_forward(x, W, b, stride=1, padding=0):
     """Each input channel convolved with its own m kernels (PyTorch: groups=C).
 
     x: (N, C, H, W); W: (C*m, 1, kH, kW), output channel c*m + k reading input
     channel c; b: (C*m,) or None. Returns out (N, C*m, Ho, Wo) and cache:
         out[n, c*m + k] = sum over i, j of W[c*m + k, 0, i, j] * x_pad[n, c, s*ho+i, s*wo+j].
-    One multiply-add over the whole batch per kernel offset (kH*kW of them).
+    One multiply-add per kernel offset (kH*kW of them), a few images at a time.
     """
     N, C, H, W_in = x.shape
     Cm, _, kH, kW = W.shape
@@ -152,14 +163,14 @@ def depthwise_conv2d_forward(x, W, b, stride=1, padding=0):
     x_pad = _pad_channels_last(x, (ph, pw))                 # (N, Hp, Wp, C)
     if Cm > C:  # depth multiplier m: channel c feeds output channels c*m ... c*m + m - 1
         x_pad = xp.repeat(x_pad, Cm // C, axis=3)           # (N, Hp, Wp, C*m)
-    taps = W.reshape(Cm, kH, kW).transpose(1, 2, 0)        # (kH, kW, C*m)
-    out = xp.zeros((N, Ho, Wo, Cm), dtype=x.dtype)
+    taps = _taps_along_rows(W, Wo)                          # (kH, kW, Wo, C*m)
+    out = xp.empty((N, Ho, Wo, Cm), dtype=x.dtype)
     for blk in _image_blocks(N, x_pad[0].size):
+        out_blk = out[blk]
+        out_blk[...] = 0 if b is None else b
         for i in range(kH):
             for j in range(kW):
-                out[blk] += x_pad[blk, i:i + sh * Ho:sh, j:j + sw * Wo:sw, :] * taps[i, j]
-    if b is not None:
-        out += b
+                out_blk += x_pad[blk, i:i + sh * Ho:sh, j:j + sw * Wo:sw, :] * taps[i, j]
     return out.transpose(0, 3, 1, 2), (x_pad, x.shape, W, b is not None, (sh, sw), (ph, pw))
 
 
@@ -178,20 +189,23 @@ def depthwise_conv2d_backward(dout, cache, need_dx=True):
     xp = get_array_module(dout)
     D = dout.transpose(0, 2, 3, 1)                              # (N, Ho, Wo, C*m)
     db = D.sum(axis=(0, 1, 2)) if has_bias else None
-    dtaps = xp.empty((kH, kW, Cm), dtype=dout.dtype)
-    for i in range(kH):
-        for j in range(kW):
-            x_ij = x_pad[:, i:i + sh * Ho:sh, j:j + sw * Wo:sw, :]
-            dtaps[i, j] = xp.einsum("nhwc,nhwc->c", x_ij, D)
-    dW = xp.ascontiguousarray(dtaps.transpose(2, 0, 1)).reshape(Cm, 1, kH, kW)
-    if not need_dx:
-        return None, dW, db
-    taps = W.reshape(Cm, kH, kW).transpose(1, 2, 0)            # (kH, kW, C*m)
-    dx_pad = xp.zeros(x_pad.shape, dtype=dout.dtype)           # (N, Hp, Wp, C*m)
+    taps = _taps_along_rows(W, Wo)                             # (kH, kW, Wo, C*m)
+    dtaps = xp.zeros(taps.shape, dtype=dout.dtype)
+    dx_pad = xp.empty(x_pad.shape, dtype=dout.dtype) if need_dx else None  # (N, Hp, Wp, C*m)
     for blk in _image_blocks(N, x_pad[0].size):
+        D_blk, x_blk = D[blk], x_pad[blk]
+        if need_dx:
+            dx_blk = dx_pad[blk]
+            dx_blk[...] = 0
         for i in range(kH):
             for j in range(kW):
-                dx_pad[blk, i:i + sh * Ho:sh, j:j + sw * Wo:sw, :] += D[blk] * taps[i, j]
+                rows, cols = slice(i, i + sh * Ho, sh), slice(j, j + sw * Wo, sw)
+                dtaps[i, j] += xp.einsum("nhwc,nhwc->wc", x_blk[:, rows, cols], D_blk)
+                if need_dx:
+                    dx_blk[:, rows, cols] += D_blk * taps[i, j]
+    dW = xp.ascontiguousarray(dtaps.sum(axis=2).transpose(2, 0, 1)).reshape(Cm, 1, kH, kW)
+    if not need_dx:
+        return None, dW, db
     if Cm > C:  # the m copies of channel c each pass back their share
         dx_pad = dx_pad.reshape(*dx_pad.shape[:3], C, Cm // C).sum(axis=4)
     dx = dx_pad[:, ph:ph + H, pw:pw + W_in, :].transpose(0, 3, 1, 2)
