@@ -1,7 +1,8 @@
 """The grader's side inside a sandbox: run a notebook's cells, then call its functions.
 
 Run as `python inside.py FD` in the sandbox, next to a read-only copy of channel.py.
-Commands arrive as frames on stdin; every reply goes out as a frame on file descriptor FD
+Commands arrive as frames on stdin (moved to another descriptor at start, so that a notebook
+reading stdin gets EOF); every reply goes out as a frame on file descriptor FD
 (the sandbox's one way out). stdout and stderr lead nowhere. Nothing here is trusted by the
 grader: a notebook runs in this same process and may change anything in it; the grader
 validates every frame it reads and judges the values itself.
