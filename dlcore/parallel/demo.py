@@ -13,7 +13,8 @@ What rank 0 writes (every rank computes, only rank 0 writes):
   part spent computing and the part spent in the Allreduce.
 - "ring": ring_allreduce (point-to-point) against comm.Allreduce on a vector of a million
   values: largest difference, and the time of each.
-- "trials": hyperparameter parallelism, a learning-rate sweep spread over the ranks.
+- "trials": hyperparameter parallelism, a learning-rate sweep of chapter 12's digits objective
+  (`dlcore.search.digits_trial`) spread over the ranks.
 
 The same command runs across hosts with `mpiexec -n K -hosts a,b python -m ...`.
 """
@@ -29,6 +30,7 @@ from ..data import load_digits
 from ..gradcheck import relative_error
 from ..losses import CrossEntropyLoss
 from ..optim import SGD
+from ..search import digits_trial
 from ..train import evaluate
 from ._mpi import mpi
 from .data_parallel import DataParallel
@@ -133,20 +135,8 @@ def ring(comm, n, repeats=5):
 
 
 def _trial(config):
-    """A short training run at one learning rate; returns validation and test accuracy."""
-    train, val, test = load_digits()
-    model = mlp([64, 64, 10], seed=config["seed"])
-    loss = CrossEntropyLoss()
-    opt = SGD(model.parameters(), lr=config["lr"], momentum=0.9)
-    rng = np.random.default_rng(config["seed"])
-    for _ in range(config["epochs"]):
-        for idx in np.array_split(rng.permutation(len(train.X)), len(train.X) // 64):
-            loss(model(train.X[idx]), train.y[idx])
-            opt.zero_grad()
-            model.backward_params(loss.backward())
-            opt.step()
-    return {"val_acc": evaluate(model, loss, val.X, val.y)[1],
-            "test_acc": evaluate(model, loss, test.X, test.y)[1]}
+    """One learning rate of chapter 12's digits objective (an MLP trained with `fit`)."""
+    return digits_trial(config, seed=0)
 
 
 def main(argv=None):
@@ -181,8 +171,8 @@ def main(argv=None):
     if "ring" in parts:
         result["ring"] = ring(comm, args.ring_size)
     if "trials" in parts:
-        configs = [{"lr": lr, "seed": 0, "epochs": args.trial_epochs}
-                   for lr in (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)]
+        configs = [{"optimizer": "momentum", "lr": lr, "epochs": args.trial_epochs}
+                   for lr in (0.001, 0.003, 0.01, 0.03, 0.1, 0.3)]
         result["trials"] = map_trials(_trial, configs, comm)
     result["seconds"] = time.perf_counter() - start
     if comm.Get_rank() == 0:
