@@ -1,0 +1,188 @@
+"""Reusing the lower layers of a network trained on the digits 0-4 for the digits 5-9:
+the tasks, the pretrained weights, one training run per regime, and chapter 11's widget
+and its static twin.
+
+Regimes: "scratch" (fresh weights everywhere), "fine-tuned" (the lower `reuse` hidden
+layers start from the source network's weights, everything trains), "frozen" (those
+layers start from the source weights and stay fixed; the layers above train). The
+network is 64 -> 128 -> 128 -> 5 with ReLU, trained with Adam for a fixed number of
+optimiser steps (so that 5 and 500 training images get the same number of updates).
+"""
+import functools
+import math
+
+import numpy as np
+
+from .. import nn
+from ..data import Split, load_digits
+from ..losses import CrossEntropyLoss
+from ..optim import Adam
+from ..train import evaluate, fit
+from ._mpl import pyplot, widgets
+
+__all__ = [
+    "REGIMES",
+    "TRANSFER_SIZES",
+    "digit_tasks",
+    "plot_transfer_grid",
+    "plot_transfer_run",
+    "pretrained_state",
+    "target_subset",
+    "transfer_mlp",
+    "transfer_run",
+    "transfer_trial",
+    "transfer_widget",
+]
+
+HIDDEN = 128
+REGIMES = ("scratch", "fine-tuned", "frozen")
+TRANSFER_SIZES = (1, 3, 10, 30, 100)   # training images per class of the target task
+
+
+@functools.lru_cache(maxsize=1)
+def digit_tasks():
+    """{"source": (train, val, test), "target": (train, val, test)}: the splits of
+    `load_digits()` restricted to the digits 0-4 (source) and 5-9 (target, labels shifted
+    to 0-4 so that both tasks have 5 classes)."""
+    splits = load_digits()
+
+    def part(split, first):
+        keep = (split.y >= first) & (split.y < first + 5)
+        return Split(split.X[keep], split.y[keep] - first)
+
+    return {"source": tuple(part(s, 0) for s in splits),
+            "target": tuple(part(s, 5) for s in splits)}
+
+
+def transfer_mlp(rng=None, hidden=HIDDEN):
+    """Sequential(Linear(64, h), ReLU, Linear(h, h), ReLU, Linear(h, 5)): its hidden
+    layers are modules 0 and 2, the head is module 4."""
+    return nn.Sequential(nn.Linear(64, hidden, rng=rng), nn.ReLU(),
+                         nn.Linear(hidden, hidden, rng=rng), nn.ReLU(),
+                         nn.Linear(hidden, 5, rng=rng))
+
+
+@functools.lru_cache(maxsize=4)
+def pretrained_state(epochs=20, seed=0):
+    """The state dict of `transfer_mlp` trained on the source task (all its training
+    images, Adam at 1e-3, batches of 32). Cached: computed once per process."""
+    source_train = digit_tasks()["source"][0]
+    model = transfer_mlp(rng=seed)
+    fit(model, CrossEntropyLoss(), Adam(model.parameters(), lr=1e-3), source_train,
+        epochs=epochs, progress=False, rng=seed)
+    return model.state_dict()
+
+
+def target_subset(train, n_per_class, seed):
+    """The first `n_per_class` images of each class of `train` after a seeded shuffle;
+    returns a Split (all of a class when it has fewer)."""
+    order = np.random.default_rng(seed).permutation(len(train.y))
+    picked = np.concatenate([order[train.y[order] == c][:n_per_class]
+                             for c in np.unique(train.y)])
+    return Split(train.X[picked], train.y[picked])
+
+
+def transfer_run(regime, n_per_class, lr, seed, reuse=2, steps=100, batch_size=50,
+                 state=None, curve=False):
+    """Train on n_per_class target images per class in one regime; return the metrics.
+
+    regime: "scratch", "fine-tuned" or "frozen"; reuse: how many hidden layers (1 or 2,
+    from the bottom) come from `state` (default `pretrained_state()`); steps: optimiser
+    steps (rounded up to whole epochs). Returns {"val_acc", "test_acc", "trainable"} and,
+    with curve=True, "steps" and "val_curve" (validation accuracy after each epoch).
+    """
+    if regime not in REGIMES:
+        raise ValueError(f"transfer_run: regime must be one of {REGIMES}, got {regime!r}")
+    if reuse not in (1, 2):
+        raise ValueError(f"transfer_run: reuse must be 1 or 2 hidden layers, got {reuse!r}")
+    train, val, test = digit_tasks()["target"]
+    data = target_subset(train, n_per_class, seed)
+    model = transfer_mlp(rng=1000 + seed)
+    if regime != "scratch":
+        state = pretrained_state() if state is None else state
+        reused = [2 * i for i in range(reuse)]             # modules 0 (and 2)
+        model.load_state_dict({k: v for k, v in state.items()
+                               if int(k.split(".")[0]) in reused}, strict=False)
+        if regime == "frozen":
+            for i in reused:
+                model[i].freeze()
+    loss = CrossEntropyLoss()
+    steps_per_epoch = math.ceil(len(data) / batch_size)
+    epochs = math.ceil(steps / steps_per_epoch)
+    history = fit(model, loss, Adam(model.parameters(), lr=lr), data,
+                  val=(val.X, val.y) if curve else None, epochs=epochs,
+                  batch_size=batch_size, progress=False, rng=seed)
+    out = {"val_acc": evaluate(model, loss, val.X, val.y)[1],
+           "test_acc": evaluate(model, loss, test.X, test.y)[1],
+           "trainable": sum(p.data.size for p in model.parameters() if p.requires_grad)}
+    if curve:
+        out["steps"] = [(e + 1) * steps_per_epoch for e in history.epochs]
+        out["val_curve"] = list(history.val_acc)
+    return out
+
+
+def transfer_trial(config, seed):
+    """`transfer_run(**config, seed=seed)` in the form `dlcore.search.run_trials` calls, so
+    that a grid of regimes, sizes and learning rates can run in worker processes."""
+    return transfer_run(seed=seed, **config)
+
+
+def plot_transfer_run(n_per_class=10, reuse=2, lr=3e-3, seeds=(0, 1, 2), steps=100, ax=None):
+    """Validation accuracy on the digits 5-9 against optimiser steps, one line per regime
+    (mean over `seeds`, the band min to max). Returns the Figure."""
+    plt = pyplot()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+    else:
+        fig = ax.figure
+    for k, regime in enumerate(REGIMES):
+        runs = [transfer_run(regime, n_per_class, lr, s, reuse, steps, curve=True)
+                for s in seeds]
+        x = runs[0]["steps"]
+        acc = 100 * np.array([r["val_curve"] for r in runs])
+        label = regime if regime == "scratch" else f"{regime} ({reuse} layer{'s' * (reuse > 1)})"
+        ax.plot(x, acc.mean(axis=0), color=f"C{k}", lw=2, label=label)
+        ax.fill_between(x, acc.min(axis=0), acc.max(axis=0), color=f"C{k}", alpha=0.15)
+    ax.set_xlabel("optimiser steps")
+    ax.set_ylabel("validation accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(True, alpha=0.3)
+    ax.set_title(f"digits 5-9, {n_per_class} training image{'s' * (n_per_class > 1)} per "
+                 f"class, lr {lr:g}", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def plot_transfer_grid(sizes=(1, 10, 100), reuse=2, lr=3e-3, seeds=(0, 1, 2)):
+    """Static twin of `transfer_widget`: one `plot_transfer_run` per training-set size."""
+    plt = pyplot()
+    if not sizes:
+        raise ValueError("plot_transfer_grid: give at least one size")
+    fig, axes = plt.subplots(1, len(sizes), figsize=(3.6 * len(sizes), 3.4), squeeze=False,
+                             sharey=True)
+    for j, n in enumerate(sizes):
+        plot_transfer_run(n, reuse, lr, seeds, ax=axes[0, j])
+        axes[0, j].set_title(f"{n} per class", fontsize=10)
+        if j:
+            axes[0, j].set_ylabel("")
+            axes[0, j].get_legend().remove()
+    fig.tight_layout()
+    return fig
+
+
+def transfer_widget(n_per_class=10, reuse=2, lr=3e-3):
+    """Live `plot_transfer_run`: training images per class, how many hidden layers are
+    reused, and the learning rate (each change trains 3 regimes x 3 seeds)."""
+    plt = pyplot()
+    w = widgets()
+    ns = w.SelectionSlider(options=list(TRANSFER_SIZES), value=n_per_class,
+                           description="per class")
+    rs = w.ToggleButtons(options=[1, 2], value=reuse, description="reused layers")
+    lrs = w.SelectionSlider(options=[1e-3, 3e-3, 1e-2], value=lr, description="lr")
+
+    def draw(n_per_class, reuse, lr):
+        plot_transfer_run(n_per_class, reuse, lr)
+        plt.show()
+
+    out = w.interactive_output(draw, {"n_per_class": ns, "reuse": rs, "lr": lrs})
+    return w.VBox([w.HBox([ns, rs, lrs]), out])

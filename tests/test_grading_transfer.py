@@ -1,0 +1,150 @@
+"""Chapter 11 exercises: each reference passes under several seeds and agrees with dlcore
+(freezing, the SGD optimiser, the chapter's example picker) and with hand values, and the
+classic wrong answers fail in the right case group."""
+import itertools
+
+import numpy as np
+import pytest
+
+from dlcore import nn
+from dlcore.data import Split
+from dlcore.grading import check, get_exercise, list_exercises
+from dlcore.grading.exercises import transfer as tr
+from dlcore.optim import SGD
+from dlcore.viz import transfer as tv
+
+CHAPTER11 = [
+    "transfer.backward_multiply_adds",
+    "transfer.count_trainable_params",
+    "transfer.few_per_class",
+    "transfer.sgd_step_with_frozen",
+    "transfer.transfer_stops_helping",
+]
+
+
+def run(exercise_id, candidate, **kw):
+    return check(exercise_id, candidate, verbose=False, **kw)
+
+
+def failed_groups(result):
+    return {line.split("[")[1].split("]")[0] for line in result.lines if line.startswith("✘")}
+
+
+def test_chapter11_is_registered():
+    assert list_exercises("transfer.") == CHAPTER11
+
+
+@pytest.mark.parametrize("exercise_id", CHAPTER11)
+@pytest.mark.parametrize("seed", [None, 1, 20240])
+def test_reference_passes_every_group(exercise_id, seed):
+    ex = get_exercise(exercise_id)
+    result = run(exercise_id, ex.reference, seed=seed)
+    groups = {c.group for c in ex.cases(seed)}
+    assert result.status == "ok" and bool(result), result.lines
+    assert result.passed == result.total == len(groups) >= 2
+
+
+# ---------------------------------------------------------------- references by hand / dlcore
+
+def test_count_by_hand():
+    assert tr.count_trainable_params([64, 128, 128, 5], 2) == 128 * 5 + 5
+    assert tr.count_trainable_params([64, 128, 128, 5], 0) == 64 * 128 + 128 + 128 * 128 + 128 + 645
+    assert tr.count_trainable_params([10, 20, 3], 2) == 0
+
+
+def test_sgd_reference_equals_dlcore_sgd_on_a_frozen_and_a_free_parameter():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    ga, gb = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    pa, pb = nn.Parameter(a.copy()), nn.Parameter(b.copy())
+    pa.requires_grad = False
+    opt = SGD([pa, pb], lr=0.1, momentum=0.9, weight_decay=0.01)
+    for step in range(2):                        # the second step uses the momentum buffer
+        pa.grad[...], pb.grad[...] = ga, gb
+        opt.step()
+    theta, buf = np.concatenate([a, b]), np.zeros((8, 3))
+    frozen = np.zeros((8, 3), dtype=bool)
+    frozen[:4] = True
+    grad = np.concatenate([ga, gb])
+    buf = grad + 0.01 * theta                    # PyTorch's first step: buf = g
+    theta = np.where(frozen, theta, theta - 0.1 * buf)
+    buf = np.where(frozen, 0.0, buf)
+    theta, buf = tr.sgd_step_with_frozen(theta, grad, buf, frozen, 0.1, 0.9, 0.01)
+    np.testing.assert_allclose(theta[:4], pa.data, rtol=1e-12)
+    np.testing.assert_allclose(theta[4:], pb.data, rtol=1e-6)
+
+
+def test_backward_count_by_hand():
+    full = tr.backward_multiply_adds([64, 128, 128, 5], 0, 50)
+    assert full == 50 * (64 * 128 + 2 * 128 * 128 + 2 * 128 * 5)
+    assert tr.backward_multiply_adds([64, 128, 128, 5], 2, 50) == 50 * 128 * 5
+    assert tr.backward_multiply_adds([20, 30, 10], 2, 16) == 0
+
+
+def test_few_per_class_is_the_chapters_picker():
+    train = tv.digit_tasks()["target"][0]
+    for n, seed in ((1, 0), (10, 2)):
+        order = np.random.default_rng(seed).permutation(len(train.y))
+        idx = tr.few_per_class(train.y, n, order)
+        picked = tv.target_subset(train, n, seed)
+        np.testing.assert_array_equal(train.X[idx], picked.X)
+        assert np.bincount(picked.y).tolist() == [n] * 5
+    assert isinstance(picked, Split)
+
+
+def test_stops_helping_by_hand():
+    sizes = [1, 3, 10]
+    assert tr.transfer_stops_helping(sizes, [80, 70, 60], [1, 1, 1], [60, 70, 60], [1, 1, 1]) == 3
+    assert tr.transfer_stops_helping(sizes, [80, 70, 90], [1, 1, 1], [60, 70, 60], [1, 1, 1]) == -1
+    assert tr.transfer_stops_helping(sizes, [60, 70, 60], [1, 1, 1], [60, 70, 60], [1, 1, 1]) == 1
+
+
+# ---------------------------------------------------------------- wrong answers fail
+
+def test_counting_weights_only_or_frozen_layers_fails():
+    no_bias = run("transfer.count_trainable_params",
+                  lambda s, k: sum(a * b for a, b in list(itertools.pairwise(s))[k:]))
+    assert no_bias.status == "wrong" and "the chapter's network" in failed_groups(no_bias)
+    frozen_ones = run("transfer.count_trainable_params",
+                      lambda s, k: sum(a * b + b for a, b in list(itertools.pairwise(s))[:k]))
+    assert frozen_ones.status == "wrong" and "the chapter's network" in failed_groups(frozen_ones)
+
+
+def test_zeroing_the_gradient_is_not_freezing():
+    def zero_grad_only(theta, grad, buf, frozen, lr, momentum, weight_decay):
+        g = np.where(frozen, 0.0, grad) + weight_decay * theta
+        new_buf = momentum * buf + g
+        return theta - lr * new_buf, new_buf
+
+    result = run("transfer.sgd_step_with_frozen", zero_grad_only)
+    assert result.status == "wrong" and result.passed == 0, result.lines
+
+
+def test_backward_count_with_input_gradient_of_the_first_trainable_layer_fails():
+    def too_much(sizes, n_frozen, batch):
+        shapes = list(itertools.pairwise(sizes))
+        return int(sum(2 * batch * a * b for a, b in shapes[n_frozen:]))
+
+    result = run("transfer.backward_multiply_adds", too_much)
+    assert result.status == "wrong"
+    assert {"the chapter's network", "other sizes"} <= failed_groups(result)
+    assert "everything frozen" not in failed_groups(result)
+
+
+def test_few_per_class_in_label_order_instead_of_the_given_order_fails():
+    result = run("transfer.few_per_class",
+                 lambda y, n, order: np.concatenate([np.flatnonzero(y == c)[:n]
+                                                     for c in np.unique(y)]))
+    assert result.status == "wrong" and "shuffled labels" in failed_groups(result)
+
+
+def test_stops_helping_at_the_first_level_size_fails_when_it_helps_again():
+    def first_level(sizes, tm, ts, sm, ss):
+        better = np.asarray(tm) - np.asarray(sm) > 2 * np.maximum(ts, ss)
+        if better[-1]:
+            return -1
+        return int(sizes[int(np.argmin(better))])
+
+    result = run("transfer.transfer_stops_helping", first_level)
+    assert result.status == "wrong"
+    assert failed_groups(result) == {"helps again after a level point"}
