@@ -1,8 +1,11 @@
-"""Chapter 10 exercises: each reference passes and agrees with direct nested loops and
-numerical gradients, and the classic wrong answers fail in the right case group."""
+"""Chapter 10 exercises: each reference passes and agrees with direct nested loops,
+numerical gradients and count_flops, and the classic wrong answers fail in the right case
+group."""
 import numpy as np
 import pytest
+from numpy.lib.stride_tricks import sliding_window_view
 
+from dlcore import nn
 from dlcore.gradcheck import numerical_gradient_array
 from dlcore.grading import check, get_exercise, list_exercises
 from dlcore.grading.exercises import convolutions as cv
@@ -52,6 +55,12 @@ def conv_loops(x, W, b, stride=1, padding=0, groups=1):
     return out
 
 
+def windows(x, kh, kw, stride, padding):
+    """(N, C, H_out, W_out, kH, kW) view: [n, c, i, j, p, q] = x_pad[n, c, i*s + p, j*s + q]."""
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    return sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
+
+
 # ---------------------------------------------------------------- the references pass
 
 def test_chapter10_is_registered():
@@ -77,11 +86,13 @@ def test_forward_references_match_nested_loops(stride, padding):
     W, b = rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
     out = cv.conv2d_forward(x, W, b, stride, padding)
     np.testing.assert_allclose(out, conv_loops(x, W, b, stride, padding), atol=1e-12)
-    # im2col: one GEMM with the flattened weights gives the same numbers
+    # im2col: one GEMM with the weights in (kernel row, kernel column, channel) order
     cols = cv.im2col(x, 3, 2, stride, padding)
     ho, wo = out.shape[2:]
-    gemm = (cols @ W.reshape(4, -1).T + b).reshape(2, ho, wo, 4).transpose(0, 3, 1, 2)
-    np.testing.assert_allclose(gemm, out, atol=1e-12)
+    gemm = (cols @ W.transpose(2, 3, 1, 0).reshape(-1, 4) + b).reshape(2, ho, wo, 4)
+    np.testing.assert_allclose(gemm.transpose(0, 3, 1, 2), out, atol=1e-12)
+    np.testing.assert_array_equal(
+        cols, windows(x, 3, 2, stride, padding).transpose(0, 2, 3, 4, 5, 1).reshape(cols.shape))
     Wd, bd = rng.standard_normal((6, 1, 3, 3)), rng.standard_normal(6)   # multiplier 2
     np.testing.assert_allclose(cv.depthwise_conv2d_forward(x, Wd, bd, stride, padding),
                                conv_loops(x, Wd, bd, stride, padding, groups=3), atol=1e-12)
@@ -136,6 +147,17 @@ def test_receptive_field_is_the_support_of_one_output_gradient():
     assert side == cv.receptive_field([k for k, _ in layers], [s for _, s in layers]) == 20
 
 
+def test_mult_adds_reference_equals_count_flops_on_every_case():
+    for case in get_exercise("convolutions.separable_mult_adds").cases(seed=11):
+        d_k, m, n, h, w = case.args
+        s, p = case.kwargs.get("stride", 1), case.kwargs.get("padding", 0)
+        standard = nn.Conv2d(m, n, d_k, stride=s, padding=p, bias=False)
+        separable = nn.DepthwiseSeparableConv2d(m, n, d_k, stride=s, padding=p, bias=False)
+        expected = (nn.count_flops(standard, (m, h, w)).total_macs,
+                    nn.count_flops(separable, (m, h, w)).total_macs)
+        assert cv.separable_mult_adds(d_k, m, n, h, w, s, p) == expected, case.group
+
+
 def test_mult_adds_reproduce_mobilenet_table_3():
     # Howard et al. (2017), Table 3: 462M and 52.3M multiply-adds for 3x3, 512 -> 512, 14x14
     standard, separable = cv.separable_mult_adds(3, 512, 512, 14, 14, padding=1)
@@ -144,13 +166,13 @@ def test_mult_adds_reproduce_mobilenet_table_3():
 
 # ---------------------------------------------------------------- known wrong answers fail
 
-def test_im2col_with_channels_last_in_each_row():
-    def channels_last(x, kh, kw, stride=1, padding=0):      # columns ordered (p, q, c)
-        win = cv._windows(x, kh, kw, stride, padding)
+def test_im2col_with_channels_first_in_each_row():
+    def channels_first(x, kh, kw, stride=1, padding=0):     # columns ordered (c, p, q)
+        win = windows(x, kh, kw, stride, padding)
         n, c, ho, wo = win.shape[:4]
-        return win.transpose(0, 2, 3, 4, 5, 1).reshape(n * ho * wo, c * kh * kw)
+        return win.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * kh * kw)
 
-    result = run("convolutions.im2col", channels_last)
+    result = run("convolutions.im2col", channels_first)
     assert result.status == "wrong"
     assert failed_line(result, "im2col", "cols", "3x3, stride 1, no padding")
     # with one channel the two orders coincide

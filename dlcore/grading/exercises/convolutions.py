@@ -8,14 +8,17 @@ weights are (C*m, 1, kH, kW) in PyTorch's grouped layout: output channel c*m + j
 input channel c (m is the depth multiplier). Multiply-adds count one per product of a
 weight and an input value; biases are not counted.
 
-The references here are plain numpy written apart from `dlcore.functional`;
-tests/test_grading_convolutions.py checks that they agree with dlcore's layers and with
-direct nested loops. All arrays are float64 (relative error below 1e-7 passes); counts
-are exact integers (below 1e-12: off by one in 462 million is 2e-9).
+The references are thin wrappers of `dlcore.functional` (im2col, conv2d_*,
+depthwise_conv2d_*, global_avg_pool2d_*), so the exercises grade against the library's own
+math; the two counts (receptive field, multiply-adds) are closed forms.
+tests/test_grading_convolutions.py checks the references against direct nested loops,
+numerical gradients, an independent numpy version and `count_flops`. All arrays are float64
+(relative error below 1e-7 passes); counts are exact integers (below 1e-12: off by one in
+462 million is 2e-9).
 """
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
+from ... import functional as F
 from ..registry import Case, Exercise, register
 
 PREFIX = "convolutions."
@@ -29,40 +32,17 @@ def _out_size(size, k, stride, padding):
     return (size + 2 * padding - k) // stride + 1
 
 
-def _windows(x, kh, kw, stride, padding):
-    """x (N, C, H, W) -> read-only view (N, C, H_out, W_out, kH, kW) of the padded input:
-    entry [n, c, i, j, p, q] = x_pad[n, c, i*stride + p, j*stride + q]."""
-    pad = ((0, 0), (0, 0), (padding, padding), (padding, padding))
-    xp = np.pad(x, pad)
-    win = sliding_window_view(xp, (kh, kw), axis=(2, 3))
-    return win[:, :, ::stride, ::stride]
-
-
-def _scatter_windows(dwin, x_shape, stride, padding):
-    """Adjoint of _windows: dwin (N, C, H_out, W_out, kH, kW) -> dx (N, C, H, W), each
-    window's gradient added back where the window read the input (padding cropped)."""
-    n, c, h, w = x_shape
-    _, _, ho, wo, kh, kw = dwin.shape
-    dxp = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=dwin.dtype)
-    for p in range(kh):              # kH*kW strided slices, each one vectorised add
-        for q in range(kw):
-            dxp[:, :, p:p + stride * ho:stride, q:q + stride * wo:stride] += dwin[..., p, q]
-    return dxp[:, :, padding:padding + h, padding:padding + w]
-
-
 # ---------------------------------------------------------------- im2col
 
 def im2col(x, kh, kw, stride=1, padding=0):
-    """x (N, C, H, W) -> cols (N*H_out*W_out, C*kH*kW).
+    """x (N, C, H, W) -> cols (N*H_out*W_out, kH*kW*C), dlcore's layout.
 
-    Row n*H_out*W_out + i*W_out + j holds the window of output pixel (i, j) of image n;
-    column c*kH*kW + p*kW + q holds x_pad[n, c, i*stride + p, j*stride + q]. Then
-    cols @ W.reshape(C_out, -1).T is the convolution, one output pixel per row.
+    Row n*H_out*W_out + i*W_out + j is the window of output pixel (i, j) of image n;
+    column p*kW*C + q*C + c holds x_pad[n, c, i*stride + p, j*stride + q] (kernel row,
+    kernel column, channel: channels last, so each kernel offset is one contiguous run).
+    Then cols @ W.transpose(2, 3, 1, 0).reshape(kH*kW*C, C_out) is the convolution.
     """
-    n, c = x.shape[:2]
-    win = _windows(x, kh, kw, stride, padding)          # (N, C, Ho, Wo, kH, kW)
-    ho, wo = win.shape[2:4]
-    return win.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * kh * kw)
+    return F.im2col(x, kh, kw, stride, padding)
 
 
 def _im2col_cases(rng):
@@ -83,8 +63,7 @@ def conv2d_forward(x, W, b, stride=1, padding=0):
 
     out[n, o, i, j] = b[o] + sum_{c,p,q} W[o, c, p, q] * x_pad[n, c, i*stride + p, j*stride + q].
     """
-    win = _windows(x, W.shape[2], W.shape[3], stride, padding)
-    return np.einsum("nchwpq,ocpq->nohw", win, W, optimize=True) + b[None, :, None, None]
+    return F.conv2d_forward(x, W, b, stride, padding)[0]
 
 
 def _conv_case(rng, group, n, c_in, h, w, c_out, kh, kw, **kw_args):
@@ -111,12 +90,8 @@ def conv2d_backward(dout, x, W, stride=1, padding=0):
     db[o] = sum_{n,i,j} dout[n, o, i, j]; dx sends dout[n, o, i, j] * W[o, c, p, q] back
     to every input value that window (i, j) read, padding cropped off.
     """
-    kh, kw = W.shape[2:]
-    win = _windows(x, kh, kw, stride, padding)
-    dW = np.einsum("nohw,nchwpq->ocpq", dout, win, optimize=True)
-    db = dout.sum(axis=(0, 2, 3))
-    dwin = np.einsum("nohw,ocpq->nchwpq", dout, W, optimize=True)
-    return _scatter_windows(dwin, x.shape, stride, padding), dW, db
+    _, cache = F.conv2d_forward(x, W, np.zeros(W.shape[0], dtype=W.dtype), stride, padding)
+    return F.conv2d_backward(dout, cache)
 
 
 def _conv_backward_cases(rng):
@@ -144,13 +119,7 @@ def depthwise_conv2d_forward(x, W, b, stride=1, padding=0):
     Output channel c*m + j is input channel c alone, cross-correlated with W[c*m + j, 0]
     (PyTorch's conv2d with groups=C); channels never mix.
     """
-    c = x.shape[1]
-    kh, kw = W.shape[2:]
-    m = W.shape[0] // c
-    win = _windows(x, kh, kw, stride, padding)                   # (N, C, Ho, Wo, kH, kW)
-    out = np.einsum("nchwpq,cjpq->ncjhw", win, W.reshape(c, m, kh, kw), optimize=True)
-    n, _, _, ho, wo = out.shape
-    return out.reshape(n, c * m, ho, wo) + b[None, :, None, None]
+    return F.depthwise_conv2d_forward(x, W, b, stride, padding)[0]
 
 
 def _depthwise_case(rng, group, n, c, h, w, m, kh, kw, dout=False, **kw_args):
@@ -177,16 +146,9 @@ def depthwise_conv2d_backward(dout, x, W, stride=1, padding=0):
     """dout (N, C*m, H_out, W_out), x and W as in depthwise_conv2d_forward -> (dx, dW, db),
     dW of W's shape (C*m, 1, kH, kW). Each output channel sends gradient only to its own
     input channel; with m > 1 the m channels of one input channel add up in its dx."""
-    n, c = x.shape[:2]
-    kh, kw = W.shape[2:]
-    m = W.shape[0] // c
-    win = _windows(x, kh, kw, stride, padding)
-    ho, wo = win.shape[2:4]
-    g = dout.reshape(n, c, m, ho, wo)
-    dW = np.einsum("ncjhw,nchwpq->cjpq", g, win, optimize=True).reshape(W.shape)
-    db = dout.sum(axis=(0, 2, 3))
-    dwin = np.einsum("ncjhw,cjpq->nchwpq", g, W.reshape(c, m, kh, kw), optimize=True)
-    return _scatter_windows(dwin, x.shape, stride, padding), dW, db
+    _, cache = F.depthwise_conv2d_forward(x, W, np.zeros(W.shape[0], dtype=W.dtype), stride,
+                                          padding)
+    return F.depthwise_conv2d_backward(dout, cache)
 
 
 def _depthwise_backward_cases(rng):
@@ -206,8 +168,8 @@ def _depthwise_backward_cases(rng):
 def global_avg_pool_backward(dout, input_shape):
     """dout (N, C), the gradient of GlobalAvgPool2d's output; input_shape (N, C, H, W)
     -> dx (N, C, H, W): every pixel of channel c got weight 1/(H*W) in its mean."""
-    n, c, h, w = input_shape
-    return np.broadcast_to(dout[:, :, None, None] / (h * w), (n, c, h, w)).copy()
+    _, cache = F.global_avg_pool2d_forward(np.zeros(input_shape, dtype=dout.dtype))
+    return F.global_avg_pool2d_backward(dout, cache)
 
 
 def _gap_cases(rng):
