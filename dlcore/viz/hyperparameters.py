@@ -177,3 +177,4 @@ def plot_trial_timeline(table, ax=None, label=None):
         ax.set_title(label, fontsize=10)
     ax.grid(True, axis="x", alpha=0.3)
     return fig
+

@@ -186,3 +186,27 @@ def transfer_widget(n_per_class=10, reuse=2, lr=3e-3):
 
     out = w.interactive_output(draw, {"n_per_class": ns, "reuse": rs, "lr": lrs})
     return w.VBox([w.HBox([ns, rs, lrs]), out])
+
+
+# -- kernel-free frames for the HTML book (dlcore.viz.frames) ------------------------------
+
+try:
+    from .frames import Control, register_frames
+except ImportError:  # a checkout without the kernel-free frames: the live widget still works
+    def register_frames(*args, **kwargs):
+        return lambda factory: factory
+
+    def Control(*args, **kwargs):  # stands in for the dataclass
+        return None
+
+
+@register_frames("transfer_widget", alt="Validation accuracy on the digits 5-9 against "
+                 "optimiser steps, trained from scratch, fine-tuned from a 0-4 network, and "
+                 "with its reused layers frozen, for one training-set size.",
+                 controls=[Control("n_per_class", TRANSFER_SIZES, "per class", fmt="{:d}"),
+                           Control("reuse", (1, 2), "reused layers", kind="select")])
+def _transfer_frames(lr=3e-3):
+    def render(n_per_class, reuse):
+        return plot_transfer_run(n_per_class, reuse, lr)
+
+    return render
