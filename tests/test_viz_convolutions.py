@@ -55,3 +55,13 @@ def test_plot_conv_cost_grid_and_widget():
     box = viz.conv_cost_widget()
     sliders = [c for row in box.children[:2] for c in row.children]
     assert [s.value for s in sliders] == [3, 32, 64, 56, 1.0, 1.0]
+
+
+def test_kernel_free_frames_draw_the_widget_view():
+    from dlcore.viz import convolutions
+
+    render = convolutions._conv_cost_frames(m=32, d_f=56)
+    fig = render(7, 16, 0.25, 1.0)
+    c = viz.conv_costs(7, 32, 16, 56, alpha=0.25)
+    assert fig.axes[0].get_title() == "D_K 7, M 8, N 4, D_F 56 (α 0.25, ρ 1)"
+    assert f"{c['ratio']:.3f}" in fig.axes[0].texts[0].get_text()

@@ -158,3 +158,30 @@ def conv_cost_widget(d_k=3, m=32, n=64, d_f=56, alpha=1.0, rho=1.0):
     names = list(controls)
     rows = [w.HBox([controls[k] for k in names[:3]]), w.HBox([controls[k] for k in names[3:]])]
     return w.VBox(rows + [out])
+
+
+# -- kernel-free frames for the HTML book (dlcore.viz.frames) ------------------------------
+
+try:
+    from .frames import Control, register_frames
+except ImportError:  # a checkout without the kernel-free frames: the live widget still works
+    def register_frames(*args, **kwargs):
+        return lambda factory: factory
+
+    def Control(*args, **kwargs):  # stands in for the dataclass
+        return None
+
+
+@register_frames("conv_cost_widget", alt="Multiply-adds of one convolutional layer, standard "
+                 "against depthwise separable (depthwise and pointwise parts stacked), for the "
+                 "chosen kernel size, output channels, width multiplier and resolution "
+                 "multiplier; dashed outlines show both at full width and resolution.",
+                 controls=[Control("d_k", (1, 3, 7), "kernel D_K", fmt="{:d}"),
+                           Control("n", (16, 64, 256), "out channels N", fmt="{:d}"),
+                           Control("alpha", (0.25, 0.5, 1.0), "width α"),
+                           Control("rho", (128 / 224, 1.0), "resolution ρ", fmt="{:.3g}")])
+def _conv_cost_frames(m=32, d_f=56):
+    def render(d_k, n, alpha, rho):
+        return plot_conv_cost(d_k, m, n, d_f, alpha, rho)
+
+    return render
