@@ -24,10 +24,12 @@ help:
 	@echo "make mpi        run the data-parallel MPI demo on 2 processes (mpiexec -n 2)"
 	@echo "make bench      run the benchmarks in benchmarks/"
 
-$(STAMP): pyproject.toml
+# Versions come from constraints.txt (a pip freeze of a working .venv): the book looks and
+# behaves the same on every machine; upgrading is an edit of that file, checked by make test.
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[book,dev,parallel]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[book,dev,parallel]"
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -41,8 +43,11 @@ test: $(STAMP)
 	@sh .ci/system-packages
 	$(BIN)/python -m pytest
 
+# Notebooks are trusted first (their saved widget views and outputs render); as root (a
+# container) JupyterLab refuses to start without --allow-root.
 lab: $(STAMP)
-	$(BIN)/jupyter lab
+	$(BIN)/jupyter trust chapters/*.ipynb exercises/*.ipynb
+	$(BIN)/jupyter lab $$(test "$$(id -u)" = 0 && echo --allow-root)
 
 exercises: $(STAMP)
 	$(BIN)/python -m dlcore.grading.build.generate

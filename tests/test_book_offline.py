@@ -1,6 +1,7 @@
 """The HTML book builds with warnings as errors and works offline.
 
-One build (module-scoped fixture) into a temporary folder, then checks on the output:
+One build per test run (tests/book_build.py, shared with test_browser.py), then checks on the
+output:
 every page listed in _toc.yml exists; no page loads or links to another host (src=, href=,
 srcset= on any element, URLs inside inline scripts and styles, and in the theme's CSS);
 MathJax is served from the book itself; math from chapter 1 reaches the HTML; and the
@@ -14,19 +15,13 @@ time of `make test`.
 
 from __future__ import annotations
 
-import os
+import json
 import re
-import subprocess
-import sys
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-import yaml
-
-ROOT = Path(__file__).resolve().parents[1]
-BUILD_TIMEOUT_S = 300
+from book_build import ROOT, built_book, toc_files, widget_calls
 
 # Attributes that make a browser fetch something or take the reader somewhere.
 URL_ATTRIBUTES = {"src", "href", "srcset", "data-src", "poster", "action", "formaction", "data"}
@@ -50,84 +45,15 @@ WIDGET_CDN_MARKERS = (
 MATHJAX_MIN_BYTES = 100_000
 
 
-def _toc_files(node) -> list[str]:
-    """Every `file:` entry (and the root) of a jb-book _toc.yml, in order."""
-    found = []
-    if isinstance(node, dict):
-        for key in ("root", "file"):
-            if key in node:
-                found.append(str(node[key]))
-        for value in node.values():
-            if isinstance(value, (list, dict)):
-                found += _toc_files(value)
-    elif isinstance(node, list):
-        for item in node:
-            found += _toc_files(item)
-    return found
-
-
-TOC_FILES = _toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8")))
+TOC_FILES = toc_files()
 CHAPTERS = [f for f in TOC_FILES if f.startswith("chapters/")]
 
 
-def _jupyter_book_command() -> list[str]:
-    script = Path(sys.executable).with_name("jupyter-book")
-    if script.exists():
-        return [str(script)]
-    return [
-        sys.executable,
-        "-c",
-        "import sys; from jupyter_book.cli.main import main; sys.exit(main())",
-    ]
-
-
 @pytest.fixture(scope="module")
-def book(tmp_path_factory) -> Path:
-    """Build the book once, execution off, warnings as errors; return the html folder."""
-    tmp = tmp_path_factory.mktemp("book")
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    config.setdefault("execute", {})["execute_notebooks"] = "off"
-    config_path = tmp / "_config.yml"
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    out = tmp / "out"
-
-    cmd = _jupyter_book_command() + [
-        "build",
-        str(ROOT),
-        "--path-output",
-        str(out),
-        "--config",
-        str(config_path),
-        "--warningiserror",
-        "--nitpick",
-        "--keep-going",
-    ]
-    start = time.perf_counter()
-    proc = subprocess.run(
-        cmd,
-        check=False,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT_S,
-        env=_build_env(),
-    )
-    seconds = time.perf_counter() - start
-    log = (proc.stdout + "\n" + proc.stderr)[-6000:]
-    assert proc.returncode == 0, (
-        f"jupyter-book build failed (exit {proc.returncode}, {seconds:.0f} s): {' '.join(cmd)}\n"
-        f"--- last lines of its output ---\n{log}"
-    )
-    html = out / "_build" / "html"
-    assert html.is_dir(), f"the build exited 0 but wrote no {html}\n{log}"
-    return html
-
-
-def _build_env() -> dict:
-    env = dict(os.environ)
-    env.setdefault("MPLBACKEND", "Agg")
-    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    return env
+def book() -> Path:
+    """The book built once per test run (tests/book_build.py), execution off, warnings as
+    errors; the html folder."""
+    return built_book()
 
 
 class _PageScan(HTMLParser):
@@ -261,3 +187,83 @@ def test_math_reaches_the_html(book: Path, chapter: str):
         f"{chapter}.html has {len(maths)} element(s) with class 'math' and none holds "
         r"\( \), \[ \] or \begin{...} delimited TeX: the chapter's math did not reach the HTML"
     )
+
+
+# -- kernel-free widgets, downloads, appendix --------------------------------------------------
+def _frame_blocks(page: Path) -> list[dict]:
+    text = page.read_text(encoding="utf-8")
+    found = re.findall(r'<div class="kfw" data-kfw="([^"]*)"', text)
+    import html as html_lib
+
+    return [json.loads(html_lib.unescape(raw)) for raw in found]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_widget_has_kernel_free_frames_within_budget(book: Path, chapter: str):
+    """One block of controls per widget call of the notebook; its frames are in the book and
+    the frames of a page weigh at most 3 MB."""
+    from dlcore.viz.frames import MAX_BYTES_PER_PAGE
+
+    calls = widget_calls(chapter)
+    page = book / f"{chapter}.html"
+    blocks = _frame_blocks(page)
+    assert len(blocks) == len(calls), (
+        f"{chapter}: the notebook calls {len(calls)} registered widget(s) "
+        f"({[c.widget for c in calls]}) but the page has {len(blocks)} kernel-free block(s)")
+    total = 0
+    for block in blocks:
+        n = 1
+        for control in block["controls"]:
+            n *= len(control["values"])
+            assert len(control["values"]) >= 2, f"{chapter}: control {control['label']!r} " \
+                f"has a single value; moving it would change nothing"
+        assert len(block["files"]) == n, f"{chapter}: {len(block['files'])} frames for a grid of {n}"
+        for name in block["files"]:
+            path = (page.parent / block["base"] / name).resolve()
+            assert path.is_file(), f"{chapter}: frame {path} is missing from the built book"
+            total += path.stat().st_size
+    assert total <= MAX_BYTES_PER_PAGE, (
+        f"{chapter}: its widget frames take {total / 1e6:.2f} MB, over "
+        f"{MAX_BYTES_PER_PAGE / 1e6:.0f} MB")
+
+
+def test_a_rebuild_draws_no_frame(book: Path):
+    """After the build every widget call's frames are in the cache under the key the next
+    build computes, so a rebuild without changes draws nothing."""
+    from dlcore.viz import frames
+
+    cache = ROOT / "_build" / ".widget_frames"
+    for chapter in CHAPTERS:
+        for call in widget_calls(chapter):
+            plan = frames.plan_frames(call.widget, call.arguments, cache)
+            assert plan.cached, f"{chapter}: {call.widget} frames {plan.key} not in {cache}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_notebook_and_exercises_can_be_downloaded(book: Path, chapter: str):
+    """The theme's Download .ipynb button and the "Run this chapter" box point at
+    _sources/<doc>.ipynb: the file must be there and be the notebook itself."""
+    page = (book / f"{chapter}.html").read_text(encoding="utf-8")
+    stem = chapter.split("/", 1)[1]
+    for doc in (chapter, f"exercises/{stem}"):
+        if not (ROOT / f"{doc}.ipynb").is_file():
+            continue
+        target = book / "_sources" / f"{doc}.ipynb"
+        assert target.is_file(), f"{chapter}.html offers {doc}.ipynb but {target} is missing"
+        nb = json.loads(target.read_text(encoding="utf-8"))
+        assert nb.get("nbformat") == 4 and nb.get("cells"), f"{target} is not a notebook"
+        assert f"_sources/{doc}.ipynb" in page, f"{chapter}.html has no link to {doc}.ipynb"
+
+
+def test_bibliography_and_index_are_filled(book: Path):
+    bib = (book / "appendix" / "bibliography.html").read_text(encoding="utf-8")
+    keys = re.findall(r"^@\w+\{([^,]+),", (ROOT / "references.bib").read_text(encoding="utf-8"),
+                      re.MULTILINE)
+    assert len(keys) >= 30, f"references.bib has only {len(keys)} entries"
+    for needle in ("Batch normalization", "Adam", "Deep compression", "Random search"):
+        assert needle in bib, f"the bibliography page lacks {needle!r}"
+    index = (book / "genindex.html").read_text(encoding="utf-8")
+    for term in ("Batch normalisation", "Gradient clipping", "Warm-up"):
+        assert term in index, f"the index lacks the glossary term {term!r}"
+    intro = (book / "intro.html").read_text(encoding="utf-8")
+    assert 'href="genindex.html"' in intro, "the front page does not link the index"
