@@ -99,34 +99,37 @@ def conv2d_forward(x, W, b, stride=1, padding=0):
     return out, (x.shape, cols, W, b is not None, (sh, sw), (ph, pw))
 
 
-def conv2d_backward(dout, cache, need_dx=True):
-    """Gradients of conv2d_forward.
+def conv2d_backward_params(dout, cache):
+    """The parameters' half of conv2d_backward: dW (C_out, C, kH, kW), db (C_out,) or None.
 
-    dout: (N, C_out, Ho, Wo). Returns dx (N, C, H, W), dW (C_out, C, kH, kW), db (C_out,)
-    (db None without bias; dx None with need_dx=False, which skips half the work when x
-    is data). With D_n = dout[n] as a (C_out, Ho*Wo) matrix and cols_n image n's rows of
-    cols:
-        dW = sum over n of D_n @ cols_n,   db = sum of dout over n, ho, wo,
-        dx = col2im(D_n.T @ W_col.T) for each image.
-    dx is built one kernel offset (i, j) at a time, D_n.T @ W[:, :, i, j] added onto the
-    pixels that offset read, so the (N*Ho*Wo, kH*kW*C) matrix never exists (and a few
-    images at a time, so that they stay in the cache through the kH*kW passes).
+    With D_n = dout[n] as a (C_out, Ho*Wo) matrix and cols_n image n's rows of cols:
+        dW = sum over n of D_n @ cols_n,   db = sum of dout over n, ho, wo.
     """
-    x_shape, cols, W, has_bias, (sh, sw), (ph, pw) = cache
+    x_shape, cols, W, has_bias = cache[:4]
+    N, C_out = x_shape[0], W.shape[0]
+    D = dout.reshape(N, C_out, -1)
+    dW_col = (D @ cols.reshape(N, D.shape[2], -1)).sum(axis=0)   # (C_out, kH*kW*C)
+    dW = dW_col.reshape(C_out, W.shape[2], W.shape[3], -1).transpose(0, 3, 1, 2)
+    return get_array_module(dout).ascontiguousarray(dW), D.sum(axis=(0, 2)) if has_bias else None
+
+
+def conv2d_backward(dout, cache):
+    """Gradients of conv2d_forward: dout (N, C_out, Ho, Wo) -> dx (N, C, H, W), dW, db.
+
+    dW and db as conv2d_backward_params; dx = col2im(D_n.T @ W_col.T) for each image,
+    built one kernel offset (i, j) at a time: D_n.T @ W[:, :, i, j] added onto the pixels
+    that offset read, so the (N*Ho*Wo, kH*kW*C) matrix never exists (and a few images at
+    a time, so that they stay in the cache through the kH*kW passes).
+    """
+    x_shape, _, W, _, (sh, sw), (ph, pw) = cache
     N, C, H, W_in = x_shape
     C_out, _, kH, kW = W.shape
     Ho, Wo = dout.shape[2], dout.shape[3]
-    xp = get_array_module(dout)
-    D = dout.reshape(N, C_out, Ho * Wo)
-    db = D.sum(axis=(0, 2)) if has_bias else None
-    dW_col = (D @ cols.reshape(N, Ho * Wo, -1)).sum(axis=0)   # (C_out, kH*kW*C)
-    dW = xp.ascontiguousarray(dW_col.reshape(C_out, kH, kW, C).transpose(0, 3, 1, 2))
-    if not need_dx:
-        return None, dW, db
-    DT = D.transpose(0, 2, 1)                                  # (N, Ho*Wo, C_out)
+    dW, db = conv2d_backward_params(dout, cache)
+    DT = dout.reshape(N, C_out, Ho * Wo).transpose(0, 2, 1)   # (N, Ho*Wo, C_out)
     if (kH, kW, sh, sw, ph, pw) == (1, 1, 1, 1, 0, 0):  # pointwise: each pixel read once
         return (DT @ W[:, :, 0, 0]).reshape(N, H, W_in, C).transpose(0, 3, 1, 2), dW, db
-    dx_pad = xp.zeros((N, H + 2 * ph, W_in + 2 * pw, C), dtype=dout.dtype)
+    dx_pad = get_array_module(dout).zeros((N, H + 2 * ph, W_in + 2 * pw, C), dtype=dout.dtype)
     for blk in _image_blocks(N, dx_pad[0].size):
         for i in range(kH):
             for j in range(kW):
@@ -174,38 +177,46 @@ def depthwise_conv2d_forward(x, W, b, stride=1, padding=0):
     return out.transpose(0, 3, 1, 2), (x_pad, x.shape, W, b is not None, (sh, sw), (ph, pw))
 
 
-def depthwise_conv2d_backward(dout, cache, need_dx=True):
-    """Gradients of depthwise_conv2d_forward.
+def depthwise_conv2d_backward_params(dout, cache):
+    """The parameters' half of depthwise_conv2d_backward: dW (C*m, 1, kH, kW), db (C*m,).
 
-    dout: (N, C*m, Ho, Wo). Returns dx (N, C, H, W), dW (C*m, 1, kH, kW), db (C*m,).
     Per kernel offset (i, j), with x_ij the pixels it read (channel c repeated m times):
-        dW[c*m + k, 0, i, j] = sum over n, ho, wo of dout[n, c*m + k] * x_ij[n, c*m + k],
-        dx_ij[n, c] += sum over k of dout[n, c*m + k] * W[c*m + k, 0, i, j].
+        dW[c*m + k, 0, i, j] = sum over n, ho, wo of dout[n, c*m + k] * x_ij[n, c*m + k].
     """
-    x_pad, x_shape, W, has_bias, (sh, sw), (ph, pw) = cache
-    N, C, H, W_in = x_shape
+    x_pad, _, W, has_bias, (sh, sw), _ = cache
     Cm, _, kH, kW = W.shape
-    Ho, Wo = dout.shape[2], dout.shape[3]
+    N, Ho, Wo = dout.shape[0], dout.shape[2], dout.shape[3]
     xp = get_array_module(dout)
     D = dout.transpose(0, 2, 3, 1)                              # (N, Ho, Wo, C*m)
-    db = D.sum(axis=(0, 1, 2)) if has_bias else None
-    taps = _taps_along_rows(W, Wo)                             # (kH, kW, Wo, C*m)
-    dtaps = xp.zeros(taps.shape, dtype=dout.dtype)
-    dx_pad = xp.empty(x_pad.shape, dtype=dout.dtype) if need_dx else None  # (N, Hp, Wp, C*m)
+    dtaps = xp.zeros((kH, kW, Wo, Cm), dtype=dout.dtype)       # summed over Wo at the end
     for blk in _image_blocks(N, x_pad[0].size):
-        D_blk, x_blk = D[blk], x_pad[blk]
-        if need_dx:
-            dx_blk = dx_pad[blk]
-            dx_blk[...] = 0
         for i in range(kH):
             for j in range(kW):
-                rows, cols = slice(i, i + sh * Ho, sh), slice(j, j + sw * Wo, sw)
-                dtaps[i, j] += xp.einsum("nhwc,nhwc->wc", x_blk[:, rows, cols], D_blk)
-                if need_dx:
-                    dx_blk[:, rows, cols] += D_blk * taps[i, j]
+                x_ij = x_pad[blk, i:i + sh * Ho:sh, j:j + sw * Wo:sw, :]
+                dtaps[i, j] += xp.einsum("nhwc,nhwc->wc", x_ij, D[blk])
     dW = xp.ascontiguousarray(dtaps.sum(axis=2).transpose(2, 0, 1)).reshape(Cm, 1, kH, kW)
-    if not need_dx:
-        return None, dW, db
+    return dW, D.sum(axis=(0, 1, 2)) if has_bias else None
+
+
+def depthwise_conv2d_backward(dout, cache):
+    """Gradients of depthwise_conv2d_forward: dout (N, C*m, Ho, Wo) -> dx (N, C, H, W),
+    dW (C*m, 1, kH, kW), db (C*m,). dW and db as depthwise_conv2d_backward_params; per
+    kernel offset (i, j), the pixels x_ij it read receive
+        dx_ij[n, c] += sum over k of dout[n, c*m + k] * W[c*m + k, 0, i, j].
+    """
+    x_pad, x_shape, W, _, (sh, sw), (ph, pw) = cache
+    N, C, H, W_in = x_shape
+    Cm = W.shape[0]
+    kH, kW = W.shape[2], W.shape[3]
+    Ho, Wo = dout.shape[2], dout.shape[3]
+    dW, db = depthwise_conv2d_backward_params(dout, cache)
+    D = dout.transpose(0, 2, 3, 1)                              # (N, Ho, Wo, C*m)
+    taps = _taps_along_rows(W, Wo)                             # (kH, kW, Wo, C*m)
+    dx_pad = get_array_module(dout).zeros(x_pad.shape, dtype=dout.dtype)  # (N, Hp, Wp, C*m)
+    for blk in _image_blocks(N, x_pad[0].size):
+        for i in range(kH):
+            for j in range(kW):
+                dx_pad[blk, i:i + sh * Ho:sh, j:j + sw * Wo:sw, :] += D[blk] * taps[i, j]
     if Cm > C:  # the m copies of channel c each pass back their share
         dx_pad = dx_pad.reshape(*dx_pad.shape[:3], C, Cm // C).sum(axis=4)
     dx = dx_pad[:, ph:ph + H, pw:pw + W_in, :].transpose(0, 3, 1, 2)

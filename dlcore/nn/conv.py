@@ -65,8 +65,9 @@ def _bias(bias, init, shape, rng, dtype):
 class _Conv(Module):
     """What Conv2d and DepthwiseConv2d share: the door, backward, and the repr."""
 
-    _forward = None   # functional forward and backward, set by subclasses
+    _forward = None   # functional forward, backward and its parameters' half, set by subclasses
     _backward = None
+    _backward_params = None
 
     def _check_input(self, x, C):
         """x must be (N, C, H, W) in W's dtype, with room for one window; the fast test runs
@@ -113,7 +114,7 @@ class _Conv(Module):
     def backward_params(self, dout):
         """Parameter gradients only: skips dx (the col2im half of the backward) when the
         input is data."""
-        _, dW, db = type(self)._backward(dout, self._cache_for(dout), need_dx=False)
+        dW, db = type(self)._backward_params(dout, self._cache_for(dout))
         self._add_grad(self.W, dW)
         self._add_grad(self.b, db)
 
@@ -138,6 +139,7 @@ class Conv2d(_Conv):
 
     _forward = staticmethod(F.conv2d_forward)
     _backward = staticmethod(F.conv2d_backward)
+    _backward_params = staticmethod(F.conv2d_backward_params)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
                  init="he", rng=None, dtype=np.float32):
@@ -171,6 +173,7 @@ class DepthwiseConv2d(_Conv):
 
     _forward = staticmethod(F.depthwise_conv2d_forward)
     _backward = staticmethod(F.depthwise_conv2d_backward)
+    _backward_params = staticmethod(F.depthwise_conv2d_backward_params)
 
     def __init__(self, channels, kernel_size, stride=1, padding=0, depth_multiplier=1,
                  bias=True, init="he", rng=None, dtype=np.float32):
