@@ -12,7 +12,8 @@ fetches from a CDN). Where /usr/bin/chromium is missing the set-up installs it w
 - MathJax leaves math untypeset or reports a TeX error,
 - an image is broken,
 - a display equation is wider than its box and the box does not scroll,
-- (chapters) at 390 px wide the visible ☰ button does not open the navigation,
+- (chapters) at 390 px wide the visible ☰ button does not open the navigation, or tapping a
+  figure does not open it full size,
 - (chapters) the notebook download does not return a notebook,
 - (chapters) a widget of the notebook has no kernel-free control, or moving one changes
   nothing (no new frame, or the frame does not load).
@@ -175,6 +176,12 @@ def _open(context, base: str, doc: str, width: int):
     return page, log
 
 
+def _scroll_to(locator) -> None:
+    """Scroll the page vertically to an element (scrollIntoView would also scroll boxes that
+    hide their overflow sideways, which a reader cannot do, and spoil the screenshot)."""
+    locator.evaluate("el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 80)")
+
+
 def _assert_clean(doc: str, log: PageLog, width: int):
     REPORT["requests"] += log.requests
     REPORT["blocked"] += len(log.off_host)
@@ -252,7 +259,7 @@ def test_page_loads_offline_with_math_and_images(site, browser_context, doc):
             page.screenshot(path=str(SCREENSHOTS / f"{doc.replace('/', '_')}-{WIDE}.png"))
             block = page.locator(".kfw").first
             if block.count():
-                block.scroll_into_view_if_needed()
+                _scroll_to(block)
                 page.screenshot(path=str(SCREENSHOTS / f"{doc.replace('/', '_')}-widget-{WIDE}.png"))
         _assert_clean(doc, log, WIDE)
     finally:
@@ -289,6 +296,22 @@ def test_phone_width_navigation_and_equations(site, browser_context, doc):
         if doc in SCREENSHOT_PAGES:
             page.screenshot(path=str(SCREENSHOTS / f"{doc.replace('/', '_')}-nav-{NARROW}.png"))
         page.keyboard.press("Escape")
+        figure = page.locator(".cell_output img").first
+        if figure.count():
+            # a figure is legible on a phone (natural size, scrolling sideways) and opens
+            # full size when tapped
+            _scroll_to(figure)
+            if doc in SCREENSHOT_PAGES:
+                page.screenshot(path=str(SCREENSHOTS / f"{doc.replace('/', '_')}-figure-{NARROW}.png"))
+            figure.click()
+            try:
+                page.wait_for_function(
+                    "() => document.querySelector('dialog.figure-zoom')?.open", timeout=5000)
+            except PlaywrightTimeout:
+                pytest.fail(f"{doc} at {NARROW} px: tapping a figure did not open it full size")
+            if doc in SCREENSHOT_PAGES:
+                page.screenshot(path=str(SCREENSHOTS / f"{doc.replace('/', '_')}-zoom-{NARROW}.png"))
+            page.keyboard.press("Escape")
         _assert_clean(doc, log, NARROW)
     finally:
         page.close()
