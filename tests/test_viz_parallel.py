@@ -49,3 +49,13 @@ def test_plots_and_widget():
     assert ys.max() == 1e11 and ys.min() < 1e11
     box = vp.staleness_widget()
     assert [c.description for c in box.children[0].children] == ["τ", "lr"]
+
+
+def test_widget_frames_are_registered_with_a_grid_that_contains_the_chapters_call():
+    from dlcore.viz import frames
+
+    spec = frames.registry()["staleness_widget"]
+    grid = {c.name: c.values for c in spec.controls}
+    assert 4 in grid["tau"] and 0.1 in grid["lr"]          # the chapter calls (tau=4, lr=0.1)
+    fig = spec.factory()(tau=8, lr=0.2)
+    assert fig.axes[0].get_title() == "lr = 0.2, τ = 8"

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..parallel import async_sgd
 from ._mpl import pyplot, widgets
+from .frames import Control, register_frames
 
 __all__ = [
     "STALENESS_LRS",
@@ -190,3 +191,16 @@ def plot_roofline(peak_flops, bandwidth, kernels=(), label="", ax=None):
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     return ax
+
+
+# -- the widget's frames for the HTML book (dlcore.viz.frames) ------------------------------
+@register_frames("staleness_widget", alt="Excess loss against the server step for synchronous "
+                 "SGD and SGD with tau-stale gradients at one learning rate (left), and where "
+                 "that setting sits against the stability bound 2 sin(pi/(2(2 tau + 1))) (right).",
+                 controls=[Control("tau", (0, 2, 4, 8, 16), "τ"),
+                           Control("lr", STALENESS_LRS, "lr", fmt="{:g}")])
+def _staleness_frames():
+    def render(tau, lr):
+        return plot_staleness(tau, lr)
+
+    return render
