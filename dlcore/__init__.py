@@ -4,7 +4,8 @@
 The math lives in `dlcore.functional` as forward/backward pairs; `dlcore.nn`
 wraps it in PyTorch-style modules; `dlcore.losses`, `dlcore.init`, `dlcore.optim`,
 `dlcore.schedules`, `dlcore.clip`, `dlcore.regularization`, `dlcore.gradcheck`,
-`dlcore.data`, `dlcore.train` and `dlcore.diagnostics` complete the core.
+`dlcore.data`, `dlcore.train` and `dlcore.diagnostics` complete the core;
+`dlcore.parallel` trains on several processes (MPI, imported only when used).
 `dlcore.viz` and `dlcore.grading` sit on top and nothing in the core imports them
 (except `History.plot()`, which imports `dlcore.viz` when it is called).
 """
@@ -20,6 +21,7 @@ from . import (
     losses,
     nn,
     optim,
+    parallel,
     regularization,
     schedules,
     train,
@@ -50,6 +52,7 @@ __all__ = [
     "losses",
     "nn",
     "optim",
+    "parallel",
     "regularization",
     "save",
     "schedules",
