@@ -230,10 +230,10 @@ def worker(framework, workload):
         run = TorchRun(workload, x, y, [(np.array(W), np.array(b)) for W, b in run.weights()])
     run.steps(batches(WARMUP_STEPS * BATCH))
     reset_peak_rss()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     loss = run.epoch()
-    wall = time.perf_counter() - t0
-    print(json.dumps({"wall": wall, "loss": float(loss),
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(json.dumps({"wall": wall, "cpu": cpu, "loss": float(loss),
                       "peak_mib": (rss_kib("VmHWM") - base_rss) / 1024,
                       "version": _version(framework)}))
 
@@ -327,24 +327,34 @@ def main():
           f"{os.cpu_count()} CPUs ({_cpu_model()}); {THREADS} thread(s) per framework; "
           f"numpy {np.__version__}, torch {torch_version}; "
           f"machine load during runs {min(load):.1f}-{max(load):.1f} cores")
-    header = f"{'workload':<38}{'dlcore/s':>10}{'torch/s':>10}{'ratio':>7}{'loss d/t':>16}"
+    print("samples/s from the epoch's wall time and from the process's CPU time (the second")
+    print("is not inflated by waiting for a core that another program holds)")
+    header = (f"{'workload':<38}{'dlcore':>9}{'torch':>9}{'ratio':>7}{'dlcore':>9}{'torch':>9}"
+              f"{'ratio':>7}{'loss d/t':>15}")
+    print(f"{'':<38} {'-------- wall ---------':<24} {'--------- cpu ---------':<24}")
     print(header)
     print("-" * len(header))
     table = {}
     for w in ARGS.workloads:
-        d = samples["dlcore", w]
-        row = {"dlcore": N_SAMPLES / median([s["wall"] for s in d]),
-               "dlcore_loss": d[-1]["loss"]}
-        if tpython:
-            t = samples["torch", w]
-            row["torch"] = N_SAMPLES / median([s["wall"] for s in t])
-            row["torch_loss"] = t[-1]["loss"]
-            row["ratio"] = row["dlcore"] / row["torch"]
+        row = {}
+        for f, _ in runners:
+            runs = samples[f, w]
+            row[f] = {clock: N_SAMPLES / median([s[clock] for s in runs])
+                      for clock in ("wall", "cpu")}
+            row[f]["loss"] = runs[-1]["loss"]
+        cols = ""
+        for clock in ("wall", "cpu"):
+            d = row["dlcore"][clock]
+            if tpython:
+                t = row["torch"][clock]
+                row[f"ratio_{clock}"] = d / t
+                cols += f"{d:>9,.0f}{t:>9,.0f}{d / t:>7.2f}"
+            else:
+                cols += f"{d:>9,.0f}{'-':>9}{'-':>7}"
+        losses = (f"{row['dlcore']['loss']:.3f}/{row['torch']['loss']:.3f}" if tpython
+                  else f"{row['dlcore']['loss']:.3f}/-")
         table[w] = row
-        torch_cols = (f"{row['torch']:>10,.0f}{row['ratio']:>7.2f}"
-                      f"{row['dlcore_loss']:>8.3f}/{row['torch_loss']:.3f}" if tpython
-                      else f"{'-':>10}{'-':>7}{row['dlcore_loss']:>8.3f}/-")
-        print(f"({w}) {WORKLOADS[w]:<34}{row['dlcore']:>10,.0f}{torch_cols}")
+        print(f"({w}) {WORKLOADS[w]:<34}{cols}{losses:>15}")
     if "a" in ARGS.workloads:
         mem = {f: median([s["peak_mib"] for s in samples[f, "a"]]) for f, _ in runners}
         line = f"peak memory of (a) above the imports: dlcore {mem['dlcore']:.0f} MiB"

@@ -1,8 +1,9 @@
 """Input checks shared by the library, each raising an error that names what was expected.
 
-They run at the top of public functions, so a learner sees
-"linear_forward: x has 3 features but W expects 4 (W has shape (4, 10))"
-instead of a numpy broadcasting traceback from deep inside.
+They run once, at the door: in the `nn` layers, losses, optimisers and `fit` that a user
+calls (never inside `dlcore.functional`, which is the math alone), so a learner sees
+"Linear(in_features=4, out_features=10, bias=True) expects input of shape (N, 4), got
+(32, 3)" instead of a numpy broadcasting traceback from deep inside.
 """
 import numbers
 
