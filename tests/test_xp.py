@@ -191,7 +191,8 @@ def test_one_fit_epoch(device):
         out[key] = (model, hist)
     (m, h), (m_ref, h_ref) = out["got"], out["ref"]
     assert abs(h.train_loss[0] - h_ref.train_loss[0]) <= TOL * h_ref.train_loss[0]
-    assert h.train_acc[0] == h_ref.train_acc[0]
+    # accuracies: at most one of the 96 examples may sit so near a tie that rounding flips it
+    assert abs(h.train_acc[0] - h_ref.train_acc[0]) <= 1 / 96 + 1e-12
     for (name, p), (_, q) in zip(m.named_parameters(), m_ref.named_parameters()):
         agree(p.data, q.data, device, f"{name} after one epoch")
 
