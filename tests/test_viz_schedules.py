@@ -87,3 +87,43 @@ def test_widget_shows_only_the_sliders_its_kind_reads():
     sliders["schedule"].value = "cyclic"
     shown = {d for d, c in sliders.items() if c.layout.display != "none"}
     assert shown == {"schedule", "lr0 (peak)", "step_size", "lr_min / base_lr"}
+
+
+def test_describe_schedule_rounds_long_floats_only():
+    assert vs.describe_schedule(S.CosineAnnealing(0.14125375446227542, 20)) == \
+        "CosineAnnealing(lr0=0.141, T_max=20, lr_min=0.0)"
+    nested = S.Warmup(S.StepDecay(0.31622776601683794, 5, 0.5), 3)
+    assert vs.describe_schedule(nested) == \
+        "Warmup(schedule=StepDecay(lr0=0.316, step_size=5, gamma=0.5), warmup_steps=3)"
+
+
+def _png_size(png):
+    import struct
+
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", png[16:24])   # IHDR: width, height
+
+
+def test_panel_renders_at_the_pixel_size_the_widget_shows():
+    import ipywidgets  # noqa: F401
+
+    box = viz.schedule_widget(kind="constant", lr0=0.05, epochs=4)
+    panel, image, timing = box.panel, box.children[-2], box.children[-1]
+    assert _png_size(image.value) == (panel.width_px, panel.height_px)
+    assert image.layout.width == f"{panel.width_px}px"      # shown 1:1, never stretched
+    before = image.value
+    box.children[0].children[1].value = 0.14125375446227542   # the lr0 slider
+    assert image.value != before and _png_size(image.value) == (panel.width_px, panel.height_px)
+    assert panel._title.get_text() == "Constant(lr0=0.141)"
+    assert timing.value.startswith("redrawn in ") and panel.last_timing["total"] > 0
+    np.testing.assert_allclose(panel._lr.get_ydata(), 0.14125375446227542)
+
+
+def test_log_axes_are_labelled_with_plain_numbers():
+    panel = vs.SchedulePanel(epochs=4)
+    panel.update(S.Constant(1.5))   # its training loss spans more than a decade
+    panel.canvas.draw()
+    labels = [t.get_text() for t in panel.axes[1].get_yticklabels()
+              + panel.axes[1].get_yticklabels(minor=True) if t.get_text()]
+    # '0.1', '2': numbers float() reads, not mathtext such as '$\\mathdefault{10^{-1}}$'
+    assert labels and all(float(lab) > 0 for lab in labels)

@@ -3,14 +3,19 @@
     sched = make_schedule("cosine", lr0=0.1, epochs=20)
     run = schedule_training(sched, epochs=20)   # {"lr", "train_loss", "val_acc", "diverged", ...}
     plot_schedule_run(sched)                   # lr | training loss | validation accuracy
-    schedule_widget()                          # the same, live
+    schedule_widget()                          # the same, live (a SchedulePanel)
     plot_schedule_grid()                       # its static twin: one row per schedule
 
 The training runs here count t in epochs (`fit` sets `lr_at(epoch)` at the start of each
 epoch), so cyclic and warm-up steps are epochs too. Runs are cached by their settings, so
-a widget that returns to a setting redraws at once.
+a widget that returns to a setting redraws at once. The live panel draws into one figure
+that it keeps, at the pixel size the widget shows it, so the browser never stretches it.
 """
 import functools
+import io
+import re
+import threading
+import time
 
 import numpy as np
 
@@ -21,6 +26,8 @@ from ._mpl import pyplot, widgets
 __all__ = [
     "SCHEDULE_GRID_SETTINGS",
     "SCHEDULE_KINDS",
+    "SchedulePanel",
+    "describe_schedule",
     "make_schedule",
     "plot_schedule_grid",
     "plot_schedule_run",
@@ -79,6 +86,26 @@ def make_schedule(kind, lr0=0.1, epochs=20, step_size=5, gamma=0.5, k=1.0, lr_mi
         raise ValueError(f"make_schedule: warmup ({warmup}) must be shorter than the run "
                          f"({epochs} epochs)")
     return S.Warmup(S.CosineAnnealing(lr0, epochs - warmup, lr_min), warmup)
+
+
+def describe_schedule(schedule, digits=3):
+    """repr(schedule) with every long float rounded to `digits` significant digits:
+    'CosineAnnealing(lr0=0.141, T_max=20, lr_min=0.0)', not lr0=0.14125375446227542."""
+    return re.sub(r"\d+\.\d{4,}(?:e[-+]?\d+)?",
+                  lambda m: f"{float(m.group()):.{digits}g}", repr(schedule))
+
+
+def _plain_log_ticks(axis):
+    """Label a log axis with plain numbers (0.01, 2) rather than 10⁻² or 2×10⁰; minor ticks
+    are labelled only where matplotlib would label them (an axis spanning little range)."""
+    from matplotlib.ticker import LogFormatter
+
+    class _Plain(LogFormatter):
+        def _num_to_string(self, x, vmin, vmax):
+            return f"{x:g}"
+
+    axis.set_major_formatter(_Plain())
+    axis.set_minor_formatter(_Plain(labelOnlyBase=False))
 
 
 @functools.lru_cache(maxsize=1)
@@ -165,24 +192,34 @@ def plot_schedules(schedules, steps, ax=None, log=False, title=None):
     return ax
 
 
+def _style_run_axes(axes, epochs):
+    """Labels, scales and limits of the lr | training loss | validation accuracy Axes."""
+    ax_lr, ax_loss, ax_acc = axes
+    ax_lr.set_ylabel("learning rate")
+    ax_lr.set_ylim(bottom=0)
+    ax_loss.set_yscale("log")
+    _plain_log_ticks(ax_loss.yaxis)
+    ax_loss.set_ylabel("training loss")
+    ax_acc.set_ylabel("val. accuracy (%)")
+    ax_acc.set_ylim(80, 100)  # where runs differ; an epoch below 80% leaves the axes
+    for ax in axes:
+        ax.set_xlim(0.5, epochs + 0.5)
+        ax.grid(True, alpha=0.3)
+        ax.set_xlabel("epoch")
+
+
 def _draw_run(axes, schedule, epochs, seed, label=None):
     """lr curve, training loss and validation accuracy of one run on three Axes."""
     run = schedule_training(schedule, epochs, seed)
     x = np.arange(1, epochs + 1)
     ax_lr, ax_loss, ax_acc = axes
     ax_lr.plot(x, S.values(schedule, epochs), "o-", ms=2.5, color="C2")
-    ax_lr.set_ylabel("learning rate")
-    ax_lr.set_ylim(bottom=0)
     if label:
         ax_lr.set_title(label, fontsize=9, loc="left")
     done = np.asarray(run["epochs"]) + 1
     if run["train_loss"]:
         ax_loss.plot(done, run["train_loss"], "o-", ms=2.5, color="C0")
         ax_acc.plot(done, 100 * np.asarray(run["val_acc"]), "o-", ms=2.5, color="C1")
-    ax_loss.set_yscale("log")
-    ax_loss.set_ylabel("training loss")
-    ax_acc.set_ylabel("val. accuracy (%)")
-    ax_acc.set_ylim(80, 100)  # where runs differ; an epoch below 80% leaves the axes
     if run["diverged"] is not None:
         epoch, step = run["diverged"]
         ax_loss.text(0.5, 0.5, f"diverged in epoch {epoch + 1}\n(step {step})",
@@ -190,10 +227,7 @@ def _draw_run(axes, schedule, epochs, seed, label=None):
     elif run["val_acc"]:
         ax_acc.text(0.97, 0.05, f"final {100 * run['val_acc'][-1]:.1f}%",
                     transform=ax_acc.transAxes, ha="right", va="bottom", fontsize=8)
-    for ax in axes:
-        ax.set_xlim(0.5, epochs + 0.5)
-        ax.grid(True, alpha=0.3)
-        ax.set_xlabel("epoch")
+    _style_run_axes(axes, epochs)
     return run
 
 
@@ -203,7 +237,7 @@ def plot_schedule_run(schedule, epochs=20, seed=0, title=None):
     plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(10.5, 2.9))
     _draw_run(axes, schedule, epochs, seed)
-    fig.suptitle(title or repr(schedule), fontsize=9)
+    fig.suptitle(title or describe_schedule(schedule), fontsize=9)
     fig.subplots_adjust(left=0.07, right=0.985, bottom=0.17, top=0.85, wspace=0.35)
     return fig
 
@@ -229,7 +263,7 @@ def plot_schedule_grid(settings=SCHEDULE_GRID_SETTINGS, lr0=0.1, epochs=21, seed
                              figsize=(10.5, 1.9 * len(settings) + 0.5))
     for r, (kind, params) in enumerate(settings):
         schedule = make_schedule(kind, lr0=lr0, epochs=epochs, **params)
-        _draw_run(grid[r], schedule, epochs, seed, label=repr(schedule))
+        _draw_run(grid[r], schedule, epochs, seed, label=describe_schedule(schedule))
         if r < len(settings) - 1:
             for ax in grid[r]:
                 ax.set_xlabel("")
@@ -238,14 +272,85 @@ def plot_schedule_grid(settings=SCHEDULE_GRID_SETTINGS, lr0=0.1, epochs=21, seed
     return fig
 
 
+class SchedulePanel:
+    """The live view behind `schedule_widget`: one Agg figure, kept, of exactly
+    `width_px` x `height_px` pixels, redrawn for each schedule.
+
+    `update(schedule)` trains (or takes from the cache) the run, redraws the three panels and
+    returns the PNG; `last_timing` and `timings` hold the seconds it took ("train", "draw",
+    "total"). The widget shows the PNG at its own pixel size, so it is never stretched.
+    """
+
+    def __init__(self, epochs=20, seed=0, width_px=960, height_px=290, dpi=100):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.epochs, self.seed = epochs, seed
+        self.width_px, self.height_px = int(width_px), int(height_px)
+        self.figure = Figure(figsize=(width_px / dpi, height_px / dpi), dpi=dpi)
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.axes = self.figure.subplots(1, 3)
+        self.figure.subplots_adjust(left=0.07, right=0.985, bottom=0.17, top=0.85, wspace=0.35)
+        self.timings, self.last_timing = [], None
+        self._lock = threading.Lock()   # widget messages may arrive on another thread
+        # the artists are made once and then moved: a full rebuild costs several times more
+        _style_run_axes(self.axes, epochs)
+        ax_lr, ax_loss, ax_acc = self.axes
+        style = {"ms": 2.5, "marker": "o"}
+        self._lr = ax_lr.plot([], [], color="C2", **style)[0]
+        self._loss = ax_loss.plot([], [], color="C0", **style)[0]
+        self._acc = ax_acc.plot([], [], color="C1", **style)[0]
+        self._note = ax_loss.text(0.5, 0.5, "", transform=ax_loss.transAxes, ha="center",
+                                  va="center", color="C3")
+        self._final = ax_acc.text(0.97, 0.05, "", transform=ax_acc.transAxes, ha="right",
+                                  va="bottom", fontsize=8)
+        self._title = self.figure.suptitle("", fontsize=9)
+
+    def update(self, schedule):
+        """Redraw for `schedule`; returns PNG bytes of width_px x height_px."""
+        from PIL import Image
+
+        with self._lock:
+            t0 = time.perf_counter()
+            run = schedule_training(schedule, self.epochs, self.seed)
+            t1 = time.perf_counter()
+            x = np.arange(1, self.epochs + 1)
+            lr = S.values(schedule, self.epochs)
+            self._lr.set_data(x, lr)
+            self.axes[0].set_ylim(0, max(float(lr.max()), 1e-12) * 1.05)
+            done = np.asarray(run["epochs"]) + 1
+            self._loss.set_data(done, run["train_loss"])
+            self._acc.set_data(done, 100 * np.asarray(run["val_acc"]))
+            if run["train_loss"]:
+                low, high = min(run["train_loss"]), max(run["train_loss"])
+                self.axes[1].set_ylim(low / 1.5, high * 1.5)
+            if run["diverged"] is not None:
+                epoch, step = run["diverged"]
+                self._note.set_text(f"diverged in epoch {epoch + 1}\n(step {step})")
+                self._final.set_text("")
+            else:
+                self._note.set_text("")
+                self._final.set_text(f"final {100 * run['val_acc'][-1]:.1f}%")
+            self._title.set_text(describe_schedule(schedule))
+            self.canvas.draw()
+            buf = io.BytesIO()
+            rgba = np.asarray(self.canvas.buffer_rgba())
+            Image.fromarray(rgba).convert("RGB").save(buf, format="png", compress_level=1)
+            t2 = time.perf_counter()
+            self.last_timing = {"train": t1 - t0, "draw": t2 - t1, "total": t2 - t0}
+            self.timings.append(self.last_timing)
+            return buf.getvalue()
+
+
 def schedule_widget(kind="cosine", lr0=0.1, epochs=20, step_size=5, gamma=0.5, k=1.0,
                     lr_min=0.0, warmup=3, seed=0):
-    """Live `plot_schedule_run`: choose the schedule and its parameters; each change trains
-    the network afresh (about a quarter of a second; settings seen before come from the
-    cache). Only the sliders the chosen kind reads are shown. Returns an ipywidgets VBox.
+    """Live `plot_schedule_run`: choose the schedule and its parameters; each new setting
+    trains the network afresh (settings seen before come from the cache) and the time the
+    redraw took is shown under the image. Only the sliders the chosen kind reads are shown.
+    Returns an ipywidgets VBox (rows of controls, a message, the image, the timing).
     """
-    plt = pyplot()
     w = widgets()
+    panel = SchedulePanel(epochs=epochs, seed=seed)
     style = {"description_width": "initial"}
     controls = {
         "kind": w.Dropdown(options=list(SCHEDULE_KINDS), value=kind, description="schedule"),
@@ -264,25 +369,35 @@ def schedule_widget(kind="cosine", lr0=0.1, epochs=20, step_size=5, gamma=0.5, k
                               style=style),
     }
     message = w.HTML()
+    # shown at the PNG's own pixel width (narrower screens scale it down, never up)
+    image = w.Image(format="png", layout=w.Layout(width=f"{panel.width_px}px", height="auto",
+                                                  max_width="100%"))
+    timing = w.Label()
 
     def show_relevant(change=None):
         wanted = SCHEDULE_KINDS[controls["kind"].value]
         for name in ("step_size", "gamma", "k", "lr_min", "warmup"):
             controls[name].layout.display = None if name in wanted else "none"
 
-    def draw(**params):
+    def redraw(change=None):
         try:
-            schedule = make_schedule(epochs=epochs, **params)
+            schedule = make_schedule(epochs=epochs, **{n: c.value for n, c in controls.items()})
         except ValueError as exc:
             message.value = f"<span style='color:#c00'>{exc}</span>"
             return
         message.value = ""
-        plot_schedule_run(schedule, epochs, seed)
-        plt.show()
+        image.value = panel.update(schedule)
+        t = panel.last_timing
+        timing.value = (f"redrawn in {t['total']:.2f} s (training {t['train']:.2f} s, "
+                        f"drawing {t['draw']:.2f} s); settings seen before come from a cache")
 
     controls["kind"].observe(show_relevant, names="value")
+    for control in controls.values():
+        control.observe(redraw, names="value")
     show_relevant()
-    out = w.interactive_output(draw, controls)
-    return w.VBox([w.HBox([controls["kind"], controls["lr0"]]),
-                   w.HBox([controls[n] for n in ("step_size", "gamma", "k")]),
-                   w.HBox([controls["lr_min"], controls["warmup"]]), message, out])
+    redraw()
+    box = w.VBox([w.HBox([controls["kind"], controls["lr0"]]),
+                  w.HBox([controls[n] for n in ("step_size", "gamma", "k")]),
+                  w.HBox([controls["lr_min"], controls["warmup"]]), message, image, timing])
+    box.panel = panel   # for tests and for measuring the redraw time
+    return box
