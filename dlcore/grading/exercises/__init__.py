@@ -4,10 +4,11 @@ To add a chapter: write `<topic>.py` here that calls `register(Exercise(...))` f
 exercise, and add its name to the import below (kept sorted; the chapter number is in
 each module's docstring).
 """
-from . import (  # noqa: F401  (chapters 2, 1, 7, 6, 14, 10, 12, 3, 9, 4, 13, 5, 8, 11)
+from . import (  # noqa: F401  (chapters 2, 1, 7, 15, 6, 14, 10, 12, 3, 9, 4, 13, 5, 8, 11)
     activations,
     backprop,
     batchnorm,
+    capstone,
     clipping,
     compression,
     convolutions,
