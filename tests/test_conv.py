@@ -290,3 +290,11 @@ def test_batchnorm2d_inside_a_conv_net_normalises_each_channel():
     y = bn(conv(rng.standard_normal((8, 3, 6, 6)).astype(np.float32) * 3 + 1))
     np.testing.assert_allclose(y.mean(axis=(0, 2, 3)), 0, atol=1e-5)
     np.testing.assert_allclose(y.var(axis=(0, 2, 3)), 1, atol=1e-3)
+
+
+def test_functional_takes_numpy_integers_and_pairs():
+    rng = np.random.default_rng(4)
+    x, W = rng.standard_normal((1, 2, 5, 7)), rng.standard_normal((3, 2, 3, 3))
+    expected, _ = F.conv2d_forward(x, W, None, stride=2, padding=1)
+    out, _ = F.conv2d_forward(x, W, None, stride=np.int64(2), padding=(np.int64(1), 1))
+    np.testing.assert_array_equal(out, expected)

@@ -10,11 +10,13 @@ numpy operation accepts them.
 
 stride and padding are ints or (height, width) pairs.
 """
+import numbers
+
 from ..backend import get_array_module
 
 
 def _pair(v):
-    return (v, v) if isinstance(v, int) else tuple(v)
+    return (v, v) if isinstance(v, numbers.Integral) else tuple(v)
 
 
 def conv_output_size(size, kernel, stride=1, padding=0):
