@@ -110,7 +110,8 @@ def test_run_trials_table_rows_best_and_aggregate():
     table = run_trials(quadratic_trial, configs, seeds=(0, 1, 2))
     assert len(table) == 9
     assert [(r["trial"], r["seed"]) for r in table][:4] == [(0, 0), (0, 1), (0, 2), (1, 0)]
-    assert table.columns == ["trial", "seed", "lr", "val_loss", "worker", "started", "seconds"]
+    assert table.columns == ["trial", "seed", "lr", "val_loss", "worker", "started", "seconds",
+                             "cpu_seconds"]
     best = table.best("val_loss")
     assert best["lr"] == 1e-2 and best["seed"] == 0 and best["val_loss"] == pytest.approx(0.0)
     worst = table.best("val_loss", mode="max")                      # 1.02 twice: first wins
@@ -139,6 +140,7 @@ def test_timings_show_two_trials_at_once_with_two_workers(tmp_path):
     assert len(set(table.column("worker"))) == 2
     start, end = table.column("started"), table.column("started") + table.column("seconds")
     assert np.all(table.column("seconds") >= 0.3)
+    assert np.all(table.column("cpu_seconds") < table.column("seconds"))   # sleeping is not work
     overlaps = [(start[i] < end[j]) and (start[j] < end[i])
                 for i in range(4) for j in range(i + 1, 4)]
     assert sum(overlaps) >= 2                                        # pairs ran side by side

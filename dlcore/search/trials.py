@@ -37,8 +37,10 @@ class Trials:
 
     Each row holds "trial" (the config's index), "seed", the config's keys, the metrics
     returned by the training function, "worker" (the id of the process that ran it),
-    "started" (seconds from the start of `run_trials` to the start of the call) and
-    "seconds" (the wall time of the call). `wall_seconds` is the time of the whole run. `columns` lists the keys in order; `column(name)` gives one as an array;
+    "started" (seconds from the start of `run_trials` to the start of the call), "seconds"
+    (the wall time of the call) and "cpu_seconds" (the processor time its process spent on
+    it: less than "seconds" when the process waited for a core). `wall_seconds` is the time
+    of the whole run. `columns` lists the keys in order; `column(name)` gives one as an array;
     `best(metric)` the best row; `aggregate(metric)` the mean and sample sd over seeds.
     """
 
@@ -153,7 +155,8 @@ def run_trials(train_fn, configs, seeds=(0,), n_jobs=1, on_error="raise"):
                         "memory or crashed the interpreter.") from exc
     wall = time.perf_counter() - start
     rows = []
-    for (i, config, seed), (metrics, (worker, trial_start, seconds), error) in zip(jobs, results):
+    for (i, config, seed), (metrics, timing, error) in zip(jobs, results):
+        worker, trial_start, seconds, cpu_seconds = timing
         row = {"trial": i, "seed": seed, **config}
         if error is None:
             clash = sorted(set(metrics) & set(row))
@@ -163,7 +166,8 @@ def run_trials(train_fn, configs, seeds=(0,), n_jobs=1, on_error="raise"):
             row.update(metrics)
         else:
             row["error"] = error
-        row.update(worker=worker, started=trial_start - started, seconds=seconds)
+        row.update(worker=worker, started=trial_start - started, seconds=seconds,
+                   cpu_seconds=cpu_seconds)
         rows.append(row)
     config_keys = []
     for config in configs:
@@ -176,13 +180,13 @@ def run_trials(train_fn, configs, seeds=(0,), n_jobs=1, on_error="raise"):
 def _run_one(train_fn, config, seed):
     """(metrics dict, timing, error text or None), timing = (process id, wall-clock start,
     seconds): runs in a worker or in this process."""
-    started, start = time.time(), time.perf_counter()
+    started, start, cpu = time.time(), time.perf_counter(), time.process_time()
     try:
         result = train_fn(dict(config), seed)
     except Exception as exc:  # noqa: BLE001  (any failure of a trial is reported, with its config)
-        timing = (os.getpid(), started, time.perf_counter() - start)
+        timing = (os.getpid(), started, time.perf_counter() - start, time.process_time() - cpu)
         return None, timing, f"{type(exc).__name__}: {exc}"
-    timing = (os.getpid(), started, time.perf_counter() - start)
+    timing = (os.getpid(), started, time.perf_counter() - start, time.process_time() - cpu)
     if isinstance(result, numbers.Real) and not isinstance(result, bool):
         return {"score": float(result)}, timing, None
     if not isinstance(result, dict):
@@ -223,7 +227,8 @@ def _check_arguments(train_fn, configs, seeds, n_jobs, on_error):
         if not isinstance(config, dict):
             raise TypeError(f"run_trials: configs[{i}] must be a dict, got "
                             f"{type(config).__name__}")
-        taken = sorted({"trial", "seed", "worker", "started", "seconds", "error"} & set(config))
+        taken = sorted({"trial", "seed", "worker", "started", "seconds", "cpu_seconds",
+                        "error"} & set(config))
         if taken:
             raise ValueError(f"run_trials: configs[{i}] uses the table's own column names "
                              f"{taken}; rename those keys")
