@@ -3,7 +3,7 @@
 The three stages of Deep Compression (Han et al., 2016), plus two inference-time rewrites:
 
     pruner = Pruner(model, sparsity=0.9)          # zero the 90% smallest |w| of each W
-    fit(model, loss, opt, train, callbacks=[pruner])   # masks re-applied after every step
+    fit(model, loss, opt, train, after_backward=pruner, callbacks=[pruner])  # masks kept
     sharing = WeightSharing(model, bits=5)        # k-means codebook per layer (2**5 values)
     fit(model, loss, opt, train, callbacks=[sharing])  # fine-tune the shared values
     report = model_size(model, sharing, index_bits=5, huffman=True)   # size in bits
@@ -117,8 +117,12 @@ class Pruner:
     Adam's moments or weight decay even when their gradient is 0), so:
 
     - as a `fit` callback, `on_step_end` sets them back to 0 after every optimiser step;
-    - as `fit(..., clip=pruner)` (called after backward, before the step) it zeros their
-      gradients, which keeps momentum and Adam's moments of pruned weights at 0.
+    - as `fit(..., after_backward=pruner)` (or `clip=pruner`: both run after backward,
+      before the step) it zeros their gradients, so momentum and Adam's moments of pruned
+      weights decay to 0 instead of being fed.
+
+        pruner = Pruner(model, 0.9)
+        fit(model, loss, opt, train, after_backward=pruner, callbacks=[pruner])
 
     `prune(sparsity)` prunes further from the current magnitudes (iterative pruning);
     masks only ever lose entries.
@@ -147,7 +151,7 @@ class Pruner:
         for p, m in zip(self.params, self.masks, strict=True):
             p.grad *= m
 
-    def __call__(self, params=None):  # fit's clip hook: after backward, before the step
+    def __call__(self, params=None):  # fit's after_backward (or clip) hook
         self.mask_grads()
 
     def on_step_end(self, model=None):  # fit's callback hook: after each optimiser step

@@ -78,10 +78,10 @@ def test_masks_stay_applied_through_fine_tuning(make_opt):
     assert any(np.any(p.data[z] != 0) for p, z in zip(pruner.params, zeros_before))
     pruner.apply()
     fit(model, loss, opt, (X, y), epochs=3, batch_size=8, callbacks=[pruner],
-        clip=pruner, progress=False, rng=0)
+        after_backward=pruner, progress=False, rng=0)
     for p, z in zip(pruner.params, zeros_before):
         assert np.all(p.data[z] == 0)
-        assert np.all(p.grad[z] == 0)   # the clip hook zeroed their gradients
+        assert np.all(p.grad[z] == 0)   # the after_backward hook zeroed their gradients
     assert model[0].b.data.any()        # biases are not pruned
 
 

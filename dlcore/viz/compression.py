@@ -57,7 +57,7 @@ def digits_mlp(rng=0, hidden=(256, 128), batchnorm=False, dtype=np.float32):
 
 
 class _L1:
-    """fit's clip hook (after backward, before the step): add the L1 penalty's gradient."""
+    """fit's after_backward hook: add the L1 penalty's gradient."""
 
     def __init__(self, weights, strength):
         self.weights, self.strength = weights, strength
@@ -72,9 +72,9 @@ def train_digits_mlp(train, val=None, rng=0, l1=0.0, epochs=20, lr=1e-3, batchno
     Returns (model, History)."""
     l1 = _checks.number(l1, "l1", "train_digits_mlp", low=0.0)
     model = digits_mlp(rng, batchnorm=batchnorm)
-    clip = _L1(weights_only(model), l1) if l1 > 0 else None
+    penalty = _L1(weights_only(model), l1) if l1 > 0 else None
     history = fit(model, CrossEntropyLoss(), Adam(model.parameters(), lr=lr), train, val,
-                  epochs=epochs, batch_size=32, clip=clip, progress=False, rng=rng,
+                  epochs=epochs, batch_size=32, after_backward=penalty, progress=False, rng=rng,
                   drop_last=batchnorm)
     return model, history
 
