@@ -31,6 +31,7 @@ from sphinx.util import logging
 logger = logging.getLogger(__name__)
 
 OUT_FOLDER = "widget-frames"   # under _static/ of the HTML output
+STALE_AFTER_S = 24 * 3600      # unused cache entries older than this are deleted
 
 
 def _frames():
@@ -247,11 +248,13 @@ def copy_frames(app: Sphinx, exception) -> None:
                            f"rebuild with -E")
             continue
         shutil.copytree(directory, target, ignore=shutil.ignore_patterns("*.json"))
-    # Frames no page uses any more (drawn by code that has changed since) go from the cache.
+    # Frames no page uses any more (drawn by code that has changed since) go from the cache,
+    # once they are a day old: another build running at the same time may still use them.
     cache = _cache_dir(app)
     if used and cache.is_dir():
         for stale in cache.iterdir():
-            if stale.is_dir() and not stale.name.startswith(".") and stale.name not in used:
+            if (stale.is_dir() and stale.name not in used
+                    and time.time() - stale.stat().st_mtime > STALE_AFTER_S):
                 shutil.rmtree(stale, ignore_errors=True)
 
 

@@ -2,7 +2,7 @@
 
 `built_book()` builds with notebook execution OFF (the stored outputs are rendered; `pytest
 --nbval` already re-executes the notebooks and compares them with those outputs) and warnings
-as errors, into `_build/test-book/`, and returns the html folder. The first caller in a
+as errors, into `_build/test-book/run-<pid>/`, and returns the html folder. The first caller in a
 process builds; later callers get the same folder (under pytest-xdist each worker process
 that runs a book test would build its own copy).
 
@@ -14,6 +14,7 @@ The kernel-free widget frames are cached in `_build/.widget_frames/` (see
 """
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import shutil
@@ -25,7 +26,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "_build" / "test-book"
+# One folder per test process: two test runs at once (several people in one checkout) must
+# not delete each other's build. Removed when the process ends (BOOK_TEST_KEEP=1 keeps it).
+OUT = ROOT / "_build" / "test-book" / f"run-{os.getpid()}"
 BUILD_TIMEOUT_S = 900
 SECONDS = {}   # "build": wall seconds of the build, for the reports of the tests
 
@@ -80,6 +83,8 @@ def built_book() -> Path:
         return html
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
+    if not os.environ.get("BOOK_TEST_KEEP"):
+        atexit.register(shutil.rmtree, OUT, ignore_errors=True)
     config_path = OUT / "_config.yml"
     config_path.write_text(yaml.safe_dump(_test_config(), sort_keys=False), encoding="utf-8")
     cmd = _jupyter_book_command() + [
