@@ -36,7 +36,8 @@ def dense_from_depthwise(Wd, C):
 
 # (stride, padding, kernel): odd sizes, a stride with padding, 1x1 and 2x2 kernels,
 # and one where the stride leaves the last row and column unread.
-GEOMETRIES = [(1, 0, 3), (2, 1, 3), (1, 0, 1), (1, 0, 2), (2, 0, 2), (3, 2, 3), (2, 0, 3)]
+GEOMETRIES = [(1, 0, 3), (2, 1, 3), (1, 0, 1), (1, 0, 2), (2, 0, 2), (3, 2, 3), (2, 0, 3),
+              (2, 0, 1)]
 
 
 @pytest.mark.parametrize("stride,padding,k", GEOMETRIES)
@@ -196,14 +197,19 @@ def test_layers_pass_check_module(make):
     assert max(errors.values()) < 1e-6, errors
 
 
-def test_first_layer_skips_input_gradient_with_same_parameter_gradients():
+@pytest.mark.parametrize("first", [
+    lambda: [nn.Conv2d(3, 4, 3, stride=2, padding=1, rng=1)],
+    lambda: [nn.DepthwiseSeparableConv2d(3, 4, 3, stride=2, padding=1, rng=1)],
+    lambda: [nn.Residual(nn.Conv2d(3, 3, 3, padding=1, rng=3)),
+             nn.Conv2d(3, 4, 3, stride=2, padding=1, rng=1)],
+])
+def test_first_layer_skips_input_gradient_with_same_parameter_gradients(first):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 6, 6)).astype(np.float32)
     dout = rng.standard_normal((2, 4, 3, 3)).astype(np.float32)
     grads = []
     for input_grad in (True, False):
-        model = nn.Sequential(nn.Conv2d(3, 4, 3, stride=2, padding=1, rng=1),
-                              nn.DepthwiseConv2d(4, 3, padding=1, rng=2),
+        model = nn.Sequential(*first(), nn.DepthwiseConv2d(4, 3, padding=1, rng=2),
                               input_grad=input_grad)
         model(x)
         dx = model.backward(dout)
