@@ -242,6 +242,8 @@ def main(args):
                 line += f"{med('torch', c, t):>10.1f}{tt:>14}{ratio:>7.2f}"
                 cpu = f"{med('dlcore', c, t, 'cpu'):.1f}/{med('torch', c, t, 'cpu'):.1f}"
                 line += f"{cpu:>16}{med('dlcore', c, t, 'cpu') / med('torch', c, t, 'cpu'):>7.2f}"
+            else:
+                line += f"{'-':>10}{'-':>14}{'-':>7}{med('dlcore', c, t, 'cpu'):>14.1f}/-{'-':>7}"
             print(line)
     print("(ms: wall time of one step; CPU ms: the process's CPU time per step, all its threads "
           "together,\n which waiting for a core that another program holds does not inflate)")
