@@ -96,16 +96,23 @@ def describe_schedule(schedule, digits=3):
 
 
 def _plain_log_ticks(axis):
-    """Label a log axis with plain numbers (0.01, 2) rather than 10⁻² or 2×10⁰; minor ticks
-    are labelled only where matplotlib would label them (an axis spanning little range)."""
-    from matplotlib.ticker import LogFormatter
+    """Label a log axis with plain numbers (0.01, 0.2) rather than 10⁻² or 2×10⁻¹. Powers of
+    ten are always labelled; the minor ticks 2 and 5 only when the axis spans at most 1.5
+    decades, and every minor tick when it spans less than half a decade (so it keeps labels)."""
+    from matplotlib.ticker import FuncFormatter
 
-    class _Plain(LogFormatter):
-        def _num_to_string(self, x, vmin, vmax):
+    def minor(x, pos=None):
+        low, high = sorted(axis.get_view_interval())
+        if low <= 0 or x <= 0:
+            return ""
+        span = np.log10(high / low)
+        mantissa = x / 10 ** np.floor(np.log10(x) + 1e-9)
+        if span < 0.5 or (span <= 1.5 and np.isclose(mantissa, (2, 5)).any()):
             return f"{x:g}"
+        return ""
 
-    axis.set_major_formatter(_Plain())
-    axis.set_minor_formatter(_Plain(labelOnlyBase=False))
+    axis.set_major_formatter(FuncFormatter(lambda x, pos=None: f"{x:g}"))
+    axis.set_minor_formatter(FuncFormatter(minor))
 
 
 @functools.lru_cache(maxsize=1)
