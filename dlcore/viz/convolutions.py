@@ -94,20 +94,20 @@ def plot_conv_cost(d_k=3, m=32, n=64, d_f=56, alpha=1.0, rho=1.0, ax=None):
     ax.bar(1, _millions(c["pointwise"]), width=0.45, bottom=_millions(c["depthwise"]),
            color="C2", label="pointwise 1x1")
     ax.set_xticks(x, ["standard", "separable"])
-    ax.set_ylabel("multiply-adds (millions)", fontsize=8)
-    ax.tick_params(labelsize=7)
-    ax.set_ylim(0, 1.7 * _millions(full["standard"]))
+    ax.set_ylabel("multiply-adds (millions)", fontsize=9)
+    ax.tick_params(labelsize=8)
+    ax.set_ylim(0, 1.8 * _millions(full["standard"]))
     ax.grid(True, axis="y", alpha=0.3)
     text = (f"separable / standard = {c['ratio']:.3f}\n"
             f"(1/N + 1/D_K² = 1/{c['n']} + 1/{d_k * d_k})\n"
             f"weights {c['standard_params']:,} vs {c['separable_params']:,}\n"
             f"cost / cost at α = ρ = 1: {c['standard'] / full['standard']:.3f} "
             f"and {c['separable'] / full['separable']:.3f}")
-    ax.text(0.98, 0.97, text, transform=ax.transAxes, ha="right", va="top", fontsize=7,
+    ax.text(0.98, 0.97, text, transform=ax.transAxes, ha="right", va="top", fontsize=8,
             bbox={"facecolor": "white", "edgecolor": "0.8", "alpha": 0.9})
     ax.set_title(f"D_K {d_k}, M {c['m']}, N {c['n']}, D_F {c['d_f']} "
                  f"(α {alpha:g}, ρ {rho:.3g})", fontsize=9)
-    ax.legend(fontsize=6.5, loc="upper left")
+    ax.legend(fontsize=7.5, loc="upper left")
     return fig
 
 
