@@ -73,6 +73,11 @@ class Loss:
         _checks.same_shape(pred, target, "pred", "target", self._where)
         return target.astype(pred.dtype, copy=False)
 
+    def value_ranges(self):
+        """[("pred" or "target", name in messages, low, high or None)]: the intervals the
+        values must lie in (none by default)."""
+        return []
+
     def __call__(self, pred, target):
         _checks.float_array(pred, "pred", self._where)
         _checks.same_device(pred, target)
@@ -82,9 +87,28 @@ class Loss:
                 f"the mean of no values is undefined"
             )
         target = self.check_target(pred, target)
+        ranges = [(pred if which == "pred" else target, name, low, high)
+                  for which, name, low, high in self.value_ranges()]
+        on_host = get_array_module(pred) is np
+        if on_host:
+            self._check_ranges(ranges)
         value, self._cache = self.forward(pred, target)
+        if ranges and not on_host:
+            # On a GPU a range check would wait for the device at every step: flag a value
+            # out of range by a nan instead, and say why once the value is on the host.
+            xp = get_array_module(pred)
+            bad = xp.stack([((a < low) | (a > (xp.inf if high is None else high))).any()
+                            for a, _, low, high in ranges]).any()
+            value = xp.where(bad, xp.nan, value)
         self._pred_dtype = pred.dtype
-        return float(value)
+        value = float(value)
+        if ranges and not on_host and math.isnan(value):
+            self._check_ranges(ranges)
+        return value
+
+    def _check_ranges(self, ranges):
+        for a, name, low, high in ranges:
+            _value_range(a, name, self._where, low, high)
 
     def backward(self):
         """d(value)/d(pred) for the last call, with pred's shape and dtype."""
@@ -224,10 +248,8 @@ class BCEWithLogitsLoss(Loss):
     _forward = staticmethod(F.bce_with_logits_forward)
     _backward = staticmethod(F.bce_with_logits_backward)
 
-    def check_target(self, pred, target):
-        target = super().check_target(pred, target)
-        _value_range(target, "target", self._where, 0.0, 1.0)
-        return target
+    def value_ranges(self):
+        return [("target", "target", 0.0, 1.0)]
 
 
 class MultiMarginLoss(_ClassScoresLoss):
@@ -268,10 +290,8 @@ class KLDivLoss(Loss):
     _forward = staticmethod(F.kl_div_forward)
     _backward = staticmethod(F.kl_div_backward)
 
-    def check_target(self, pred, target):
-        target = super().check_target(pred, target)
-        _value_range(target, "target", self._where, 0.0)
-        return target
+    def value_ranges(self):
+        return [("target", "target", 0.0, None)]
 
 
 class LogCoshLoss(Loss):
@@ -317,12 +337,11 @@ class PoissonNLLLoss(Loss):
     def _hyper(self):
         return {"log_input": self.log_input, "full": self.full, "eps": self.eps}
 
-    def check_target(self, pred, target):
-        target = super().check_target(pred, target)
-        _value_range(target, "target", self._where, 0.0)
+    def value_ranges(self):
+        ranges = [("target", "target", 0.0, None)]
         if not self.log_input:
-            _value_range(pred, "pred (a rate, log_input=False)", self._where, 0.0)
-        return target
+            ranges.append(("pred", "pred (a rate, log_input=False)", 0.0, None))
+        return ranges
 
     def __repr__(self):
         return f"PoissonNLLLoss(log_input={self.log_input}, full={self.full}, eps={self.eps:g})"

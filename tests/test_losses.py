@@ -654,3 +654,32 @@ def test_reprs():
         "PoissonNLLLoss(log_input=False, full=True, eps=1e-08)"
     assert repr(CosineProximityLoss()) == "CosineProximityLoss(eps=1e-08)"
     assert repr(LogCoshLoss()) == "LogCoshLoss()"
+
+
+# === on a GPU: range checks that do not wait for the device ===
+
+
+class _FakeDevice:
+    """numpy under another name: makes the losses take their device path (no GPU here)."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+def test_on_a_device_bad_values_are_flagged_without_a_sync_then_named(monkeypatch):
+    import dlcore.losses as L
+
+    host_value = BCEWithLogitsLoss()(P, np.clip(T, 0, 1))
+    host_ce = CrossEntropyLoss()(LOGITS, LABELS)
+    monkeypatch.setattr(L, "get_array_module", lambda *a: _FakeDevice())
+    assert BCEWithLogitsLoss()(P, np.clip(T, 0, 1)) == host_value  # good values: same number
+    assert CrossEntropyLoss()(LOGITS, LABELS) == host_ce
+    with pytest.raises(ValueError, match=r"BCEWithLogitsLoss: target must lie in \[0, 1\], "
+                                         r"got values from -1 to 1.5"):
+        BCEWithLogitsLoss()(P, T)
+    with pytest.raises(ValueError, match=r"PoissonNLLLoss: pred \(a rate, log_input=False\) "
+                                         r"must lie in \[0, inf\)"), np.errstate(invalid="ignore"):
+        PoissonNLLLoss(log_input=False)(P, np.abs(T))  # log of a negative rate: nan anyway
+    with pytest.raises(ValueError, match=r"CrossEntropyLoss: labels must lie in \[0, 3\] for 4 "
+                                         r"classes, got values from -1 to 3"):
+        CrossEntropyLoss()(LOGITS, np.array([1, -1, 3]))  # -1 indexes like a GPU's wrap-around
