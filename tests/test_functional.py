@@ -204,3 +204,21 @@ def test_hyperparameters_out_of_range():
         nn.ELU(alpha=-1)
     with pytest.raises(TypeError, match="negative_slope must be a real number"):
         nn.LeakyReLU(negative_slope="0.1")
+
+
+def test_functional_is_the_math_alone():
+    """No module of dlcore.functional checks its input or raises: that is the door's job."""
+    import ast
+    from pathlib import Path
+
+    import dlcore.functional
+
+    folder = Path(dlcore.functional.__file__).parent
+    for path in sorted(folder.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        raises = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Raise)]
+        imports = [alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                   for alias in node.names if alias.name in ("_checks", "errors")]
+        imports += [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                    and node.module and node.module.split(".")[-1] in ("_checks", "errors")]
+        assert not raises and not imports, f"{path.name}: raise at {raises}, imports {imports}"
