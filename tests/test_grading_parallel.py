@@ -143,3 +143,19 @@ def test_flops_without_the_factor_two_and_bytes_without_weights_fail():
     for wrong in (no_two, no_weights):
         result = run("parallel.linear_intensity", wrong)
         assert not result and failed(result, "a batch")
+
+
+def test_in_place_reduce_scatter_passes_since_no_rank_sends_the_chunk_it_receives():
+    # at step s rank r sends chunk (r - s) and adds into chunk (r - s - 1): different chunks,
+    # so updating the ranks one after another, without copying the messages first, is right
+    def in_place(buffers):
+        k, n = buffers.shape
+        chunks = np.array_split(np.arange(n), k)
+        data = buffers.astype(float).copy()
+        for s in range(k - 1):
+            for r in range(k):
+                c = chunks[(r - 1 - s) % k]
+                data[r, c] += data[(r - 1) % k, c]
+        return data
+
+    assert run("parallel.ring_reduce_scatter", in_place)

@@ -59,3 +59,13 @@ def test_widget_frames_are_registered_with_a_grid_that_contains_the_chapters_cal
     assert 4 in grid["tau"] and 0.1 in grid["lr"]          # the chapter calls (tau=4, lr=0.1)
     fig = spec.factory()(tau=8, lr=0.2)
     assert fig.axes[0].get_title() == "lr = 0.2, τ = 8"
+
+
+def test_rooflines_on_one_axes_get_their_own_colours_distinct_from_the_kernels():
+    from matplotlib.colors import to_hex
+
+    ax = vp.plot_roofline(1e11, 1e10, [("add", 1 / 12, 1e9), ("matmul", 100.0, None)])
+    vp.plot_roofline(1e15, 3e12, [("add", 1 / 6, None), ("matmul", 200.0, None)], ax=ax)
+    roofs = [to_hex(line.get_color()) for line in ax.lines if getattr(line, "_roofline", False)]
+    kernels = {to_hex(c) for c in ("C3", "C4")}
+    assert len(set(roofs)) == 2 and not set(roofs) & kernels

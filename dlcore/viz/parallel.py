@@ -160,11 +160,14 @@ def plot_staleness_grid(taus=(0, 2, 8), lrs=(0.05, 0.2)):
     return fig
 
 
-def plot_roofline(peak_flops, bandwidth, kernels=(), label="", ax=None):
+def plot_roofline(peak_flops, bandwidth, kernels=(), label="", ax=None, color=None):
     """Attainable FLOP/s = min(peak, intensity * bandwidth) on log-log axes.
 
-    kernels: (name, intensity FLOP/byte, measured FLOP/s or None) triples, drawn as points
-    on the roof (open circles) and, when measured, where they really ran (filled).
+    kernels: (name, intensity FLOP/byte, measured FLOP/s or None) triples, drawn as open
+    circles on the roof and, when measured, as filled dots where they really ran. Kernel
+    colours are fixed by position (C3, C4, ...), so the same kernel has the same colour on
+    every roofline of one axes; `color` sets the roof's (by default the next in the cycle
+    that is not a kernel colour).
     """
     plt = pyplot()
     if ax is None:
@@ -173,17 +176,21 @@ def plot_roofline(peak_flops, bandwidth, kernels=(), label="", ax=None):
     lo = min([ridge / 100] + [k[1] / 3 for k in kernels])
     hi = max([ridge * 100] + [k[1] * 3 for k in kernels])
     x = np.logspace(math.log10(lo), math.log10(hi), 200)
-    line = ax.plot(x, np.minimum(peak_flops, x * bandwidth), lw=2, label=label or "roofline")
-    color = line[0].get_color()
+    if color is None:
+        roofs = sum(1 for line in ax.lines if getattr(line, "_roofline", False))
+        color = ("C0", "C1", "C2", "C7", "C8", "C9")[roofs % 6]
+    line, = ax.plot(x, np.minimum(peak_flops, x * bandwidth), lw=2, color=color,
+                    label=label or "roofline")
+    line._roofline = True
     ax.axvline(ridge, color=color, ls=":", lw=1)
     for i, (name, intensity, measured) in enumerate(kernels):
         c = f"C{(i + 3) % 10}"
-        ax.plot([intensity], [min(peak_flops, intensity * bandwidth)], "o", mfc="none", mec=c,
-                ms=8)
+        roof = min(peak_flops, intensity * bandwidth)
+        ax.plot([intensity], [roof], "o", mfc="none", mec=c, ms=8)
         if measured is not None:
             ax.plot([intensity], [measured], "o", color=c, ms=6, label=f"{name} (measured)")
-        ax.annotate(name, (intensity, min(peak_flops, intensity * bandwidth)),
-                    textcoords="offset points", xytext=(4, 6), fontsize=8, color=c)
+        ax.annotate(name, (intensity, roof), textcoords="offset points", xytext=(4, 6),
+                    fontsize=8, color=c)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("arithmetic intensity (FLOP / byte)")
