@@ -111,3 +111,50 @@ def test_bad_input_is_named():
         op.optimizer_paths("ravine", momentum=1.0)
     with pytest.raises(ValueError, match="lr"):
         op.optimizer_paths("ravine", lr=-0.1)
+
+
+def test_overlapping_updates_from_two_threads_leave_one_consistent_figure(monkeypatch):
+    # ipywidgets may deliver slider messages on another thread. Force the overlap that once
+    # garbled the panel: thread A is computing paths on the ravine when thread B switches to
+    # the saddle. Without the panel's lock B clears the axes and caches a new background
+    # while A is inside its update, and A then draws ravine paths on the saddle's lines.
+    import threading
+
+    panel = viz.OptimPathsPanel("ravine", optimizers=("gd", "momentum"), steps=30)
+    fresh = viz.OptimPathsPanel("ravine", optimizers=("gd", "momentum"), steps=30)
+    n_collections, n_lines = len(fresh.ax.collections), len(fresh.ax.lines)
+    a_computing, b_done = threading.Event(), threading.Event()
+    real = op.optimizer_paths
+
+    def slow_paths(*args, **kwargs):
+        if threading.current_thread().name == "A":
+            a_computing.set()
+            b_done.wait(timeout=1.0)        # with the lock B cannot finish: A times out
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(op, "optimizer_paths", slow_paths)
+    a = threading.Thread(target=panel.update, kwargs={"lr": 0.3}, name="A")
+
+    def switch():
+        a_computing.wait(timeout=5.0)
+        panel.update(surface="saddle", lr=0.05)
+        b_done.set()
+
+    b = threading.Thread(target=switch, name="B")
+    a.start()
+    b.start()
+    a.join(10)
+    b.join(10)
+    monkeypatch.setattr(op, "optimizer_paths", real)
+
+    # whatever the order, the lines show the paths of the surface the panel is on
+    s = panel.settings
+    expected = op.optimizer_paths(panel.surface, panel.names, s["steps"], s["lr"],
+                                  s["lr_adaptive"], s["momentum"], s["beta1"], s["beta2"])
+    for name, line in panel.lines.items():
+        np.testing.assert_array_equal(line.get_xdata(), expected[name][:, 0])
+    # one surface's contours and one set of lines, and the same picture as a fresh panel
+    assert len(panel.ax.collections) == n_collections
+    assert len(panel.ax.lines) == n_lines
+    fresh.update(surface=panel.surface.name, **s)
+    assert panel.update() == fresh.update()

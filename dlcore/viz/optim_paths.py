@@ -16,6 +16,7 @@ Agg canvas, sent to the notebook as a PNG), timing both parts; `plot_optim_paths
 its static twin, small multiples over surfaces and settings.
 """
 import math
+import threading
 import time
 
 import numpy as np
@@ -367,6 +368,13 @@ class OptimPathsPanel:
     returns the new image as PNG bytes. `last_timing` holds the seconds the last update
     spent computing and drawing; `timings` all of them. `widget()` wraps it in ipywidgets:
     a surface menu and sliders for lr, adaptive lr, momentum, β₁, β₂ and steps.
+
+    Updates are serialised by a lock: ipywidgets may deliver slider messages on another
+    thread, and two redraws that overlap (one switching the surface, clearing the axes and
+    caching a new background, while the other blits its lines over the old one) once left
+    both surfaces drawn on top of each other and paths stacking up. Under the lock each
+    update reads the settings, computes and draws as one unit, so the image always shows
+    one surface and the paths of the settings named in its title.
     """
 
     def __init__(self, surface="ravine", optimizers=DEFAULT_OPTIMIZERS, steps=100,
@@ -381,6 +389,7 @@ class OptimPathsPanel:
         self.ax = self.figure.add_axes((0.08, 0.11, 0.62, 0.8))
         self.timings = []
         self.last_timing = None
+        self._lock = threading.RLock()   # re-entrant: a redraw may trigger another one
         self.settings = {"steps": steps, "momentum": momentum, "beta1": beta1,
                          "beta2": beta2, "lr": lr, "lr_adaptive": lr_adaptive}
         self._set_surface(surface)
@@ -413,6 +422,10 @@ class OptimPathsPanel:
         if unknown:
             raise TypeError(f"OptimPathsPanel.update: unknown settings {sorted(unknown)}; "
                             f"use {sorted(self.settings)}")
+        with self._lock:
+            return self._update(surface, settings)
+
+    def _update(self, surface, settings):
         if surface is not None and _surface(surface, "OptimPathsPanel").name != self.surface.name:
             self._set_surface(surface)
         self.settings.update(settings)
@@ -436,7 +449,6 @@ class OptimPathsPanel:
         self.last_timing = {"compute": t1 - t0, "draw": t2 - t1, "total": t2 - t0}
         self.timings.append(self.last_timing)
         return png
-
 
     def widget(self):
         """An ipywidgets VBox: the image, a surface menu and the sliders."""
@@ -463,15 +475,18 @@ class OptimPathsPanel:
         timing = w.Label()
 
         def redraw(_=None):
-            if surf.value != self.surface.name:
-                new = SURFACES[surf.value]
-                lr.value, lra.value = new.lr, new.lr_adaptive   # each fires redraw once more
-            image.value = self.update(surface=surf.value, lr=lr.value, lr_adaptive=lra.value,
-                                      momentum=mom.value, beta1=b1.value, beta2=b2.value,
-                                      steps=steps.value)
-            t = self.last_timing
-            timing.value = (f"redraw {1000 * t['total']:.0f} ms (paths {1000 * t['compute']:.0f} ms"
-                            f", drawing {1000 * t['draw']:.0f} ms)")
+            # The whole read-compute-show under the panel's lock, so that an image computed
+            # from older slider values can never replace a newer one.
+            with self._lock:
+                if surf.value != self.surface.name:
+                    new = SURFACES[surf.value]
+                    lr.value, lra.value = new.lr, new.lr_adaptive   # each fires redraw again
+                image.value = self.update(surface=surf.value, lr=lr.value,
+                                          lr_adaptive=lra.value, momentum=mom.value,
+                                          beta1=b1.value, beta2=b2.value, steps=steps.value)
+                t = self.last_timing
+                timing.value = (f"redraw {1000 * t['total']:.0f} ms (paths "
+                                f"{1000 * t['compute']:.0f} ms, drawing {1000 * t['draw']:.0f} ms)")
 
         for control in (surf, lr, lra, mom, b1, b2, steps):
             control.observe(redraw, names="value")
