@@ -13,11 +13,12 @@ export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: help venv book test lab exercises notebooks bench lint clean mpi
+.PHONY: help venv book test nbval lab exercises notebooks bench lint clean mpi
 
 help:
 	@echo "make book       build the HTML book into _build/html (creates .venv if needed)"
 	@echo "make test       run every test: library, gradient checks, notebooks, grading, book"
+	@echo "make nbval      check notebooks against their stored outputs (NB=path ...)"
 	@echo "make lab        open JupyterLab on this repository"
 	@echo "make exercises  regenerate exercises/ from solutions/"
 	@echo "make notebooks  re-execute chapters/ and solutions/ and store their outputs"
@@ -39,9 +40,17 @@ book: $(STAMP)
 	@echo
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html in a browser."
 
+# nbval's options live here, not in pyproject's addopts, so that the library tests run
+# with numpy and pytest alone.
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 120
 test: $(STAMP)
 	@sh .ci/system-packages
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(NBVAL)
+
+# One notebook (or several) against its stored outputs: make nbval NB=chapters/05_schedules.ipynb
+NB ?= chapters solutions
+nbval: $(STAMP)
+	$(BIN)/python -m pytest $(NBVAL) $(NB)
 
 # Notebooks are trusted first (their saved widget views and outputs render); as root (a
 # container) JupyterLab refuses to start without --allow-root.
