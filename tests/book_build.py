@@ -71,12 +71,26 @@ def _test_config() -> dict:
     return config
 
 
-@functools.cache
+_FAILED: list[str] = []   # the failure message of this process's build, if it failed
+
+
 def built_book() -> Path:
     """Build the book once (execution off, warnings as errors) and return its html folder.
 
-    Raises AssertionError with the end of the build's output when the build fails.
+    Raises AssertionError with the end of the build's output when the build fails; later
+    calls raise the same message at once instead of building again.
     """
+    if _FAILED:
+        raise AssertionError(_FAILED[0])
+    try:
+        return _build_once()
+    except AssertionError as exc:
+        _FAILED.append(str(exc))
+        raise
+
+
+@functools.cache
+def _build_once() -> Path:
     if os.environ.get("BOOK_TEST_HTML"):
         html = Path(os.environ["BOOK_TEST_HTML"]).resolve()
         assert (html / "index.html").is_file(), f"BOOK_TEST_HTML={html} holds no built book"
