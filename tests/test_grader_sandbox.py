@@ -142,6 +142,69 @@ def linear_backward(dout, cache):       # a zip file where a frame should be
     return None
 '''
 
+# Well-formed frames with forged contents, written from inside a graded function: the
+# grader must refuse them for this notebook, never crash on them (before: a TypeError in
+# the grader's own process, no CSV for anybody; a ValueError that killed the worker).
+FORGER = """
+import sys
+import channel as _ch
+_FD = int(sys.argv[1])
+
+def _forge(data):
+    write_bytes, write_frame = _ch.write_bytes, _ch.write_frame
+    write_frame(_FD, {"type": "case", "index": 0, "record": {"kind": "ok", "seconds": 0.0},
+                      "data": data})
+    write_frame(_FD, {"type": "done"})
+    def swallow_case(fd, frame):     # the real case frame and "done" go nowhere
+        _ch.write_bytes = write_bytes
+    def swallow_done(fd, message, blob=b""):
+        _ch.write_frame = write_frame
+    _ch.write_bytes, _ch.write_frame = swallow_case, swallow_done
+    raise NotImplementedError        # ends this exercise's cases in the sandbox
+
+def linear_backward(dout, cache):    # inputs sent back whose types do not match
+    _forge(_ch.encode({"value": 0.0, "args": [1, 5], "kwargs": {}}, bytearray()))
+
+def linear_forward(x, W, b):         # data that is not {value, args, kwargs}
+    _forge({"int": "1"})
+
+def relu_backward(dout, cache):      # an integer int() refuses
+    _forge({"int": "\\u00b2"})
+"""
+
+# The static check runs on the submitted source: a chain of 3000 functions (it recursed
+# once per function, and crashed the grader), and a cell over the size it reads (an 8 MB
+# cell took 88 s and 4.7 GB of the grader's memory).
+CHAIN = ("import dlcore.functional as F\n"
+         "def softmax_cross_entropy(logits, y):\n    return f0(logits, y)\n"
+         + "".join(f"def f{i}(logits, y):\n    return f{i + 1}(logits, y)\n"
+                   for i in range(3000))
+         + "def f3000(logits, y):\n    return F.cross_entropy_forward(logits, y)\n")
+HUGE_CELL = "_data = '''" + "0123456789abcde\n" * (2**20 // 16 + 1) + "'''\n"
+
+# Writes wherever it can outside /tmp and its working folder, and as much as it can to
+# /dev/shm: the root and /dev were tmpfs without a size limit (the machine's memory).
+WRITER = """
+import os
+def _probe():
+    places = [d for d in ("/", "/dev", "/dev/shm", "/opt", "/home", "/etc", "/usr")
+              if os.access(d, os.W_OK)]
+    written = 0
+    try:
+        for i in range(4):
+            with open(f"/dev/shm/fill{i}", "wb") as f:
+                for _ in range(32):
+                    f.write(b"x" * 2**20)
+                    written += 1
+    except OSError:
+        pass
+    return f"writable {','.join(places)} shm {written} MiB"
+_WROTE = _probe()
+
+def linear_forward(x, W, b):
+    raise RuntimeError(_WROTE)
+"""
+
 GARBAGE_CELL = "import os, sys\nos.write(int(sys.argv[1]), b'garbage' * 100000)\n"
 
 OUTLIVER = '''
@@ -265,6 +328,10 @@ def _build(tmp, out_csv):
         sub / "01_backprop_outliver.ipynb")
     paths["killer"] = _write(_with_cells(_read(SOLVED), _fill(KILLER, marker=MARKER)),
                              sub / "01_backprop_killer.ipynb")
+    paths["forger"] = _write(_with_cells(blank, FORGER), sub / "01_backprop_forger.ipynb")
+    paths["chain"] = _write(_with_cells(blank, CHAIN), sub / "01_backprop_chain.ipynb")
+    paths["huge"] = _write(_with_cells(_read(SOLVED), HUGE_CELL), sub / "01_backprop_huge.ipynb")
+    paths["writer"] = _write(_with_cells(blank, WRITER), sub / "01_backprop_writer.ipynb")
     paths["escaper"] = _write(_with_cells(blank, ESCAPER), sub / "01_backprop_escaper.ipynb")
     paths["stdin"] = _write(_with_cells(_read(SOLVED), STDIN_READER),
                             sub / "01_backprop_stdin.ipynb")
@@ -373,6 +440,36 @@ def test_results_that_break_the_channel_limits_are_refused(run, exercise_id, wor
     row = _rows(run, "stoppers")[exercise_id]
     assert (row["status"], row["passed"]) == ("error", "0"), row
     assert "refuses" in row["detail"] and words in row["detail"], row["detail"]
+
+
+@pytest.mark.parametrize("exercise_id, status, words", [
+    ("backprop.linear_backward", "wrong", "changed its input"),
+    ("backprop.linear_forward", "error", "not {value, args, kwargs}"),
+    ("backprop.relu_backward", "error", "a malformed integer"),
+])
+def test_forged_frames_are_judged_or_refused_for_that_notebook_only(run, exercise_id, status,
+                                                                     words):
+    rows = _rows(run, "forger")
+    assert (rows[exercise_id]["status"], rows[exercise_id]["passed"]) == (status, "0"), rows
+    assert words in rows[exercise_id]["detail"], rows[exercise_id]
+    # the exercises it did not forge are graded as the blank they are
+    assert rows["backprop.softmax_cross_entropy"]["status"] == "not-implemented", rows
+
+
+def test_the_static_check_follows_a_long_chain_and_refuses_a_huge_source(run):
+    row = _rows(run, "chain")["backprop.softmax_cross_entropy"]
+    assert (row["status"], row["passed"]) == ("error", "0"), row
+    assert "uses dlcore's own cross_entropy_forward" in row["detail"], row
+    huge = _rows(run, "huge")
+    assert {(r["status"], r["passed"]) for r in huge.values()} == {("error", "0")}, huge
+    assert all("could not be checked" in r["detail"] for r in huge.values()), huge
+
+
+def test_only_tmp_the_working_folder_and_a_small_dev_shm_are_writable(run):
+    row = _rows(run, "writer")["backprop.linear_forward"]
+    assert row["status"] == "error", row
+    assert "writable /dev/shm shm " in row["detail"], row["detail"]
+    assert int(row["detail"].rsplit("shm ", 1)[1].split()[0]) <= 64, row["detail"]  # of 128 tried
 
 
 def test_reading_stdin_gets_nothing_and_costs_nothing(run):

@@ -293,9 +293,13 @@ def _changed(before, after, path):
             return [path]
         return []
     if isinstance(before, (tuple, list)):
+        if not isinstance(after, (tuple, list)) or len(after) != len(before):
+            return [path]  # emptied, grown or replaced in place
         return [p for i, (b, a) in enumerate(zip(before, after))
                 for p in _changed(b, a, f"{path}[{i}]")]
     if isinstance(before, dict):
+        if not isinstance(after, Mapping):
+            return [path]
         return [p for k in before for p in _changed(before[k], after.get(k), f"{path}[{k!r}]")]
     return []
 

@@ -201,10 +201,12 @@ def read_frame(fd, deadline, limits=Limits()):
 
 
 def _bounded_int(text, limits):
-    digits = text.lstrip("+-")
-    if len(digits) > limits.int_digits or not digits.isdigit():
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    if len(digits) > limits.int_digits:
         raise ChannelError(f"an integer of {len(digits)} digits is over the limit of "
                            f"{limits.int_digits}")
+    if not (digits.isascii() and digits.isdigit()):  # not '--5', not '²' (int() refuses both)
+        raise ChannelError("a malformed integer")
     return int(text)
 
 
@@ -249,7 +251,7 @@ def _array(spec, blob, limits):
     dtype_str, shape, offset, nbytes = spec
     try:
         dtype = np.dtype(dtype_str) if isinstance(dtype_str, str) and len(dtype_str) < 8 else None
-    except TypeError:
+    except Exception:  # noqa: BLE001  (numpy raises TypeError, and SyntaxError for '(2,')
         dtype = None
     if dtype is None or dtype.kind not in ARRAY_KINDS or dtype.fields is not None:
         raise ChannelError(f"an array of a dtype the grader does not take ({str(dtype_str)[:20]})")

@@ -50,6 +50,8 @@ STATUSES = (OK, WRONG, NOT_IMPLEMENTED, ERROR, TIMEOUT, KERNEL_DIED, MISSING, IN
 MAX_KERNELS = 4  # sandboxes started per notebook (the first, then one per crash or hang)
 MAX_NOTEBOOK_BYTES = 32 * 2**20
 MAX_RESULT_BYTES = 96 * 2**20  # results kept from one notebook's sandboxes, all exercises
+JSON_COST = 16  # a case's JSON is kept as text and charged this many times its length
+MAX_CHECKED_CODE = 2**20  # characters of code the static check parses (1 MiB: ~0.5 GB of AST)
 
 CHECK_ID = re.compile(r"""check\(\s*["'](\w+)\.\w+["']""")
 FROM_SOLUTIONS = re.compile(r"solutions/\d\d_(\w+)\.ipynb")
@@ -104,6 +106,7 @@ class NotebookRun:
     exercises: dict = field(default_factory=dict)  # id -> ExerciseRun
     notes: list = field(default_factory=list)      # sentences about the notebook's own cells
     seconds: float = 0.0
+    flags: dict = field(default_factory=dict)      # id -> static check sentences
 
 
 # ---------------------------------------------------------------- finding and reading notebooks
@@ -255,6 +258,14 @@ def _clean_record(record):
     return out
 
 
+def _check_case_data(data):
+    """A case's decoded data must be what inside.py writes: {"value", "args", "kwargs"}."""
+    if not (isinstance(data, dict) and set(data) == {"value", "args", "kwargs"}
+            and isinstance(data["args"], (list, tuple)) and isinstance(data["kwargs"], dict)
+            and all(isinstance(k, str) for k in data["kwargs"])):
+        raise channel.ChannelError("a case result that is not {value, args, kwargs}")
+
+
 def _read_results(box, run, n_cases, deadline, budget):
     """Read the sandbox's frames for one exercise into `run` until "done".
     Returns (what it said of the function or None, problem or None, why): problem is
@@ -275,8 +286,14 @@ def _read_results(box, run, n_cases, deadline, budget):
                     raise channel.ChannelError(f"its results are over the {MAX_RESULT_BYTES} "
                                                "bytes the grader keeps per notebook")
                 record = _clean_record(message.get("record"))
-                channel.decode(message.get("data"), data)  # refuse it here if malformed
-                run.calls.append((record, message["data"], data))
+                tree = message.get("data")
+                _check_case_data(channel.decode(tree, data))  # refuse it here if malformed
+                text = json.dumps(tree, separators=(",", ":")).encode("utf-8")
+                budget[0] -= JSON_COST * len(text)  # a parsed tree costs far more than its text
+                if budget[0] < 0:
+                    raise channel.ChannelError(f"its results are over the {MAX_RESULT_BYTES} "
+                                               "bytes the grader keeps per notebook")
+                run.calls.append((record, text, data))
                 run.running = False
             elif kind == "done" and defined is not None:
                 return defined, None, ""
@@ -402,10 +419,30 @@ def run_notebook(job, view, mode):
     return result
 
 
+def static_flags(cells, ids):
+    """{exercise id: [sentence]} from the static check of the notebook's code (static.py).
+    Run in the notebook's worker, not the grader: parsing is the one step whose cost grows
+    with the submitted source (an 8 MB cell took 88 s and 4.7 GB to parse and walk), so
+    the code it parses is capped, and a source it cannot check flags every exercise."""
+    size = sum(len(code) for _, code in cells)
+    why = None
+    if size > MAX_CHECKED_CODE:
+        why = f"its code ({size} characters) is over the {MAX_CHECKED_CODE} the check reads"
+    else:
+        try:
+            return find_reference_uses([code for _, code in cells],
+                                       [get_exercise(i) for i in ids])
+        except (RecursionError, MemoryError) as exc:
+            why = f"its code is too complex to check ({type(exc).__name__})"
+    return {i: [f"the source could not be checked: {why}"] for i in ids}
+
+
 def _worker(job, view, mode, conn):
     become_subreaper()
     try:
+        flags = static_flags(job[1], job[2])
         run = run_notebook(job, view, mode)
+        run.flags = flags
     except GraderError as exc:
         run = exc
     conn.send(run)
@@ -498,8 +535,8 @@ def judge(notebook, exercise_id, run, opts, flags=()):
         return Row(notebook, exercise_id, 0, total, run.status, round(run.seconds, 3), run.detail)
     limit = _limit(exercise, opts)
     results = []
-    for index, (record, tree, blob) in enumerate(run.calls):
-        data = channel.decode(tree, blob)
+    for index, (record, text, blob) in enumerate(run.calls):
+        data = channel.decode(json.loads(text), blob)
         call = _remote_call(record, data["value"])
         args = tuple(data["args"]) if data["args"] else cases[index].args
         kwargs = data["kwargs"] or dict(cases[index].kwargs)
@@ -527,8 +564,8 @@ def _rows_for_all(label, status, problem, opts, prefixes):
 
 def _jobs_for(found, opts):
     """Read every notebook first (later edits by a sandbox change nothing), then plan.
-    Returns (rows for notebooks not run, jobs, static flags by label)."""
-    rows, jobs, flags = [], [], {}
+    Returns (rows for notebooks not run, jobs)."""
+    rows, jobs = [], []
     for path, refusal in found:
         label = str(path)
         if refusal is not None:
@@ -541,10 +578,17 @@ def _jobs_for(found, opts):
                                       chapter_prefixes({}, path)))
             continue
         nb, problem = read_notebook(data)
+        del data
+        if nb is not None:
+            try:
+                prefixes = chapter_prefixes(nb, path)
+                cells = [(k, _source(c)) for k, c in enumerate(nb["cells"])
+                         if c.get("cell_type") == "code" and _source(c).strip()]
+            except (RecursionError, MemoryError, ValueError) as exc:  # e.g. str() of deep JSON
+                nb, problem = None, f"its cells cannot be read ({type(exc).__name__})"
         if nb is None:
             rows.extend(_rows_for_all(label, INVALID, problem, opts, chapter_prefixes({}, path)))
             continue
-        prefixes = chapter_prefixes(nb, path)
         if not prefixes:
             rows.append(Row(label, "", 0, 0, INVALID, 0.0,
                             "cannot tell which chapter it belongs to: no check(\"chapter."
@@ -552,26 +596,28 @@ def _jobs_for(found, opts):
                             "ipynb' cell and no NN_topic file name"))
             continue
         ids = [i for i in sorted(EXERCISES) if i.split(".", 1)[0] in prefixes]
-        cells = [(k, _source(c)) for k, c in enumerate(nb["cells"])
-                 if c.get("cell_type") == "code" and _source(c).strip()]
-        flags[label] = find_reference_uses([code for _, code in cells],
-                                           [get_exercise(i) for i in ids])
         jobs.append((label, cells, ids, opts))
-    return rows, jobs, flags
+    return rows, jobs
 
 
 def grade(paths, opts, jobs=1, progress=None):
     """Grade the notebooks at `paths`; returns (rows, {notebook: NotebookRun})."""
     mode, _ = resolve_sandbox(opts.sandbox)
     found = find_notebooks(paths)
-    rows, work, flags = _jobs_for(found, opts)
+    rows, work = _jobs_for(found, opts)
     runs = {}
 
     def on_done(job, run):
         label, _, ids, _ = job
         runs[clean(label, 500)] = run
         for i in ids:
-            rows.append(judge(label, i, run.exercises[i], opts, flags[label].get(i, ())))
+            try:
+                rows.append(judge(label, i, run.exercises[i], opts, run.flags.get(i, ())))
+            except Exception as exc:  # noqa: BLE001  (one notebook's results never stop the run)
+                total = len({c.group for c in get_exercise(i).cases(opts.seed)})
+                rows.append(Row(label, i, 0, total, ERROR, round(run.exercises[i].seconds, 3),
+                                "the grader could not judge what its kernel sent "
+                                f"({type(exc).__name__})"))
             run.exercises[i].calls = []  # judged: the outputs need not stay in memory
         if progress is not None:
             progress(label, run)

@@ -60,6 +60,7 @@ def check(exercise_id, candidate, **kwargs):
     return CheckResult()
 '''
 UID = 65534  # nobody
+SHM_BYTES = 64 * 2**20  # /dev/shm (multiprocessing's semaphores); all else but /tmp is read-only
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/passwd",
                 "/etc/group", "/etc/nsswitch.conf")
@@ -201,6 +202,10 @@ class Sandbox:
                  "/opt/grader", "--proc", "/proc", "--dev", "/dev",
                  "--size", str(self.tmpfs_bytes), "--tmpfs", "/tmp",
                  "--size", str(self.tmpfs_bytes), "--tmpfs", "/home/learner",
+                 "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm",
+                 # the root and /dev are tmpfs that bwrap builds without a size limit: a
+                 # notebook could fill the machine's memory through files in / or /dev/shm
+                 "--remount-ro", "/dev", "--remount-ro", "/",
                  "--chdir", "/home/learner"]
         for key, value in _env("/opt/learner", "/home/learner").items():
             args += ["--setenv", key, value]

@@ -208,13 +208,15 @@ class _Finder:
             self.sentences.append(f"uses dlcore's own {name} ({path})")
 
     def visit(self, node, functions_seen):
-        for sub in ast.walk(node):
-            if isinstance(sub, (ast.Name, ast.Attribute)):
-                path = _dotted(sub, self.aliases)
-                if path:
-                    self.judge(path)
-            if isinstance(sub, ast.Name) and sub.id not in functions_seen:
-                kind, target = self.last.get(sub.id, (None, None))
-                if kind == "def":
-                    functions_seen.add(sub.id)
-                    self.visit(target, functions_seen)
+        todo = [node]  # a stack, not recursion: a chain of 3000 functions is no crash
+        while todo:
+            for sub in ast.walk(todo.pop()):
+                if isinstance(sub, (ast.Name, ast.Attribute)):
+                    path = _dotted(sub, self.aliases)
+                    if path:
+                        self.judge(path)
+                if isinstance(sub, ast.Name) and sub.id not in functions_seen:
+                    kind, target = self.last.get(sub.id, (None, None))
+                    if kind == "def":
+                        functions_seen.add(sub.id)
+                        todo.append(target)
