@@ -2,7 +2,8 @@
 dlcore.parallel; the classic wrong answers (a plain mean of shard means, an all-gather
 that starts one chunk off, an all-reduce where a reduce-scatter was asked, the last chunk
 made the long one, a stale base as well as a stale gradient, the wrong sign in the
-characteristic polynomial, FLOPs without the factor 2, bytes without the weights) fail."""
+characteristic polynomial, FLOPs without the factor 2, bytes without the weights, a ring
+of K-1 rounds, a crossover counted in bytes) fail."""
 import math
 
 import numpy as np
@@ -12,6 +13,7 @@ from dlcore.grading import check, get_exercise, list_exercises
 from dlcore.grading.exercises import parallel as par
 
 CHAPTER13 = [
+    "parallel.allreduce_crossover",
     "parallel.delayed_spectral_radius",
     "parallel.linear_intensity",
     "parallel.ring_chunk_schedule",
@@ -159,3 +161,22 @@ def test_in_place_reduce_scatter_passes_since_no_rank_sends_the_chunk_it_receive
         return data
 
     assert run("parallel.ring_reduce_scatter", in_place)
+
+
+def test_allreduce_crossover_by_hand_and_its_classic_slips_fail():
+    # k=4: ring 6 rounds of n/4 values, doubling 2 rounds of n: 6a + 1.5 n b/B = 2a + 2 n b/B
+    # -> n* = 8 a B / b; with a = 1 s, B = 1 byte/s, b = 1 byte: 8
+    assert par.allreduce_crossover(4, 1.0, 1.0, 1) == pytest.approx(8.0, rel=1e-12)
+    assert par.allreduce_crossover(8, 5e-6, 1e10) == pytest.approx(110_000, rel=1e-12)
+
+    def ring_k_minus_1_rounds(k, latency, bandwidth, b=4):
+        L = math.log2(k)
+        return latency * bandwidth * ((k - 1) - L) / (b * (L - (k - 1) / k))
+
+    def in_bytes(k, latency, bandwidth, b=4):       # n* in bytes, not values
+        L = math.log2(k)
+        return latency * bandwidth * (2 * (k - 1) - L) / (L - 2 * (k - 1) / k)
+
+    for wrong in (ring_k_minus_1_rounds, in_bytes):
+        result = run("parallel.allreduce_crossover", wrong)
+        assert not result and failed(result, "four ranks")

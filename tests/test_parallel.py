@@ -291,3 +291,22 @@ def test_mpiexec_is_the_one_the_mpich_wheel_put_beside_this_interpreter():
 
     from dlcore.parallel import mpiexec_path
     assert mpiexec_path() == str(Path(sys.executable).parent / "mpiexec")
+
+
+def test_allreduce_seconds_by_hand_and_the_crossover_between_ring_and_doubling():
+    from dlcore.parallel import allreduce_seconds
+
+    # ring, k=4: 6 rounds of (1 s + 25 values * 4 bytes / 100 byte/s) = 6 * 2 s
+    assert allreduce_seconds(100, 4, 1.0, 100.0) == pytest.approx(12.0)
+    # doubling, k=4: 2 rounds of (1 s + 400 bytes / 100 byte/s) = 2 * 5 s
+    assert allreduce_seconds(100, 4, 1.0, 100.0, "recursive_doubling") == pytest.approx(10.0)
+    # k=8, 5 us, 10 GB/s: equal at n* = a*B*(2(k-1) - log2 k) / (4 (log2 k - 2(k-1)/k)) = 110,000
+    ring, dbl = (allreduce_seconds(110_000, 8, 5e-6, 1e10, a) for a in ("ring", "recursive_doubling"))
+    assert ring == pytest.approx(dbl, rel=1e-12)
+    assert allreduce_seconds(10_000, 8, 5e-6, 1e10) > allreduce_seconds(10_000, 8, 5e-6, 1e10, "recursive_doubling")
+    assert allreduce_seconds(10**7, 8, 5e-6, 1e10) < allreduce_seconds(10**7, 8, 5e-6, 1e10, "recursive_doubling")
+    assert allreduce_seconds(123, 1, 1.0, 1.0) == 0.0
+    with pytest.raises(ValueError, match="power of 2"):
+        allreduce_seconds(100, 6, 1.0, 1.0, "recursive_doubling")
+    with pytest.raises(ValueError, match="'ring' or 'recursive_doubling'"):
+        allreduce_seconds(100, 4, 1.0, 1.0, "tree")

@@ -5,7 +5,8 @@ hyperparameter parallelism.
   weighted gradients, so a step equals the large-batch step. Run it under
   `mpiexec -n K python script.py` on one machine or across hosts, unchanged.
 - `ring_allreduce` over MPI point-to-point messages, and `ring_allreduce_simulated`, the
-  same schedule on K arrays in one process.
+  same schedule on K arrays in one process; `allreduce_seconds`, its time (and recursive
+  doubling's) in the latency-bandwidth model.
 - `sync_sgd`, `async_sgd`, `ParameterServer`, `simulate_async_workers`: a parameter server
   with synchronous and asynchronous (tau-stale) updates, simulated exactly in one process.
 - `matmul_cost`, `elementwise_cost`, `attainable_flops`, `ridge_point`,
@@ -29,6 +30,7 @@ from .hyper import map_trials
 from .launch import mpiexec_path, run_demo, run_mpi
 from .parameter_server import ParameterServer, async_sgd, simulate_async_workers, sync_sgd
 from .ring import (
+    allreduce_seconds,
     chunk_bounds,
     parameter_server_traffic,
     ring_allreduce,
@@ -49,6 +51,7 @@ __all__ = [
     "MPIUnavailable",
     "ParameterServer",
     "allreduce_gradients",
+    "allreduce_seconds",
     "async_sgd",
     "attainable_flops",
     "broadcast_parameters",

@@ -20,6 +20,7 @@ schedule on K arrays in one process, so the schedule can be read and tested with
 import numpy as np
 
 __all__ = [
+    "allreduce_seconds",
     "chunk_bounds",
     "parameter_server_traffic",
     "ring_allreduce",
@@ -107,6 +108,32 @@ def ring_allreduce(x, comm):
 def ring_traffic(n, k):
     """Values each rank sends (and receives) in a ring all-reduce of n values: 2(k-1)/k * n."""
     return 2 * (k - 1) / k * n
+
+
+def allreduce_seconds(n, k, latency, bandwidth, algorithm="ring", bytes_per_value=4):
+    """Time of an all-reduce of n values over k ranks in the latency-bandwidth model, where
+    sending m bytes between two ranks takes latency + m / bandwidth (seconds, byte/s) and
+    every rank sends at once. The additions are not counted.
+
+    - "ring": 2(k-1) rounds, each sending a chunk of n/k values:
+      2(k-1) * (latency + n/k * bytes / bandwidth).
+    - "recursive_doubling" (k a power of 2): log2(k) rounds, in round j rank r swaps its
+      whole buffer with rank r XOR 2^j and adds: log2(k) * (latency + n * bytes / bandwidth).
+    The ring sends less data, recursive doubling pays fewer latencies: short messages favour
+    the second, long ones the first (MPICH chooses by message size; Thakur et al., 2005).
+    """
+    if k == 1:
+        return 0.0
+    if algorithm == "ring":
+        return 2 * (k - 1) * (latency + n / k * bytes_per_value / bandwidth)
+    if algorithm == "recursive_doubling":
+        rounds = int(k).bit_length() - 1
+        if 2 ** rounds != k:
+            raise ValueError(f"allreduce_seconds: recursive doubling needs a power of 2 "
+                             f"ranks, got k={k}")
+        return rounds * (latency + n * bytes_per_value / bandwidth)
+    raise ValueError(f"allreduce_seconds: algorithm must be 'ring' or 'recursive_doubling', "
+                     f"got {algorithm!r}")
 
 
 def parameter_server_traffic(n, k):

@@ -2,12 +2,19 @@
 
 Data-parallel gradient averaging with unequal shards, the ring all-reduce chunk schedule
 and its reduce-scatter phase, SGD with tau-stale gradients, the stability of delayed
-gradient descent on a quadratic, and the arithmetic intensity of a linear layer. The
+gradient descent on a quadratic, the message size where a ring all-reduce overtakes
+recursive doubling, and the arithmetic intensity of a linear layer. The
 references call dlcore.parallel's own functions.
 """
 import numpy as np
 
-from ...parallel import async_sgd, matmul_cost, ring_allreduce_simulated, ring_schedule
+from ...parallel import (
+    allreduce_seconds,
+    async_sgd,
+    matmul_cost,
+    ring_allreduce_simulated,
+    ring_schedule,
+)
 from ..registry import Case, Exercise, register
 
 PREFIX = "parallel."
@@ -110,6 +117,32 @@ def _radius_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- allreduce_crossover
+
+def allreduce_crossover(k, latency, bandwidth, bytes_per_value=4):
+    """k ranks (a power of 2, k >= 4), latency (s) and bandwidth (byte/s) of a link -> the
+    number of values n* at which a ring all-reduce and recursive doubling take equal time
+    in the latency-bandwidth model; below n* recursive doubling is faster, above it the
+    ring. Both times are straight lines in n, so n* = (intercept gap) / (slope gap):
+    latency * bandwidth * (2(k-1) - log2 k) / (bytes * (log2 k - 2(k-1)/k))."""
+    def line(algorithm, far=2.0 ** 40):     # slope from a distant point: no cancellation
+        t0 = allreduce_seconds(0, k, latency, bandwidth, algorithm, bytes_per_value)
+        t_far = allreduce_seconds(far, k, latency, bandwidth, algorithm, bytes_per_value)
+        return t0, (t_far - t0) / far
+
+    (a_ring, s_ring), (a_rd, s_rd) = line("ring"), line("recursive_doubling")
+    return float((a_ring - a_rd) / (s_rd - s_ring))
+
+
+def _crossover_cases(rng):
+    return [
+        Case("four ranks", (4, 1e-5, 1e10)),
+        Case("more ranks", (8, float(rng.uniform(1e-6, 2e-5)), 2.5e10)),
+        Case("more ranks", (int(2 ** rng.integers(4, 7)), 3e-6, float(rng.uniform(5e9, 5e10)))),
+        Case("float64 values", (16, 2e-6, 1e11, 8)),
+    ]
+
+
 # ---------------------------------------------------------------- linear_intensity
 
 def linear_intensity(batch, n_in, n_out, bytes_per_value=4):
@@ -141,6 +174,8 @@ EXERCISES = [
     register(Exercise(PREFIX + "stale_sgd", "stale_sgd", _stale_cases, stale_sgd, ("path",))),
     register(Exercise(PREFIX + "delayed_spectral_radius", "delayed_spectral_radius",
                       _radius_cases, delayed_spectral_radius, ("radius",), tolerance=1e-6)),
+    register(Exercise(PREFIX + "allreduce_crossover", "allreduce_crossover", _crossover_cases,
+                      allreduce_crossover, ("n_star",), tolerance=1e-8)),
     register(Exercise(PREFIX + "linear_intensity", "linear_intensity", _intensity_cases,
                       linear_intensity, ("flops", "bytes", "intensity"))),
 ]
