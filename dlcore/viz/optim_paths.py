@@ -36,6 +36,7 @@ __all__ = [
     "optimizer_paths",
     "plot_optim_paths",
     "plot_optim_paths_grid",
+    "ravine_surface",
     "steps_to_reach",
 ]
 
@@ -110,6 +111,25 @@ def _saddle_loss(w):
 def _saddle_grad(w):
     x, y = w[0], w[1]
     return np.array([x, -y + y**3])
+
+
+def ravine_surface(condition, angle=math.pi / 6):
+    """The ravine with another condition number κ: Hessian eigenvalues 1 and 1/κ, minimum
+    (1, 1), the same start (-3, 2.5). For measuring how steps to a tolerance grow with κ."""
+    condition = _checks.number(condition, "condition", "ravine_surface", low=1.0)
+    H = ravine_hessian(condition, angle)
+
+    def loss(w):
+        d = np.asarray(w, dtype=np.float64) - _RAVINE_MIN
+        return 0.5 * np.einsum("...i,ij,...j->...", d, H, d)
+
+    def grad(w):
+        return H @ (w - _RAVINE_MIN)
+
+    return Surface(f"ravine κ={condition:g}", loss, grad, start=(-3.0, 2.5), xlim=(-4.0, 4.0),
+                   ylim=(-1.5, 3.5), minima=[(1.0, 1.0)], lr=0.5, lr_adaptive=0.1,
+                   description=f"quadratic ravine, condition number {condition:g}",
+                   levels=np.geomspace(1e-3, 10, 14))
 
 
 SURFACES = {
