@@ -21,6 +21,7 @@ from ..optim import Adam
 from ..regularization import add_l1_grad_, weights_only
 from ..train import evaluate, fit
 from ._mpl import pyplot, widgets
+from .frames import Control, register_frames
 
 __all__ = [
     "COMPRESSION_BITS",
@@ -223,16 +224,6 @@ def compression_widget(sparsity=0.9, bits=5, l1=1e-3, sweep=None):
 
 
 # -- kernel-free frames for the HTML book (dlcore.viz.frames) ------------------------------
-
-try:
-    from .frames import Control, register_frames
-except ImportError:  # a checkout without the kernel-free frames: the live widget still works
-    def register_frames(*args, **kwargs):
-        return lambda factory: factory
-
-    def Control(*args, **kwargs):  # stands in for the dataclass
-        return None
-
 
 @register_frames("compression_widget", alt="Validation accuracy of the digits network pruned "
                  "to one sparsity and quantised with k-means to one number of bits, without "
