@@ -105,6 +105,19 @@ def test_an_array_claiming_more_bytes_than_it_has_is_refused():
         channel.decode({"array": ["|O", [4], 0, 32]}, blob)
 
 
+@pytest.mark.parametrize("tree, words", [
+    ({"int": "\u00b2"}, "malformed integer"),     # str.isdigit() says yes, int() says no
+    ({"int": "--5"}, "malformed integer"),
+    ({"int": "\u0663"}, "malformed integer"),     # an Arabic-Indic digit
+    ({"array": ["(2,", [1], 0, 8]}, "dtype"),     # numpy raises SyntaxError for this one
+    ({"array": ["f8,f8", [1], 0, 16]}, "dtype"),
+    ({"float": "1" * 50}, "a value the protocol does not write"),
+])
+def test_malformed_values_are_channel_errors_and_nothing_else(tree, words):
+    with pytest.raises(channel.ChannelError, match=words):
+        channel.decode(tree, bytearray(16))
+
+
 def test_a_frame_cut_short_is_end_of_file():
     data = channel.pack({"type": "done"})
     with pytest.raises(EOFError):

@@ -31,7 +31,7 @@ IDS = sorted(i for i in EXERCISES if i.startswith("backprop."))
 SEED = 73129411
 MARKER = "dlcore-grader-test-outliver-5c1e"
 LIMITS = ["--timeout", "6", "--notebook-timeout", "25", "--case-timeout", "1",
-          "--memory", "1500", "--grace", "2"]
+          "--memory", "1500", "--grace", "2", "--grading-timeout", "8"]
 ESCAPES = "\x1b[2J\x1b]0;owned\x07\x1b[31m"
 
 
@@ -205,6 +205,18 @@ def linear_forward(x, W, b):
     raise RuntimeError(_WROTE)
 """
 
+# Every graded call takes just under its limit: about 20 s of calls for chapter 1 alone,
+# and a notebook can claim every chapter (its functions then go on for an hour). A
+# notebook's graded calls share one time budget (--grading-timeout, 8 s here).
+SLEEPER = """
+import time
+def _slow(*args, **kwargs):
+    time.sleep(0.9)
+    raise ValueError("slow")
+linear_forward = linear_backward = relu_backward = _slow
+softmax_cross_entropy = numerical_gradient = two_layer_loss_and_grads = _slow
+"""
+
 GARBAGE_CELL = "import os, sys\nos.write(int(sys.argv[1]), b'garbage' * 100000)\n"
 
 OUTLIVER = '''
@@ -332,6 +344,7 @@ def _build(tmp, out_csv):
     paths["chain"] = _write(_with_cells(blank, CHAIN), sub / "01_backprop_chain.ipynb")
     paths["huge"] = _write(_with_cells(_read(SOLVED), HUGE_CELL), sub / "01_backprop_huge.ipynb")
     paths["writer"] = _write(_with_cells(blank, WRITER), sub / "01_backprop_writer.ipynb")
+    paths["sleeper"] = _write(_with_cells(blank, SLEEPER), sub / "01_backprop_sleeper.ipynb")
     paths["escaper"] = _write(_with_cells(blank, ESCAPER), sub / "01_backprop_escaper.ipynb")
     paths["stdin"] = _write(_with_cells(_read(SOLVED), STDIN_READER),
                             sub / "01_backprop_stdin.ipynb")
@@ -470,6 +483,14 @@ def test_only_tmp_the_working_folder_and_a_small_dev_shm_are_writable(run):
     assert row["status"] == "error", row
     assert "writable /dev/shm shm " in row["detail"], row["detail"]
     assert int(row["detail"].rsplit("shm ", 1)[1].split()[0]) <= 64, row["detail"]  # of 128 tried
+
+
+def test_a_notebooks_graded_calls_share_one_time_budget(run):
+    rows = _rows(run, "sleeper")
+    assert all(r["passed"] == "0" for r in rows.values()), rows
+    cut = [r for r in rows.values() if "ran past their 8 s together" in r["detail"]]
+    assert cut and all(r["status"] == "timeout" for r in cut), rows
+    assert sum(float(r["seconds"]) for r in rows.values()) < 8 + 4, rows
 
 
 def test_reading_stdin_gets_nothing_and_costs_nothing(run):

@@ -202,6 +202,19 @@ def test_numerical_gradient_must_leave_x_unchanged():
     assert any("changed its input x in place" in line for line in result.lines)
 
 
+def test_a_list_input_emptied_in_place_is_reported():
+    reference = get_exercise("clipping.clip_by_global_norm").reference
+
+    def empties_grads(grads, max_norm):
+        answer = reference([g.copy() for g in grads], max_norm)
+        grads.clear()  # a zip over before and after would see nothing to compare
+        return answer
+
+    result = run("clipping.clip_by_global_norm", empties_grads)
+    assert result.status == "wrong" and result.passed == 0
+    assert any("changed its input grads in place" in line for line in result.lines)
+
+
 def test_input_mutation_is_reported_and_cannot_corrupt_the_reference():
     def zeroes_dout_in_place(dout, x):
         dout[x <= 0] = 0  # right values, but the caller's dout is destroyed

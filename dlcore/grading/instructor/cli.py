@@ -35,6 +35,9 @@ def main(argv=None):
     parser.add_argument("--grace", type=float, default=10.0,
                         help="seconds beyond the case limits before a hung sandbox is killed "
                              "(default 10)")
+    parser.add_argument("--grading-timeout", type=float, default=600.0,
+                        help="seconds for all graded calls of one notebook together "
+                             "(default 600)")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks graded at once")
     parser.add_argument("--seed", type=int, default=None,
                         help="seed of the grader's cases (default: a fresh secret one, printed)")
@@ -43,13 +46,16 @@ def main(argv=None):
                              "when bwrap is missing; weak: own session and limits only, for "
                              "machines without bubblewrap (see instructors.md)")
     args = parser.parse_args(argv)
-    if args.jobs < 1 or args.timeout <= 0 or args.notebook_timeout <= 0 or args.memory < 0:
-        parser.error("--jobs, --timeout and --notebook-timeout must be positive, --memory >= 0")
+    if (args.jobs < 1 or args.timeout <= 0 or args.notebook_timeout <= 0
+            or args.grading_timeout <= 0 or args.memory < 0):
+        parser.error("--jobs, --timeout, --notebook-timeout and --grading-timeout must be "
+                     "positive, --memory >= 0")
 
     seed = secrets.randbits(32) if args.seed is None else args.seed
     opts = GradeOptions(seed=seed, cell_timeout=args.timeout,
                         notebook_timeout=args.notebook_timeout, case_timeout=args.case_timeout,
-                        memory_mb=args.memory, grace=args.grace, sandbox=args.sandbox)
+                        memory_mb=args.memory, grace=args.grace,
+                        grading_timeout=args.grading_timeout, sandbox=args.sandbox)
     start = time.perf_counter()
     try:
         _, note = resolve_sandbox(args.sandbox)

@@ -61,7 +61,7 @@ FROM_SOLUTIONS = re.compile(r"solutions/\d\d_(\w+)\.ipynb")
 class GradeOptions:
     """Limits: cell_timeout and notebook_timeout bound the notebook's own cells;
     case_timeout (None: each exercise's own, 5 s by default) bounds each call of a graded
-    function; memory_mb is the sandbox's address-space limit (0: none); sandbox is "bwrap"
+    function, grading_timeout all of one notebook's graded calls together; memory_mb is the sandbox's address-space limit (0: none); sandbox is "bwrap"
     or "weak" (see sandbox.py)."""
 
     seed: int = 0
@@ -71,6 +71,7 @@ class GradeOptions:
     memory_mb: int = 4096
     file_mb: int = 256
     grace: float = 15.0  # seconds beyond the case limits before a hung sandbox is killed
+    grading_timeout: float = 600.0  # seconds for all graded calls of one notebook
     sandbox: str = "bwrap"
 
 
@@ -307,15 +308,16 @@ def _read_results(box, run, n_cases, deadline, budget):
             return defined, "broken", str(exc)
 
 
-def _grade_one(box, exercise, opts, stopped_note, budget):
+def _grade_one(box, exercise, opts, stopped_note, budget, grading_end):
     """Call one graded function in the sandbox. Returns (ExerciseRun, sandbox_lost).
-    budget: [bytes of results this notebook may still send], spent here."""
+    budget: [bytes of results this notebook may still send], spent here; grading_end:
+    when this notebook's time for graded calls runs out (time.monotonic())."""
     start = time.monotonic()
     cases = [(tuple(c.args), dict(c.kwargs)) for c in exercise.cases(opts.seed)]
     limit = _limit(exercise, opts)
     blob = bytearray()
     tree = channel.encode(cases, blob, allow_functions=True)
-    deadline = start + len(cases) * (limit + 1.0) + opts.grace
+    deadline = min(start + len(cases) * (limit + 1.0) + opts.grace, grading_end)
     run = ExerciseRun()
     if box.send({"op": "grade", "function": exercise.function, "time_limit": limit,
                  "cases": tree}, blob, deadline):
@@ -325,7 +327,10 @@ def _grade_one(box, exercise, opts, stopped_note, budget):
         problem = "died" if box.exit_code(wait=1.0) is not None else "hung"
     lost = problem is not None
     n = len(run.calls)
-    if problem == "died":
+    if problem == "hung" and time.monotonic() >= grading_end:
+        run.status, run.running = TIMEOUT, False
+        run.detail = _out_of_grading_time(opts)
+    elif problem == "died":
         run.status, run.detail = KERNEL_DIED, box.death() + (
             f" while {exercise.function} ran on case {n + 1}" if run.running else "")
     elif problem == "hung" and not run.running:
@@ -376,6 +381,11 @@ def _run_cells(box, cells, opts, budget_end):
     return "done", first_error
 
 
+def _out_of_grading_time(opts):
+    return (f"not graded: the notebook's graded calls ran past their "
+            f"{opts.grading_timeout:g} s together")
+
+
 def run_notebook(job, view, mode):
     """Worker: (label, cells, exercise ids, options) -> NotebookRun with raw sandbox outputs."""
     _, cells, ids, opts = job
@@ -384,9 +394,10 @@ def run_notebook(job, view, mode):
     pending = list(ids)
     budget_end = start + opts.notebook_timeout
     results_budget = [MAX_RESULT_BYTES]
+    grading_end = None  # set when the first graded call starts
     with tempfile.TemporaryDirectory(prefix="dlcore-nb-") as tmp:
         for attempt in range(MAX_KERNELS):
-            if not pending:
+            if not pending or (grading_end and time.monotonic() >= grading_end):
                 break
             box = Sandbox(mode, view, Path(tmp) / f"k{attempt}", opts.memory_mb * 2**20,
                           opts.file_mb * 2**20,
@@ -404,17 +415,21 @@ def run_notebook(job, view, mode):
                     pending = []
                     break
                 stopped = note if state == "stopped" else None
-                while pending:
+                if grading_end is None:
+                    grading_end = time.monotonic() + opts.grading_timeout
+                while pending and time.monotonic() < grading_end:
                     run, lost = _grade_one(box, get_exercise(pending[0]), opts, stopped,
-                                           results_budget)
+                                           results_budget, grading_end)
                     result.exercises[pending.pop(0)] = run
                     if lost:
                         break  # a fresh sandbox re-runs the notebook for the rest
             finally:
                 box.close()
+        out_of_time = grading_end is not None and time.monotonic() >= grading_end
         for i in pending:
-            result.exercises[i] = ExerciseRun(TIMEOUT, f"not graded: {MAX_KERNELS} kernels "
-                                                       "crashed or hung on this notebook")
+            result.exercises[i] = ExerciseRun(TIMEOUT, _out_of_grading_time(opts) if out_of_time
+                                              else f"not graded: {MAX_KERNELS} kernels "
+                                                   "crashed or hung on this notebook")
     result.seconds = time.monotonic() - start
     return result
 
@@ -454,7 +469,8 @@ def _worker_bound(job):
     _, _, ids, opts = job
     grading = sum(len(get_exercise(i).cases(opts.seed)) * (_limit(get_exercise(i), opts) + 1)
                   + opts.grace for i in ids)
-    return MAX_KERNELS * (opts.notebook_timeout + grading + 70) + 60
+    return min(MAX_KERNELS * (opts.notebook_timeout + grading + 70) + 60,
+               opts.notebook_timeout + opts.grading_timeout + MAX_KERNELS * 70 + 120)
 
 
 def _run_all(work, view, mode, jobs, on_done):
