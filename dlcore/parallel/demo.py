@@ -108,7 +108,8 @@ def timing(comm, steps, batch, hidden, features=256):
         trainer.step(X, y)
         per_step.append(comm.allreduce(time.perf_counter() - start, op=mpi().MAX))
     n_params = sum(p.data.size for p in model.parameters())
-    return {"median_step_seconds": float(np.median(per_step)), "steps": steps, "batch": batch,
+    return {"median_step_seconds": float(np.median(per_step)),
+            "step_seconds": [float(t) for t in per_step], "steps": steps, "batch": batch,
             "hidden": hidden, "features": features, "parameters": int(n_params),
             "compute_seconds": trainer.seconds["compute"] / steps,
             "allreduce_seconds": trainer.seconds["allreduce"] / steps}
