@@ -105,6 +105,13 @@ def test_load_state_dict_reports_bad_keys_and_shapes():
         model.load_state_dict({"0.W": np.zeros((3, 4)), "0.bias": np.zeros(4)})
     with pytest.raises(ShapeError, match=r"0.W has shape \(3, 4\) in the model but \(4, 3\)"):
         model.load_state_dict({"0.W": np.zeros((4, 3)), "0.b": np.zeros(4)})
+    # strict=False loads what is shared, but a state dict that shares nothing is refused
+    before = model[0].W.data.copy()
+    with pytest.raises(KeyError, match=r"no key of the state dict matches.*0.weight"):
+        model.load_state_dict({"0.weight": np.ones((4, 3))}, strict=False)
+    np.testing.assert_array_equal(model[0].W.data, before)
+    model.load_state_dict({"0.W": np.ones((3, 4)), "9.W": np.ones(2)}, strict=False)
+    np.testing.assert_array_equal(model[0].W.data, np.ones((3, 4)))
 
 
 def test_to_dtype_casts_parameters_and_gradients():
@@ -202,6 +209,21 @@ def test_a_sequential_after_another_module_returns_its_input_gradient(rng):
     head(feats)
     with pytest.raises(TypeError, match="dout is None.*input_grad = True"):
         model.backward(head.backward(np.ones((3, 2), np.float32)))
+
+
+def test_a_nested_sequential_first_gives_its_input_gradient_when_the_outer_one_asks(rng):
+    # the inner model was built with input_grad=False (its input is data), but inside an
+    # outer model that wants the input gradient it must be run through to its input
+    inner = nn.Sequential(nn.Linear(5, 4, rng=1), nn.Tanh())
+    model = nn.Sequential(inner, nn.Linear(4, 2, rng=2), input_grad=True)
+    x = rng.standard_normal((3, 5))
+    model.to(dtype=np.float64)
+    model(x)
+    dx = model.backward(np.ones((3, 2)))
+    assert dx is not None and dx.shape == (3, 5)
+    errors = check_module(model, x, rng=rng)
+    assert max(errors.values()) < TOL, errors
+    assert inner.input_grad is False  # the inner model itself was not changed
 
 
 # -- freezing ---------------------------------------------------------------------------

@@ -232,7 +232,7 @@ class Module:
 
         Everything is checked before anything is written, so a bad state dict leaves the
         module as it was. strict=True: a missing or unexpected key raises KeyError naming
-        it; strict=False loads the keys both share. A shape that does not match always
+        it; strict=False loads the keys both share (and raises KeyError if they share none). A shape that does not match always
         raises ShapeError naming the key and both shapes.
         """
         own = OrderedDict(self.named_parameters())
@@ -244,6 +244,12 @@ class Module:
             raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys "
                            f"{unexpected} (the state dict and {type(self).__name__} differ)")
         shared = [k for k in expected if k in state]
+        if not shared and expected:
+            # strict=False that would load nothing is a mistake (e.g. PyTorch's '0.weight'
+            # where dlcore says '0.W'), never a silent no-op
+            raise KeyError(f"load_state_dict: no key of the state dict matches "
+                           f"{type(self).__name__}'s (expected e.g. {expected[:3]}, got "
+                           f"{list(state)[:3]})")
         for name in shared:
             target = own[name].data if name in own else buffers[name]
             if tuple(np.shape(state[name])) != tuple(target.shape):
@@ -344,8 +350,14 @@ class Sequential(Module):
         if not self.input_grad:
             self.backward_params(dout)
             return None
+        return self._backward_through(dout)
+
+    def _backward_through(self, dout):
+        """Backward through every module down to the input's gradient. A nested Sequential
+        is run through too, whatever its own input_grad (it may sit first, where it was
+        built with input_grad=False, inside a model whose input gradient is wanted)."""
         for m in reversed(list(self)):
-            dout = m.backward(dout)
+            dout = m._backward_through(dout) if isinstance(m, Sequential) else m.backward(dout)
         return dout
 
     def backward_params(self, dout):
