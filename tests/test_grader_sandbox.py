@@ -23,6 +23,7 @@ import pytest
 from dlcore.grading import EXERCISES
 from dlcore.grading.instructor import grader as grader_module
 from dlcore.grading.instructor.cli import main
+from dlcore.grading.instructor.report import clean
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLVED = ROOT / "solutions" / "01_backprop.ipynb"
@@ -351,6 +352,10 @@ def _build(tmp, out_csv):
     evil_name = sub / f"01_backprop_{ESCAPES}evil.ipynb"
     shutil.copyfile(BLANK, evil_name)
     paths["evil_name"] = evil_name
+    # a blank whose name, once its escape code is cleaned, is the solved classmate's
+    impostor = sub / "zz_solved" / "01_back\x1b[0mprop.ipynb"
+    shutil.copyfile(BLANK, impostor)
+    paths["impostor"] = impostor
     # not regular files inside the folder: links to a solution and to a classmate, a pipe
     # that would block a reader, a folder named like a notebook
     (sub / "01_backprop_link.ipynb").symlink_to(SOLVED)
@@ -393,7 +398,13 @@ def run(tmp_path_factory):
 
 
 def _rows(run, name):
-    return run["table"][str(run["paths"][name]).replace(ESCAPES, "")]  # the table's clean name
+    label = str(run["paths"][name])
+    if label in run["table"]:
+        return run["table"][label]
+    # a name with escape codes is shown cleaned, with a hash of the original
+    shown = [n for n in run["table"] if n.startswith(clean(label, 500) + " [name cleaned, ")]
+    assert len(shown) == 1, (label, shown)
+    return run["table"][shown[0]]
 
 
 def _assert_honest_classmates(run):
@@ -522,6 +533,15 @@ def test_escape_codes_reach_neither_the_csv_nor_the_summary(run):
     row = _rows(run, "escaper")["backprop.linear_backward"]
     assert row["status"] == "error" and "red?text" in row["detail"], row
     assert {r["status"] for r in _rows(run, "evil_name").values()} == {"not-implemented"}
+
+
+def test_a_name_that_cleans_to_a_classmates_is_shown_apart(run):
+    solved = str(run["paths"]["solved"])
+    assert clean(str(run["paths"]["impostor"])) == solved  # the same name once cleaned
+    impostor = _rows(run, "impostor")
+    assert {r["status"] for r in impostor.values()} == {"not-implemented"}, impostor
+    assert sum(r["notebook"] == solved for r in run["rows"]) == len(IDS)
+    assert f"{solved}: 100% (14/14 case groups, 6/6 exercises" in run["printed"]
 
 
 # ---------------------------------------------------------------- without bubblewrap

@@ -22,6 +22,7 @@ which is enough; a deleted check cell or a renamed file does not drop an exercis
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import multiprocessing
@@ -578,12 +579,34 @@ def _rows_for_all(label, status, problem, opts, prefixes):
     return rows
 
 
+def display_names(labels):
+    """{label: the name the table shows}, one distinct printable name per notebook. A name
+    that cleaning changes (escape codes, control characters, too long) gets a short hash of
+    the original, so that 'ali<ESC>[0mce.ipynb' cannot pass for alice.ipynb in the table
+    or the summary; names that need no cleaning keep theirs."""
+    shown, used = {}, set()
+    plain = {label for label in labels if clean(label, 500) == label}
+    for label in sorted(labels, key=lambda x: x not in plain):  # plain names first
+        name = label
+        if label not in plain:
+            digest = hashlib.sha256(label.encode("utf-8", "surrogateescape")).hexdigest()[:10]
+            name = f"{clean(label, 440)} [name cleaned, {digest}]"
+        k = 1
+        while name in used:  # only cleaned names can meet another name here
+            k += 1
+            name = f"{name} ({k})"
+        used.add(name)
+        shown[label] = name
+    return shown
+
+
 def _jobs_for(found, opts):
     """Read every notebook first (later edits by a sandbox change nothing), then plan.
     Returns (rows for notebooks not run, jobs)."""
     rows, jobs = [], []
+    names = display_names([str(path) for path, _ in found])
     for path, refusal in found:
-        label = str(path)
+        label = names[str(path)]
         if refusal is not None:
             rows.extend(_rows_for_all(label, REFUSED, refusal, opts, chapter_prefixes({}, path)))
             continue
@@ -625,7 +648,7 @@ def grade(paths, opts, jobs=1, progress=None):
 
     def on_done(job, run):
         label, _, ids, _ = job
-        runs[clean(label, 500)] = run
+        runs[label] = run
         for i in ids:
             try:
                 rows.append(judge(label, i, run.exercises[i], opts, run.flags.get(i, ())))
@@ -641,6 +664,7 @@ def grade(paths, opts, jobs=1, progress=None):
     if work:
         with tempfile.TemporaryDirectory(prefix="dlcore-grade-") as root:
             _run_all(work, build_view(root), mode, max(1, jobs), on_done)
-    order = {clean(str(p), 500): k for k, (p, _) in enumerate(found)}
+    names = display_names([str(p) for p, _ in found])
+    order = {names[str(p)]: k for k, (p, _) in enumerate(found)}
     rows.sort(key=lambda r: (order.get(r.notebook, -1), r.exercise))
     return rows, runs
