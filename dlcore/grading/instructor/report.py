@@ -35,14 +35,22 @@ def clean(text, limit=MAX_TEXT):
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def _no_formula(text):
+    """A spreadsheet opening the CSV runs a cell that starts with = + - @ as a formula
+    (a file named '=HYPERLINK(...).ipynb', graded as `python -m dlcore.grading .`): such a
+    cell starts with an apostrophe instead, which spreadsheets show as text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
 def write_csv(rows, path):
     """One row per notebook and exercise; `detail` says why an exercise did not pass."""
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(COLUMNS)
         for r in rows:
-            writer.writerow([clean(r.notebook, 500), clean(r.exercise), r.passed, r.total,
-                             clean(r.status), f"{r.seconds:.2f}", clean(r.detail)])
+            writer.writerow([_no_formula(clean(r.notebook, 500)), clean(r.exercise), r.passed,
+                             r.total, clean(r.status), f"{r.seconds:.2f}",
+                             _no_formula(clean(r.detail))])
 
 
 def summary(rows, runs=None):
