@@ -61,6 +61,28 @@ def test_momentum_reaches_the_ravine_minimum_in_fewer_steps_than_gd_at_the_same_
     assert n_mom is not None and n_mom < n_gd / 3
 
 
+def test_heavy_ball_at_the_closed_form_shrinks_the_error_by_the_predicted_rate():
+    # Polyak: lr = (2/(sqrt(L)+sqrt(l)))^2, mu = ((sqrt k - 1)/(sqrt k + 1))^2 gives rate
+    # (sqrt k - 1)/(sqrt k + 1) per step (times t at the double roots); GD's best is (k-1)/(k+1).
+    for kappa in (10.0, 100.0):
+        surf = op.ravine_surface(kappa)
+        np.testing.assert_allclose(np.linalg.eigvalsh(ravine_hessian(kappa, np.pi / 6)),
+                                   [1 / kappa, 1.0])
+        r = (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)
+        path = op.optimizer_path(surf, "momentum", steps=200,
+                                 lr=(2 / (1 + 1 / np.sqrt(kappa))) ** 2, momentum=r**2)
+        err = np.linalg.norm(path - W_STAR, axis=1)
+        # at the double roots the error behaves like (a + b t) r^t, so err(2t)/err(t) -> 2 r^t
+        t = 20 if kappa == 10.0 else 60
+        assert err[2 * t] / err[t] == pytest.approx(2 * r**t, rel=0.1)
+        gd = op.optimizer_path(surf, "gd", steps=200, lr=2 / (1 + 1 / kappa))
+        gd_err = np.linalg.norm(gd - W_STAR, axis=1)
+        # both eigen-directions shrink by exactly (k-1)/(k+1) in size at GD's best step
+        assert gd_err[101] / gd_err[100] == pytest.approx((kappa - 1) / (kappa + 1), rel=1e-9)
+    with pytest.raises(ValueError, match="condition"):
+        op.ravine_surface(0.5)
+
+
 def test_adam_first_step_moves_each_coordinate_by_lr():
     path = op.optimizer_path("ravine", "adam", steps=1, lr_adaptive=0.1)
     g = op.SURFACES["ravine"].grad(op.SURFACES["ravine"].start)
