@@ -118,6 +118,30 @@ def test_malformed_values_are_channel_errors_and_nothing_else(tree, words):
         channel.decode(tree, bytearray(16))
 
 
+def test_results_made_of_many_small_json_values_are_charged_to_the_budget():
+    from dlcore.grading.instructor.grader import MAX_RESULT_BYTES, ExerciseRun, _read_results
+
+    # 100,000 integers: 1.2 MB of JSON and no array bytes, but about 20 MB once parsed
+    tree = channel.encode({"value": [0] * 100_000, "args": [], "kwargs": {}}, bytearray())
+
+    class Box:  # a sandbox that answers every case with that
+        def __init__(self, n):
+            self.frames = [{"type": "function", "defined": True, "type_name": "function"}]
+            for i in range(n):
+                self.frames += [{"type": "started", "index": i},
+                                {"type": "case", "index": i, "data": tree,
+                                 "record": {"kind": "ok", "seconds": 0.0}}]
+            self.frames.append({"type": "done"})
+
+        def receive(self, deadline):
+            return self.frames.pop(0), b""
+
+    run, budget = ExerciseRun(), [MAX_RESULT_BYTES]
+    _, problem, why = _read_results(Box(40), run, 40, time.monotonic() + 5, budget)
+    assert problem == "broken" and "over the" in why, (problem, why)
+    assert len(run.calls) * 16 * 1.2e6 < MAX_RESULT_BYTES  # it stopped before 96 MiB of trees
+
+
 def test_a_frame_cut_short_is_end_of_file():
     data = channel.pack({"type": "done"})
     with pytest.raises(EOFError):

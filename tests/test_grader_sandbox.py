@@ -356,6 +356,14 @@ def _build(tmp, out_csv):
     impostor = sub / "zz_solved" / "01_back\x1b[0mprop.ipynb"
     shutil.copyfile(BLANK, impostor)
     paths["impostor"] = impostor
+    # a file name and a file that are not UTF-8, a cell's source nested 900 lists deep
+    paths["bad_name"] = sub / os.fsdecode(b"01_backprop_\xff.ipynb")
+    shutil.copyfile(BLANK, paths["bad_name"])
+    paths["bad_utf8"] = sub / "01_backprop_latin1.ipynb"
+    paths["bad_utf8"].write_bytes(b'{"nbformat": 4, "cells": [], "x": "\xff\xfe"}')
+    paths["deep"] = sub / "01_backprop_deep.ipynb"
+    paths["deep"].write_text('{"nbformat": 4, "metadata": {}, "cells": [{"cell_type": "code", '
+                             '"source": [' + "[" * 900 + "]" * 900 + ']}]}')
     # not regular files inside the folder: links to a solution and to a classmate, a pipe
     # that would block a reader, a folder named like a notebook
     (sub / "01_backprop_link.ipynb").symlink_to(SOLVED)
@@ -533,6 +541,15 @@ def test_escape_codes_reach_neither_the_csv_nor_the_summary(run):
     row = _rows(run, "escaper")["backprop.linear_backward"]
     assert row["status"] == "error" and "red?text" in row["detail"], row
     assert {r["status"] for r in _rows(run, "evil_name").values()} == {"not-implemented"}
+
+
+def test_names_and_files_that_are_not_utf8_and_deeply_nested_sources(run):
+    assert {r["status"] for r in _rows(run, "bad_name").values()} == {"not-implemented"}
+    bad = _rows(run, "bad_utf8")
+    assert {r["status"] for r in bad.values()} == {"invalid-notebook"}, bad
+    assert all("not a JSON file" in r["detail"] for r in bad.values()), bad
+    deep = _rows(run, "deep")
+    assert {(r["status"], r["passed"]) for r in deep.values()} == {("missing", "0")}, deep
 
 
 def test_a_name_that_cleans_to_a_classmates_is_shown_apart(run):

@@ -4,10 +4,13 @@ With bubblewrap (`bwrap`, mode "bwrap") each notebook runs in new PID, IPC, netw
 and user namespaces as an unprivileged uid (65534), with `--die-with-parent` and a fresh
 session, seeing only: the interpreter and its site-packages (read-only), the *learner view*
 of dlcore (read-only), the grader's in-sandbox script and channel.py (read-only), a
-private /proc, a minimal /dev and size-limited tmpfs for /tmp and its working folder. It
+private /proc, a minimal /dev and size-limited tmpfs for /tmp, /dev/shm and its working
+folder; everything else, / and /dev included, is read-only. It
 does not see the submissions, solutions/, the repository, the grader's processes or its
 command line. Resource limits (address space, file size, CPU time, no core dumps) are set
-before bwrap starts and bind everything inside. Ending the sandbox kills bwrap, whose PID
+before bwrap starts and bind each process inside (not the sandbox as a whole; and as root
+there is no process-count limit: the sandbox's uid maps to root outside it, whose
+processes the kernel exempts from RLIMIT_NPROC). Ending the sandbox kills bwrap, whose PID
 namespace takes every process the notebook started with it.
 
 Without bwrap (mode "weak", chosen with `--sandbox weak`) the notebook runs as a plain
