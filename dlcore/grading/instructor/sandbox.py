@@ -187,6 +187,9 @@ class Sandbox:
             args += ["--ro-bind-try", d, d]
         for f in SYSTEM_FILES:
             args += ["--ro-bind-try", f, f]
+        # the private /tmp first, so that an interpreter that lives under /tmp (a venv in
+        # a checkout cloned there) is bound on top of it below instead of hidden by it
+        args += ["--size", str(self.tmpfs_bytes), "--tmpfs", "/tmp"]
         python_dirs = _python_dirs()
         for d in python_dirs:
             args += ["--ro-bind", str(d), str(d)]
@@ -203,7 +206,6 @@ class Sandbox:
             args += ["--tmpfs", str(DLCORE_DIR)]
         args += ["--ro-bind", str(learner), "/opt/learner", "--ro-bind", str(grader),
                  "/opt/grader", "--proc", "/proc", "--dev", "/dev",
-                 "--size", str(self.tmpfs_bytes), "--tmpfs", "/tmp",
                  "--size", str(self.tmpfs_bytes), "--tmpfs", "/home/learner",
                  "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm",
                  # the root and /dev are tmpfs that bwrap builds without a size limit: a
