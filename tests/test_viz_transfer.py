@@ -65,3 +65,24 @@ def test_widget_builds():
     box = tv.transfer_widget(n_per_class=3, reuse=1)
     assert isinstance(box, ipywidgets.VBox)
     assert [c.value for c in box.children[0].children] == [3, 1, 3e-3]
+
+
+def test_closer_source_sees_all_ten_digits_but_none_of_the_targets_images():
+    closer = tv.closer_tasks()
+    train = load_digits()[0]
+    source, (pool, val, test) = closer["source"], closer["target"]
+    assert sorted(set(source.y.tolist())) == list(range(10))
+    assert sorted(set(pool.y.tolist())) == [0, 1, 2, 3, 4]
+    # the 5-9 training images are split between the source and the target's pool, no overlap
+    assert len(source) + len(pool) == len(train)
+    assert np.sum(source.y >= 5) + len(pool) == np.sum(train.y >= 5)
+    assert abs(np.sum(source.y >= 5) - len(pool)) <= 1
+    _, target_val, target_test = tv.digit_tasks()["target"]
+    np.testing.assert_array_equal(val.X, target_val.X)
+    np.testing.assert_array_equal(test.y, target_test.y)
+    state = tv.pretrained_state(source="0-9")
+    assert state["4.W"].shape == (128, 10)
+    run = tv.transfer_run("frozen", 1, 1e-2, 0, steps=1, source="0-9")
+    assert run["trainable"] == 128 * 5 + 5                       # a fresh 5-way head
+    with pytest.raises(ValueError, match="source must be one of"):
+        tv.transfer_run("frozen", 1, 1e-2, 0, source="0-7")

@@ -2,6 +2,11 @@
 the tasks, the pretrained weights, one training run per regime, and chapter 11's widget
 and its static twin.
 
+Sources: "0-4" (the default) pretrains on the digits 0-4 and hands its layers to the
+digits 5-9; "0-9" is a closer source: it pretrains on all ten digits (the 0-4 training
+images and half of the 5-9 ones), and the target then draws its few labelled images from
+the other half, so the two never share an image (`closer_tasks`).
+
 Regimes: "scratch" (fresh weights everywhere), "fine-tuned" (the lower `reuse` hidden
 layers start from the source network's weights, everything trains), "frozen" (those
 layers start from the source weights and stay fixed; the layers above train). The
@@ -22,7 +27,9 @@ from ._mpl import pyplot, widgets
 
 __all__ = [
     "REGIMES",
+    "SOURCES",
     "TRANSFER_SIZES",
+    "closer_tasks",
     "digit_tasks",
     "plot_transfer_grid",
     "plot_transfer_run",
@@ -36,6 +43,7 @@ __all__ = [
 
 HIDDEN = 128
 REGIMES = ("scratch", "fine-tuned", "frozen")
+SOURCES = ("0-4", "0-9")
 TRANSFER_SIZES = (1, 3, 10, 30, 100)   # training images per class of the target task
 
 
@@ -54,20 +62,50 @@ def digit_tasks():
             "target": tuple(part(s, 5) for s in splits)}
 
 
-def transfer_mlp(rng=None, hidden=HIDDEN):
-    """Sequential(Linear(64, h), ReLU, Linear(h, h), ReLU, Linear(h, 5)): its hidden
+@functools.lru_cache(maxsize=1)
+def closer_tasks():
+    """The "0-9" source and its target: {"source": Split, "target": (train, val, test)}.
+
+    The training images of the digits 5-9 are split at random (seeded) into two halves:
+    the source trains on the 0-4 training images and one half (labels 0-9); the target's
+    training pool is the other half (labels shifted to 0-4). Validation and test images
+    are those of `digit_tasks()["target"]`, so scores compare with the "0-4" source's."""
+    train = load_digits()[0]
+    fives = np.random.default_rng(0).permutation(np.flatnonzero(train.y >= 5))
+    pool, seen = np.sort(fives[:len(fives) // 2]), fives[len(fives) // 2:]
+    source = np.sort(np.concatenate([np.flatnonzero(train.y < 5), seen]))
+    _, val, test = digit_tasks()["target"]
+    return {"source": Split(train.X[source], train.y[source]),
+            "target": (Split(train.X[pool], train.y[pool] - 5), val, test)}
+
+
+def _tasks(source):
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+    if source == "0-4":
+        return digit_tasks()["source"][0], 5, digit_tasks()["target"]
+    return closer_tasks()["source"], 10, closer_tasks()["target"]
+
+
+def transfer_mlp(rng=None, hidden=HIDDEN, classes=5):
+    """Sequential(Linear(64, h), ReLU, Linear(h, h), ReLU, Linear(h, classes)): its hidden
     layers are modules 0 and 2, the head is module 4."""
     return nn.Sequential(nn.Linear(64, hidden, rng=rng), nn.ReLU(),
                          nn.Linear(hidden, hidden, rng=rng), nn.ReLU(),
-                         nn.Linear(hidden, 5, rng=rng))
+                         nn.Linear(hidden, classes, rng=rng))
+
+
+def pretrained_state(epochs=20, seed=0, source="0-4"):
+    """The state dict of `transfer_mlp` trained on the source task (all its training
+    images, Adam at 1e-3, batches of 32; a 10-class head for the "0-9" source). Cached:
+    computed once per process."""
+    return _pretrained(int(epochs), int(seed), source)
 
 
 @functools.lru_cache(maxsize=4)
-def pretrained_state(epochs=20, seed=0):
-    """The state dict of `transfer_mlp` trained on the source task (all its training
-    images, Adam at 1e-3, batches of 32). Cached: computed once per process."""
-    source_train = digit_tasks()["source"][0]
-    model = transfer_mlp(rng=seed)
+def _pretrained(epochs, seed, source):
+    source_train, classes, _ = _tasks(source)
+    model = transfer_mlp(rng=seed, classes=classes)
     fit(model, CrossEntropyLoss(), Adam(model.parameters(), lr=1e-3), source_train,
         epochs=epochs, progress=False, rng=seed)
     return model.state_dict()
@@ -83,23 +121,27 @@ def target_subset(train, n_per_class, seed):
 
 
 def transfer_run(regime, n_per_class, lr, seed, reuse=2, steps=100, batch_size=50,
-                 state=None, curve=False):
+                 state=None, curve=False, source="0-4"):
     """Train on n_per_class target images per class in one regime; return the metrics.
 
     regime: "scratch", "fine-tuned" or "frozen"; reuse: how many hidden layers (1 or 2,
-    from the bottom) come from `state` (default `pretrained_state()`); steps: optimiser
-    steps (rounded up to whole epochs). Returns {"val_acc", "test_acc", "trainable"} and,
+    from the bottom) come from `state` (default `pretrained_state(source=source)`); steps:
+    optimiser steps (rounded up to whole epochs); source: "0-4" or "0-9", which also picks
+    the target's training pool (all 5-9 training images, or the half that the "0-9"
+    source never saw), so scratch runs compare with the transferred ones. The seed draws
+    the training images, so runs with the same seed in two regimes see the same images.
+    Returns {"val_acc", "test_acc", "trainable"} and,
     with curve=True, "steps" and "val_curve" (validation accuracy after each epoch).
     """
     if regime not in REGIMES:
         raise ValueError(f"transfer_run: regime must be one of {REGIMES}, got {regime!r}")
     if reuse not in (1, 2):
         raise ValueError(f"transfer_run: reuse must be 1 or 2 hidden layers, got {reuse!r}")
-    train, val, test = digit_tasks()["target"]
+    _, _, (train, val, test) = _tasks(source)
     data = target_subset(train, n_per_class, seed)
     model = transfer_mlp(rng=1000 + seed)
     if regime != "scratch":
-        state = pretrained_state() if state is None else state
+        state = pretrained_state(source=source) if state is None else state
         reused = [2 * i for i in range(reuse)]             # modules 0 (and 2)
         model.load_state_dict({k: v for k, v in state.items()
                                if int(k.split(".")[0]) in reused}, strict=False)
