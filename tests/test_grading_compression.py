@@ -203,6 +203,19 @@ def test_storage_without_fillers_or_codebook():
     assert run("compression.sparse_storage_bits", no_codebook).passed == 0
 
 
+def test_storage_with_the_first_gap_counted_from_position_0():
+    def from_zero(mask, bits, index_bits):
+        pos = np.flatnonzero(np.asarray(mask).ravel() != 0)
+        gaps = np.diff(np.concatenate([[0], pos]))
+        fillers = int(np.sum(np.maximum(gaps - 1, 0) // (2 ** index_bits - 1)))
+        return bits * pos.size + index_bits * (pos.size + fillers) + 32 * 2 ** bits
+
+    result = run("compression.sparse_storage_bits", from_zero)
+    assert failed(result, "sparse_storage_bits", "bits",
+                  "gaps longer than the index range (fillers)")
+    assert not failed(result, "sparse_storage_bits", "bits", "a dense mask")
+
+
 def test_rank_r_with_the_smallest_values_or_without_s():
     def smallest(W, r):
         U, s, Vt = np.linalg.svd(W, full_matrices=False)

@@ -159,10 +159,15 @@ def _mask(rng, shape, keep):
 def _storage_cases(rng):
     long_gap = np.zeros(100)
     long_gap[[0, 40, 99]] = 1.0     # gaps 1, 40, 59: fillers needed with 3-bit indices
+    # the first kept weight at position M = 7: its gap from -1 is 8, so it needs a filler
+    # (counting the first gap from position 0 would give 7 and none)
+    late_start = np.zeros(30)
+    late_start[[7, 14, 29]] = 1.0   # gaps 8, 7, 15 with 3-bit indices: 1 + 0 + 2 fillers
     return [
         Case("random masks", (_mask(rng, (30, 20), 0.1), 5, 5)),
         Case("random masks", (_mask(rng, (64, 16), 0.3), 4, 4)),
         Case("gaps longer than the index range (fillers)", (long_gap, 2, 3)),
+        Case("gaps longer than the index range (fillers)", (late_start, 2, 3)),
         Case("gaps longer than the index range (fillers)", (_mask(rng, (50, 40), 0.02), 5, 4)),
         Case("a dense mask", (np.ones((6, 7)), 3, 2)),
     ]
