@@ -106,3 +106,35 @@ def test_widgets_build_with_the_static_defaults():
     box = viz.kink_widget()
     act, h = box.children[0].children
     assert act.value == "relu" and h.value == pytest.approx(1e-5)
+
+
+def test_neuron_graph_gradients_match_the_chain_rule_and_finite_differences():
+    w, x, b, t = -0.8, 1.5, 0.3, 1.0
+    g = viz.neuron_graph(w, x, b, t)
+
+    def loss(w, x, b, t):
+        return (1 / (1 + np.exp(-(w * x + b))) - t) ** 2
+
+    a = 1 / (1 + np.exp(-(w * x + b)))
+    assert g["L"][0] == pytest.approx(loss(w, x, b, t), rel=1e-15)
+    dz = 2 * (a - t) * a * (1 - a)
+    assert g["w"][1] == pytest.approx(dz * x, rel=1e-15)       # multiply swaps: dL/dw uses x
+    assert g["x"][1] == pytest.approx(dz * w, rel=1e-15)
+    assert g["b"][1] == pytest.approx(dz, rel=1e-15)           # add distributes
+    assert g["u"][1] == g["b"][1]
+    assert g["t"][1] == pytest.approx(-2 * (a - t), rel=1e-15)
+    h = 1e-6
+    for i, name in enumerate("wxbt"):
+        args = [w, x, b, t]
+        args[i] += h
+        up = loss(*args)
+        args[i] -= 2 * h
+        assert g[name][1] == pytest.approx((up - loss(*args)) / (2 * h), rel=1e-7)
+
+
+def test_plot_neuron_graph_labels_every_node_with_its_value_and_gradient():
+    fig = viz.plot_neuron_graph(-0.8, 1.5, 0.3, 1.0)
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    for value, grad in viz.neuron_graph(-0.8, 1.5, 0.3, 1.0).values():
+        assert f"{value:.3f}" in texts and f"{grad:.3f}" in texts
+    assert "σ\na" in texts

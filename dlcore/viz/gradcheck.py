@@ -12,11 +12,14 @@ from ._mpl import pyplot, widgets
 
 __all__ = [
     "KINK_ACTIVATIONS",
+    "NEURON_GRAPH",
     "STEP_FUNCTIONS",
     "kink_errors",
     "kink_widget",
+    "neuron_graph",
     "plot_kink_errors",
     "plot_kink_grid",
+    "plot_neuron_graph",
     "plot_step_size_grid",
     "plot_step_size_sweep",
     "step_size_sweep",
@@ -245,3 +248,69 @@ def kink_widget(activation="relu", h=1e-5):
 
     out = w.interactive_output(draw, {"activation": act, "h": hs})
     return w.VBox([w.HBox([act, hs]), out])
+
+
+# The computational graph of one sigmoid neuron with a squared error, L = (σ(w·x + b) − t)²:
+# node -> (operation, inputs), in the order a forward pass evaluates them.
+NEURON_GRAPH = {
+    "w": ("input", ()), "x": ("input", ()), "b": ("input", ()), "t": ("input", ()),
+    "u": ("×", ("w", "x")), "z": ("+", ("u", "b")), "a": ("σ", ("z",)),
+    "d": ("−", ("a", "t")), "L": ("²", ("d",)),
+}
+
+
+def neuron_graph(w=-0.8, x=1.5, b=0.3, t=1.0):
+    """Forward values and backward gradients of L = (σ(w·x + b) − t)², node by node.
+
+    Returns {node: (value, dL/dnode)} for the nodes of NEURON_GRAPH (floats). Each node's
+    gradient is the sum over the nodes that read it of (their gradient × the local derivative).
+    """
+    v = {"w": float(w), "x": float(x), "b": float(b), "t": float(t)}
+    v["u"] = v["w"] * v["x"]
+    v["z"] = v["u"] + v["b"]
+    v["a"] = 1.0 / (1.0 + np.exp(-v["z"]))
+    v["d"] = v["a"] - v["t"]
+    v["L"] = v["d"] ** 2
+    g = dict.fromkeys(v, 0.0)
+    g["L"] = 1.0
+    g["d"] += 2 * v["d"] * g["L"]                 # square
+    g["a"] += g["d"]                              # subtract: +1 to a ...
+    g["t"] -= g["d"]                              # ... and −1 to t
+    g["z"] += v["a"] * (1 - v["a"]) * g["a"]      # sigmoid
+    g["u"] += g["z"]                              # add distributes
+    g["b"] += g["z"]
+    g["w"] += v["x"] * g["u"]                     # multiply swaps
+    g["x"] += v["w"] * g["u"]
+    return {k: (float(v[k]), float(g[k])) for k in NEURON_GRAPH}
+
+
+_NEURON_LAYOUT = {"w": (0, 2), "x": (0, 1), "b": (1, 0), "t": (3, 0),
+                  "u": (1, 1.5), "z": (2, 1), "a": (3, 1), "d": (4, 1), "L": (5, 1)}
+
+
+def plot_neuron_graph(w=-0.8, x=1.5, b=0.3, t=1.0):
+    """Draw the graph of L = (σ(w·x + b) − t)²: a box per node with its operation, its forward
+    value (above, green) and dL/dnode (below, red); arrows point along the forward pass.
+    Returns the Figure."""
+    plt = pyplot()
+    vals = neuron_graph(w, x, b, t)
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    for node, (op, inputs) in NEURON_GRAPH.items():
+        px, py = _NEURON_LAYOUT[node]
+        for src in inputs:
+            sx, sy = _NEURON_LAYOUT[src]
+            ax.annotate("", xy=(px - 0.22, py), xytext=(sx + 0.22, sy),
+                        arrowprops=dict(arrowstyle="->", color="0.5", lw=1))
+        label = node if op == "input" else f"{op}\n{node}"
+        ax.text(px, py, label, ha="center", va="center", fontsize=11,
+                bbox=dict(boxstyle="round,pad=0.35", fc="white", ec="0.3"))
+        value, grad = vals[node]
+        ax.text(px, py + 0.32, f"{value:.3f}", ha="center", color="C2", fontsize=9)
+        ax.text(px, py - 0.4, f"{grad:.3f}", ha="center", color="C3", fontsize=9)
+    ax.set_xlim(-0.6, 5.6)
+    ax.set_ylim(-0.7, 2.6)
+    ax.axis("off")
+    ax.set_title("L = (σ(w·x + b) − t)²: forward values (green, above), "
+                 "gradients dL/d· (red, below)", fontsize=10)
+    fig.tight_layout()
+    return fig
