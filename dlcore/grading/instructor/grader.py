@@ -40,7 +40,8 @@ from ..check import ERROR, NOT_IMPLEMENTED, OK, TIMEOUT, WRONG, _Call, _judge_ca
 from ..registry import EXERCISES, get_exercise
 from . import channel
 from .report import clean
-from .sandbox import GraderError, Sandbox, become_subreaper, build_view, bwrap_path
+from .sandbox import (GraderError, Sandbox, _bwrap_has, become_subreaper, build_view,
+                      bwrap_path)
 from .static import find_reference_uses
 
 __all__ = ["GradeOptions", "Row", "chapter_prefixes", "find_notebooks", "grade",
@@ -230,6 +231,7 @@ def resolve_sandbox(mode):
         raise GraderError("bubblewrap cannot start a sandbox here ("
                           f"{why[-1] if why else done.returncode}); pass --sandbox weak to "
                           "grade without isolation from your files")
+    _bwrap_has("--disable-userns")  # asked once here, not in every worker
     return "bwrap", None
 
 

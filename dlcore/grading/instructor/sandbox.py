@@ -5,7 +5,8 @@ and user namespaces as an unprivileged uid (65534), with `--die-with-parent` and
 session, seeing only: the interpreter and its site-packages (read-only), the *learner view*
 of dlcore (read-only), the grader's in-sandbox script and channel.py (read-only), a
 private /proc, a minimal /dev and size-limited tmpfs for /tmp, /dev/shm and its working
-folder; everything else, / and /dev included, is read-only. It
+folder; everything else, / and /dev included, is read-only, and so is /proc/sys (as root
+the sandbox's uid is root outside it, which the kernel lets write any sysctl). It
 does not see the submissions, solutions/, the repository, the grader's processes or its
 command line. Resource limits (address space, file size, CPU time, no core dumps) are set
 before bwrap starts and bind each process inside (not the sandbox as a whole; and as root
@@ -88,6 +89,21 @@ class Outcome:
 def bwrap_path():
     """The bwrap executable, or None."""
     return shutil.which("bwrap")
+
+
+_HELP = {}
+
+
+def _bwrap_has(option):
+    """Whether this bwrap knows `option` (--disable-userns came in 0.8.0)."""
+    path = bwrap_path()
+    if path not in _HELP:
+        try:
+            done = subprocess.run([path, "--help"], capture_output=True, timeout=10, check=False)
+            _HELP[path] = done.stdout.decode("utf-8", "replace")
+        except (OSError, subprocess.TimeoutExpired):
+            _HELP[path] = ""
+    return option in _HELP[path]
 
 
 def build_view(root):
@@ -183,6 +199,8 @@ class Sandbox:
                 "--clearenv", "--cap-drop", "ALL"]
         if os.geteuid() == 0:
             args += ["--unshare-user", "--uid", str(UID), "--gid", str(UID)]
+            if _bwrap_has("--disable-userns"):  # no nested user namespace (and its caps)
+                args += ["--disable-userns"]
         for d in SYSTEM_DIRS:
             args += ["--ro-bind-try", d, d]
         for f in SYSTEM_FILES:
@@ -205,7 +223,14 @@ class Sandbox:
         elif any(DLCORE_DIR.is_relative_to(d) for d in python_dirs):
             args += ["--tmpfs", str(DLCORE_DIR)]
         args += ["--ro-bind", str(learner), "/opt/learner", "--ro-bind", str(grader),
-                 "/opt/grader", "--proc", "/proc", "--dev", "/dev",
+                 "/opt/grader", "--proc", "/proc",
+                 # as root the sandbox's uid is root outside it, and the kernel lets root's
+                 # uid write any sysctl (kernel.core_pattern: a program run as root on the
+                 # machine); bwrap leaves /proc/sys writable: make it read-only
+                 "--ro-bind", "/proc/sys", "/proc/sys",
+                 "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger",
+                 "--ro-bind-try", "/proc/pressure", "/proc/pressure",
+                 "--dev", "/dev",
                  "--size", str(self.tmpfs_bytes), "--tmpfs", "/home/learner",
                  "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm",
                  # the root and /dev are tmpfs that bwrap builds without a size limit: a
