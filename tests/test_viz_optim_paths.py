@@ -180,3 +180,20 @@ def test_overlapping_updates_from_two_threads_leave_one_consistent_figure(monkey
     assert len(panel.ax.lines) == n_lines
     fresh.update(surface=panel.surface.name, **s)
     assert panel.update() == fresh.update()
+
+
+def test_switching_the_surface_in_the_widget_redraws_one_surface():
+    # The dropdown's switch also resets both learning-rate sliders (each firing a redraw of
+    # its own inside the first): the final image must be exactly a fresh panel's.
+    panel = viz.OptimPathsPanel("ravine", optimizers=("gd", "adam"), steps=40)
+    box = panel.widget()
+    surface_menu = box.children[0].children[0]
+    image = box.children[3]
+    n_collections, n_lines = len(panel.ax.collections), len(panel.ax.lines)
+    surface_menu.value = "saddle"
+    surface_menu.value = "rosenbrock"
+    assert panel.surface.name == "rosenbrock"
+    assert len(panel.ax.collections) == n_collections and len(panel.ax.lines) == n_lines
+    fresh = viz.OptimPathsPanel("rosenbrock", optimizers=("gd", "adam"), steps=40)
+    rosen = op.SURFACES["rosenbrock"]
+    assert image.value == fresh.update(lr=rosen.lr, lr_adaptive=rosen.lr_adaptive)
