@@ -14,6 +14,7 @@ CHAPTER15 = [
     "capstone.dead_fraction",
     "capstone.diagnose",
     "capstone.first_stable_epoch",
+    "capstone.leaky_relu_init_std",
     "capstone.predicted_preactivation_std",
     "capstone.tanh_saturated_fraction",
 ]
@@ -57,6 +58,24 @@ def test_predicted_std_matches_a_real_relu_network():
                                      rel=0.1)
 
 
+def test_leaky_init_std_keeps_a_real_leaky_network_at_scale():
+    rng = np.random.default_rng(2)
+    width, slope = 512, 0.2
+    sigma = ex.leaky_relu_init_std(width, slope)
+    init = lambda shape, rng=None: sigma * np.random.default_rng(rng).standard_normal(shape)
+    layers = []
+    for i in range(6):
+        layers += [nn.Linear(width, width, init=init, rng=i, dtype=np.float64),
+                   nn.LeakyReLU(slope)]
+    x = rng.standard_normal((2000, width))
+    first = nn.Sequential(*layers[:2])(x)
+    last = nn.Sequential(*layers)(x)
+    # the second moment stays put through 5 more layers (it would shrink by 0.52^5 = 0.04
+    # with the plain ReLU factor 2 / fan_in, since (1 + 0.2^2) / 2 = 0.52)
+    assert np.mean(last ** 2) / np.mean(first ** 2) == pytest.approx(1.0, rel=0.15)
+    assert ex.leaky_relu_init_std(width, 0.0) == pytest.approx(math.sqrt(2 / width))
+
+
 def test_dead_and_saturated_fractions_agree_with_diagnostics():
     rng = np.random.default_rng(1)
     z = rng.standard_normal((16, 40)) - 1.5
@@ -90,6 +109,28 @@ def test_forgetting_the_relu_halving_or_the_first_layer():
         return input_std * (math.sqrt(fan_in / 2) * weight_std) ** depth
 
     assert run("capstone.predicted_preactivation_std", half_everywhere).passed == 0
+
+
+def test_leaky_slope_not_squared_or_ignored():
+    def slope_not_squared(fan_in, negative_slope):
+        return math.sqrt(2 / ((1 + negative_slope) * fan_in))
+
+    result = run("capstone.leaky_relu_init_std", slope_not_squared)
+    assert failed(result, "leaky_relu_init_std", "std", "leaky ReLU")
+    assert not failed(result, "leaky_relu_init_std", "std", "slope 0: ReLU")
+    assert not failed(result, "leaky_relu_init_std", "std", "slope 1: the identity")
+
+    def he_anyway(fan_in, negative_slope):
+        return math.sqrt(2 / fan_in)
+
+    result = run("capstone.leaky_relu_init_std", he_anyway)
+    assert failed(result, "leaky_relu_init_std", "std", "slope 1: the identity")
+    assert result.passed == 1                            # only slope 0
+
+    def variance_not_std(fan_in, negative_slope):
+        return 2 / ((1 + negative_slope ** 2) * fan_in)
+
+    assert run("capstone.leaky_relu_init_std", variance_not_std).passed == 0
 
 
 def test_dead_as_mostly_negative_or_strictly_negative():

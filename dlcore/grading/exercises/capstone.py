@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ...init import calculate_gain
 from ..registry import Case, Exercise, register
 
 PREFIX = "capstone."
@@ -42,6 +43,28 @@ def _std_cases(rng):
         # LeCun (1/fan_in) with ReLU: halves the variance at every layer after the first
         Case("LeCun initialisation", (float(rng.uniform(0.5, 2)), math.sqrt(1 / 100), 100, 6)),
         Case("one layer", (2.0, 0.1, 50, 1)),
+    ]
+
+
+def leaky_relu_init_std(fan_in, negative_slope):
+    """The weight std sigma that keeps the second moment of the activations constant through
+    a network of LeakyReLU(negative_slope) layers with `fan_in` inputs each (zero biases).
+
+    For a symmetric zero-mean z, E[leaky(z)^2] = (1 + a^2) / 2 * E[z^2], so the layer factor
+    fan_in * sigma^2 * (1 + a^2) / 2 is 1 at sigma = sqrt(2 / ((1 + a^2) fan_in)): Kaiming's
+    gain for leaky ReLU (`dlcore.init.calculate_gain`) over sqrt(fan_in).
+    """
+    return calculate_gain("leaky_relu", float(negative_slope)) / math.sqrt(fan_in)
+
+
+def _leaky_cases(rng):
+    return [
+        Case("slope 0: ReLU", (128, 0.0)),
+        Case("leaky ReLU", (256, 0.01)),
+        Case("leaky ReLU", (int(rng.integers(50, 500)), 0.2)),
+        Case("leaky ReLU", (64, float(rng.uniform(0.05, 0.5)))),
+        # slope 1 is the identity: the factor must be LeCun's 1 / fan_in
+        Case("slope 1: the identity", (100, 1.0)),
     ]
 
 
@@ -160,6 +183,8 @@ def _diagnose_cases(rng):
 EXERCISES = [
     register(Exercise(PREFIX + "predicted_preactivation_std", "predicted_preactivation_std",
                       _std_cases, predicted_preactivation_std, ("std",))),
+    register(Exercise(PREFIX + "leaky_relu_init_std", "leaky_relu_init_std", _leaky_cases,
+                      leaky_relu_init_std, ("std",))),
     register(Exercise(PREFIX + "dead_fraction", "dead_fraction", _dead_cases, dead_fraction,
                       ("fraction",))),
     register(Exercise(PREFIX + "tanh_saturated_fraction", "tanh_saturated_fraction",
