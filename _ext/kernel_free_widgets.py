@@ -195,30 +195,52 @@ def _block(frame_set, docname: str) -> str:
     return "\n".join(parts)
 
 
+def _cell_source(cell) -> str | None:
+    """The code of a rendered notebook cell (None when its input is removed)."""
+    for child in cell.findall(nodes.container):
+        if child.get("nb_element") == "cell_code_source":
+            return child.astext()
+    return None
+
+
 def insert_blocks(app: Sphinx, doctree) -> None:
+    """After each rendered cell that calls a registered widget, insert its kernel-free block.
+
+    The calls are read again from the cell as rendered (not by cell number from the file read
+    before), so a notebook saved while the book builds still gets its blocks in the right
+    place; frames missing from the cache then are drawn here.
+    """
     env = app.env
-    # Sphinx purges a page's data just before reading it: keep what compute_all found now.
-    pages = getattr(env, "kfw_pending", {}).pop(env.docname, None)
+    # Sphinx purges a page's data just before reading it: take what compute_all found now.
+    expected = getattr(env, "kfw_pending", {}).pop(env.docname, None) or {}
     if not hasattr(env, "kfw_pages"):
         env.kfw_pages = {}
-    env.kfw_pages[env.docname] = pages or {}
-    if not pages:
-        return
-    placed = set()
+    env.kfw_pages[env.docname] = placed = {}
+    frames = _frames()
+    widgets = frames.registry()
     for node in list(doctree.findall(nodes.container)):
         if node.get("nb_element") != "cell_code":
             continue
-        index = node.get("cell_index")
-        if index not in pages or index in placed:
+        source = _cell_source(node)
+        if not source:
             continue
-        raw = nodes.raw("", "\n".join(_block(s, env.docname) for s in pages[index]),
-                        format="html")
+        try:
+            calls = frames.find_widget_calls(source, widgets)
+            sets = [frames.compute_frames(c.widget, c.arguments, _cache_dir(app)) for c in calls]
+        except ValueError as exc:
+            logger.warning(f"kernel-free widgets: {exc}", location=env.docname)
+            continue
+        if not sets:
+            continue
+        raw = nodes.raw("", "\n".join(_block(s, env.docname) for s in sets), format="html")
         node.parent.insert(node.parent.index(node) + 1, raw)
-        placed.add(index)
-    for index in set(pages) - placed:
-        logger.warning(f"kernel-free widgets: cell {index} calls a widget but is not rendered "
-                       f"(remove-input and remove-output?); its frames have no place",
-                       location=env.docname)
+        placed[node.get("cell_index")] = sets
+    n_expected = sum(len(v) for v in expected.values())
+    n_placed = sum(len(v) for v in placed.values())
+    if n_placed < n_expected:
+        logger.warning(f"kernel-free widgets: the notebook calls {n_expected} registered "
+                       f"widget(s) but only {n_placed} are in rendered cells (remove-input?); "
+                       f"the others have no kernel-free controls", location=env.docname)
 
 
 def purge(app, env, docname):
