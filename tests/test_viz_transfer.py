@@ -62,9 +62,9 @@ def test_plot_transfer_run_draws_three_regimes():
 def test_widget_builds():
     import ipywidgets
 
-    box = tv.transfer_widget(n_per_class=3, reuse=1)
+    box = tv.transfer_widget(n_per_class=3, reuse=1, source="0-9")
     assert isinstance(box, ipywidgets.VBox)
-    assert [c.value for c in box.children[0].children] == [3, 1, 3e-3]
+    assert [c.value for c in box.children[0].children] == [3, 1, 3e-3, "0-9"]
 
 
 def test_closer_source_sees_all_ten_digits_but_none_of_the_targets_images():
@@ -86,3 +86,11 @@ def test_closer_source_sees_all_ten_digits_but_none_of_the_targets_images():
     assert run["trainable"] == 128 * 5 + 5                       # a fresh 5-way head
     with pytest.raises(ValueError, match="source must be one of"):
         tv.transfer_run("frozen", 1, 1e-2, 0, source="0-7")
+
+
+def test_the_closer_sources_pool_caps_large_sizes_and_the_title_says_so():
+    run = tv.transfer_run("scratch", 100, 1e-2, 0, steps=1, source="0-9")
+    pool = tv.closer_tasks()["target"][0]
+    assert run["n_train"] == len(pool) < 500                   # all of each class, fewer than 100
+    fig = tv.plot_transfer_run(n_per_class=3, seeds=(0,), steps=10, source="0-9")
+    assert fig.axes[0].get_title().startswith("0-9 source -> 5-9, 15 training images")

@@ -130,7 +130,7 @@ def transfer_run(regime, n_per_class, lr, seed, reuse=2, steps=100, batch_size=5
     the target's training pool (all 5-9 training images, or the half that the "0-9"
     source never saw), so scratch runs compare with the transferred ones. The seed draws
     the training images, so runs with the same seed in two regimes see the same images.
-    Returns {"val_acc", "test_acc", "trainable"} and,
+    Returns {"val_acc", "test_acc", "trainable", "n_train"} and,
     with curve=True, "steps" and "val_curve" (validation accuracy after each epoch).
     """
     if regime not in REGIMES:
@@ -156,7 +156,8 @@ def transfer_run(regime, n_per_class, lr, seed, reuse=2, steps=100, batch_size=5
                   batch_size=batch_size, progress=False, rng=seed)
     out = {"val_acc": evaluate(model, loss, val.X, val.y)[1],
            "test_acc": evaluate(model, loss, test.X, test.y)[1],
-           "trainable": sum(p.data.size for p in model.parameters() if p.requires_grad)}
+           "trainable": sum(p.data.size for p in model.parameters() if p.requires_grad),
+           "n_train": len(data)}
     if curve:
         out["steps"] = [(e + 1) * steps_per_epoch for e in history.epochs]
         out["val_curve"] = list(history.val_acc)
@@ -169,17 +170,19 @@ def transfer_trial(config, seed):
     return transfer_run(seed=seed, **config)
 
 
-def plot_transfer_run(n_per_class=10, reuse=2, lr=3e-3, seeds=(0, 1, 2), steps=100, ax=None):
+def plot_transfer_run(n_per_class=10, reuse=2, lr=3e-3, seeds=(0, 1, 2), steps=100, ax=None,
+                      source="0-4"):
     """Validation accuracy on the digits 5-9 against optimiser steps, one line per regime
-    (mean over `seeds`, the band min to max). Returns the Figure."""
+    (mean over `seeds`, the band min to max), layers reused from the `source` network
+    ("0-4" or "0-9", see `transfer_run`). Returns the Figure."""
     plt = pyplot()
     if ax is None:
         fig, ax = plt.subplots(figsize=(6, 3.6))
     else:
         fig = ax.figure
     for k, regime in enumerate(REGIMES):
-        runs = [transfer_run(regime, n_per_class, lr, s, reuse, steps, curve=True)
-                for s in seeds]
+        runs = [transfer_run(regime, n_per_class, lr, s, reuse, steps, curve=True,
+                             source=source) for s in seeds]
         x = runs[0]["steps"]
         acc = 100 * np.array([r["val_curve"] for r in runs])
         label = regime if regime == "scratch" else f"{regime} ({reuse} layer{'s' * (reuse > 1)})"
@@ -189,8 +192,9 @@ def plot_transfer_run(n_per_class=10, reuse=2, lr=3e-3, seeds=(0, 1, 2), steps=1
     ax.set_ylabel("validation accuracy (%)")
     ax.set_ylim(0, 100)
     ax.grid(True, alpha=0.3)
-    ax.set_title(f"digits 5-9, {n_per_class} training image{'s' * (n_per_class > 1)} per "
-                 f"class, lr {lr:g}", fontsize=10)
+    # the "0-9" source's pool holds about 60 images per class, so 100 per class takes them all
+    ax.set_title(f"{source} source -> 5-9, {runs[0]['n_train']} training images, lr {lr:g}",
+                 fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
     return fig
 
@@ -212,22 +216,25 @@ def plot_transfer_grid(sizes=(1, 10, 100), reuse=2, lr=3e-3, seeds=(0, 1, 2)):
     return fig
 
 
-def transfer_widget(n_per_class=10, reuse=2, lr=3e-3):
+def transfer_widget(n_per_class=10, reuse=2, lr=3e-3, source="0-4"):
     """Live `plot_transfer_run`: training images per class, how many hidden layers are
-    reused, and the learning rate (each change trains 3 regimes x 3 seeds)."""
+    reused, the learning rate and the source network (each change trains 3 regimes x 3
+    seeds)."""
     plt = pyplot()
     w = widgets()
     ns = w.SelectionSlider(options=list(TRANSFER_SIZES), value=n_per_class,
                            description="per class")
     rs = w.ToggleButtons(options=[1, 2], value=reuse, description="reused layers")
     lrs = w.SelectionSlider(options=[1e-3, 3e-3, 1e-2], value=lr, description="lr")
+    srcs = w.ToggleButtons(options=list(SOURCES), value=source, description="source")
 
-    def draw(n_per_class, reuse, lr):
-        plot_transfer_run(n_per_class, reuse, lr)
+    def draw(n_per_class, reuse, lr, source):
+        plot_transfer_run(n_per_class, reuse, lr, source=source)
         plt.show()
 
-    out = w.interactive_output(draw, {"n_per_class": ns, "reuse": rs, "lr": lrs})
-    return w.VBox([w.HBox([ns, rs, lrs]), out])
+    out = w.interactive_output(draw, {"n_per_class": ns, "reuse": rs, "lr": lrs,
+                                      "source": srcs})
+    return w.VBox([w.HBox([ns, rs, lrs, srcs]), out])
 
 
 # -- kernel-free frames for the HTML book (dlcore.viz.frames) ------------------------------
