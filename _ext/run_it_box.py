@@ -24,7 +24,9 @@ def _box(app: Sphinx, docname: str) -> str:
     chapter = f"{up}_sources/{docname}.ipynb"
     links = [(f'<a class="reference download" href="{chapter}" download>'
               f'<code>chapters/{html.escape(stem)}.ipynb</code></a>')]
-    if (Path(app.srcdir) / f"{EXERCISE_PREFIX}{stem}.ipynb").is_file():
+    # only an exercises notebook that is part of the book has its source copied to _sources/
+    if (f"{EXERCISE_PREFIX}{stem}" in app.env.found_docs
+            and (Path(app.srcdir) / f"{EXERCISE_PREFIX}{stem}.ipynb").is_file()):
         exercises = f"{up}_sources/{EXERCISE_PREFIX}{stem}.ipynb"
         links.append(f'<a class="reference download" href="{exercises}" download>'
                      f'<code>exercises/{html.escape(stem)}.ipynb</code></a> (its exercises)')
