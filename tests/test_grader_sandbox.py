@@ -22,6 +22,7 @@ import pytest
 
 from dlcore.grading import EXERCISES
 from dlcore.grading.instructor import grader as grader_module
+from dlcore.grading.instructor import sandbox as sandbox_module
 from dlcore.grading.instructor.cli import main
 from dlcore.grading.instructor.report import clean
 
@@ -228,6 +229,34 @@ linear_forward = linear_backward = relu_backward = _slow
 softmax_cross_entropy = numerical_gradient = two_layer_loss_and_grads = _slow
 """
 
+# A fork bomb, counted: a small process forks until it cannot (at most 400), says how
+# many, and is killed with its children. RLIMIT_NPROC does not bind a sandbox run as root
+# (its uid is root outside); a pids cgroup does, where the grader can make one.
+FORKER = """
+import os, signal, subprocess, sys
+_code = '''
+import os, time
+n = 0
+try:
+    for _ in range(400):
+        if os.fork() == 0:
+            time.sleep(30)
+            os._exit(0)
+        n += 1
+except OSError:
+    pass
+print(n, flush=True)
+time.sleep(30)
+'''
+_p = subprocess.Popen([sys.executable, "-S", "-c", _code], stdout=subprocess.PIPE,
+                      start_new_session=True)
+_FORKS = int(_p.stdout.readline() or 0)
+os.killpg(_p.pid, signal.SIGKILL)
+
+def linear_forward(x, W, b):
+    raise RuntimeError(f"forked {_FORKS} processes")
+"""
+
 GARBAGE_CELL = "import os, sys\nos.write(int(sys.argv[1]), b'garbage' * 100000)\n"
 
 OUTLIVER = '''
@@ -355,6 +384,7 @@ def _build(tmp, out_csv):
     paths["chain"] = _write(_with_cells(blank, CHAIN), sub / "01_backprop_chain.ipynb")
     paths["huge"] = _write(_with_cells(_read(SOLVED), HUGE_CELL), sub / "01_backprop_huge.ipynb")
     paths["writer"] = _write(_with_cells(blank, WRITER), sub / "01_backprop_writer.ipynb")
+    paths["forker"] = _write(_with_cells(blank, FORKER), sub / "01_backprop_forker.ipynb")
     paths["sleeper"] = _write(_with_cells(blank, SLEEPER), sub / "01_backprop_sleeper.ipynb")
     paths["escaper"] = _write(_with_cells(blank, ESCAPER), sub / "01_backprop_escaper.ipynb")
     paths["stdin"] = _write(_with_cells(_read(SOLVED), STDIN_READER),
@@ -512,6 +542,16 @@ def test_only_tmp_the_working_folder_and_a_small_dev_shm_are_writable_no_sysctl(
     assert row["status"] == "error", row
     assert "sysctls 0 writable /dev/shm shm " in row["detail"], row["detail"]
     assert int(row["detail"].rsplit("shm ", 1)[1].split()[0]) <= 64, row["detail"]  # of 128 tried
+
+
+def test_a_fork_bomb_is_bounded_where_a_pids_cgroup_can_be_made(run):
+    row = _rows(run, "forker")["backprop.linear_forward"]
+    assert row["status"] == "error" and "forked " in row["detail"], row
+    forks = int(row["detail"].split("forked ")[1].split()[0])
+    if sandbox_module.pids_cgroup_works():
+        assert 0 < forks < sandbox_module.PIDS_MAX, forks
+    else:  # what instructors.md says: no process-count limit without cgroups
+        assert forks == 400, forks
 
 
 def test_a_notebooks_graded_calls_share_one_time_budget(run):

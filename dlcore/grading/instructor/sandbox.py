@@ -10,8 +10,9 @@ the sandbox's uid is root outside it, which the kernel lets write any sysctl). I
 does not see the submissions, solutions/, the repository, the grader's processes or its
 command line. Resource limits (address space, file size, CPU time, no core dumps) are set
 before bwrap starts and bind each process inside (not the sandbox as a whole; and as root
-there is no process-count limit: the sandbox's uid maps to root outside it, whose
-processes the kernel exempts from RLIMIT_NPROC). Ending the sandbox kills bwrap, whose PID
+RLIMIT_NPROC cannot bound processes: the sandbox's uid maps to root outside it, whose
+processes the kernel exempts; a pids cgroup of PIDS_MAX tasks per sandbox does, where one
+can be made). Ending the sandbox kills bwrap, whose PID
 namespace takes every process the notebook started with it.
 
 Without bwrap (mode "weak", chosen with `--sandbox weak`) the notebook runs as a plain
@@ -64,6 +65,7 @@ def check(exercise_id, candidate, **kwargs):
     return CheckResult()
 '''
 UID = 65534  # nobody
+PIDS_MAX = 256  # processes and threads in one sandbox, where a pids cgroup can be made
 SHM_BYTES = 64 * 2**20  # /dev/shm (multiprocessing's semaphores); all else but /tmp is read-only
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/passwd",
@@ -142,9 +144,91 @@ def _python_dirs():
     return sorted(dirs)
 
 
-def _limit_resources(memory_bytes, file_bytes, cpu_seconds):
+def _pids_hierarchy():
+    """The folder of a cgroup hierarchy with the pids controller in which this process can
+    make a child group (cgroup v2 with pids enabled for children, or v1's pids), or None.
+    RLIMIT_NPROC cannot bound a sandbox run as root (its uid is root outside, which the
+    kernel exempts); a pids cgroup can."""
+    try:
+        mounts = Path("/proc/self/mounts").read_text().splitlines()
+    except OSError:
+        return None
+    for line in mounts:
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        where, kind, options = fields[1], fields[2], fields[3].split(",")
+        if kind == "cgroup2":
+            try:
+                enabled = (Path(where) / "cgroup.subtree_control").read_text().split()
+            except OSError:
+                continue
+            if "pids" in enabled and os.access(where, os.W_OK):
+                return Path(where)
+        elif kind == "cgroup" and "pids" in options and os.access(where, os.W_OK):
+            return Path(where)
+    return None
+
+
+def _make_pids_group(limit):
+    """A fresh pids cgroup holding at most `limit` tasks, or None where none can be made."""
+    base = _pids_hierarchy()
+    if base is None:
+        return None
+    group = base / f"dlcore-grader-{os.getpid()}-{time.monotonic_ns()}"
+    try:
+        group.mkdir()
+    except OSError:
+        return None
+    try:
+        (group / "pids.max").write_text(str(limit))
+        return group
+    except OSError:
+        _remove_group(group)
+        return None
+
+
+_PIDS_WORK = []
+
+
+def pids_cgroup_works():
+    """Whether a process started here really lands in a pids cgroup made here (asked once:
+    a cgroup folder can be writable and still refuse the move, e.g. in a container)."""
+    if not _PIDS_WORK:
+        group, works = _make_pids_group(PIDS_MAX), False
+        if group is not None:
+            try:
+                done = subprocess.run(["cat", "/proc/self/cgroup"], capture_output=True,
+                                      timeout=10, check=False,
+                                      preexec_fn=_limit_resources(0, 0, 0, group))  # noqa: PLW1509
+                works = group.name in done.stdout.decode("utf-8", "replace")
+            except (OSError, subprocess.SubprocessError):
+                works = False
+            _remove_group(group)
+        _PIDS_WORK.append(works)
+    return _PIDS_WORK[0]
+
+
+def _remove_group(group):
+    for _ in range(50):  # empty once the sandbox's processes are reaped
+        try:
+            group.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.02)
+
+
+def _limit_resources(memory_bytes, file_bytes, cpu_seconds, pids_group=None):
     def apply():
         import resource
+        if pids_group is not None:  # this process (bwrap) and all it starts, from now on
+            try:
+                with open(pids_group / "cgroup.procs", "w") as f:
+                    f.write("0")
+            except OSError:
+                pass  # best effort: the sandbox starts without it
         if memory_bytes > 0:
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         if file_bytes > 0:
@@ -187,6 +271,7 @@ class Sandbox:
         self.cpu_seconds, self.tmpfs_bytes = cpu_seconds, tmpfs_bytes
         self.proc = self.inbox = self.outbox = None
         self.known_children = set()
+        self.pids_group = None
 
     # ------------------------------------------------------------ starting and ending
 
@@ -248,15 +333,19 @@ class Sandbox:
         read_end, write_end = os.pipe()
         self.known_children = _children()
         argv, env, cwd = self._command(write_end)
+        if self.mode == "bwrap" and pids_cgroup_works():
+            self.pids_group = _make_pids_group(PIDS_MAX)
         try:
             self.proc = subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, pass_fds=(write_end,), env=env, cwd=cwd,
                 start_new_session=True,  # a worker has one thread: preexec_fn is safe here
                 preexec_fn=_limit_resources(self.memory_bytes, self.file_bytes,  # noqa: PLW1509
-                                            self.cpu_seconds))
+                                            self.cpu_seconds, self.pids_group))
         except OSError as exc:
             os.close(read_end)
+            if self.pids_group is not None:
+                _remove_group(self.pids_group)
             raise GraderError(f"a sandbox could not start: {exc}") from None
         finally:
             os.close(write_end)
@@ -336,6 +425,9 @@ class Sandbox:
                     os.waitpid(pid, 0)
                 except (ChildProcessError, ProcessLookupError, PermissionError):
                     pass
+        if self.pids_group is not None:
+            _remove_group(self.pids_group)
+            self.pids_group = None
         if self.outbox is not None:
             os.close(self.outbox)
         self.proc = self.inbox = self.outbox = None
