@@ -257,6 +257,22 @@ def linear_forward(x, W, b):
     raise RuntimeError(f"forked {_FORKS} processes")
 """
 
+# Three processes of 800 MB each, every one under the per-process --memory of 1500 MB:
+# 2.4 GB in all. A memory cgroup holds the sandbox to --memory plus its tmpfs (2076 MiB).
+HOGS = """
+import subprocess, sys
+_code = "import sys, time\\nx = b'1' * (800 * 2**20)\\nprint('ok', flush=True)\\ntime.sleep(30)"
+_hogs = [subprocess.Popen([sys.executable, "-S", "-c", _code], stdout=subprocess.PIPE)
+         for _ in range(3)]
+_HELD = sum(h.stdout.readline() == b"ok\\n" for h in _hogs)
+for h in _hogs:
+    h.kill()
+    h.wait()
+
+def linear_forward(x, W, b):
+    raise RuntimeError(f"held {_HELD} hogs")
+"""
+
 GARBAGE_CELL = "import os, sys\nos.write(int(sys.argv[1]), b'garbage' * 100000)\n"
 
 OUTLIVER = '''
@@ -385,6 +401,7 @@ def _build(tmp, out_csv):
     paths["huge"] = _write(_with_cells(_read(SOLVED), HUGE_CELL), sub / "01_backprop_huge.ipynb")
     paths["writer"] = _write(_with_cells(blank, WRITER), sub / "01_backprop_writer.ipynb")
     paths["forker"] = _write(_with_cells(blank, FORKER), sub / "01_backprop_forker.ipynb")
+    paths["hogs"] = _write(_with_cells(blank, HOGS), sub / "01_backprop_hogs.ipynb")
     paths["sleeper"] = _write(_with_cells(blank, SLEEPER), sub / "01_backprop_sleeper.ipynb")
     paths["escaper"] = _write(_with_cells(blank, ESCAPER), sub / "01_backprop_escaper.ipynb")
     paths["stdin"] = _write(_with_cells(_read(SOLVED), STDIN_READER),
@@ -548,10 +565,20 @@ def test_a_fork_bomb_is_bounded_where_a_pids_cgroup_can_be_made(run):
     row = _rows(run, "forker")["backprop.linear_forward"]
     assert row["status"] == "error" and "forked " in row["detail"], row
     forks = int(row["detail"].split("forked ")[1].split()[0])
-    if sandbox_module.pids_cgroup_works():
+    if "pids" in sandbox_module.cgroups_that_work():
         assert 0 < forks < sandbox_module.PIDS_MAX, forks
     else:  # what instructors.md says: no process-count limit without cgroups
         assert forks == 400, forks
+
+
+def test_memory_of_all_a_sandboxs_processes_is_bounded_where_a_memory_cgroup_can_be_made(run):
+    row = _rows(run, "hogs")["backprop.linear_forward"]
+    assert row["status"] == "error" and "held " in row["detail"], row
+    held = int(row["detail"].split("held ")[1].split()[0])
+    if "memory" in sandbox_module.cgroups_that_work():
+        assert held <= 2, held  # 3 x 800 MB is over 1500 + 2 x 256 + 64 MiB
+    else:  # what instructors.md says: --memory binds each process, not the sandbox
+        assert held == 3, held
 
 
 def test_a_notebooks_graded_calls_share_one_time_budget(run):

@@ -41,7 +41,7 @@ from ..registry import EXERCISES, get_exercise
 from . import channel
 from .report import clean
 from .sandbox import (GraderError, Sandbox, _bwrap_has, become_subreaper, build_view,
-                      bwrap_path, pids_cgroup_works)
+                      bwrap_path, cgroups_that_work)
 from .static import find_reference_uses
 
 __all__ = ["GradeOptions", "Row", "chapter_prefixes", "find_notebooks", "grade",
@@ -232,7 +232,7 @@ def resolve_sandbox(mode):
                           f"{why[-1] if why else done.returncode}); pass --sandbox weak to "
                           "grade without isolation from your files")
     _bwrap_has("--disable-userns")  # asked once here, not in every worker
-    pids_cgroup_works()
+    cgroups_that_work()
     return "bwrap", None
 
 

@@ -12,7 +12,7 @@ command line. Resource limits (address space, file size, CPU time, no core dumps
 before bwrap starts and bind each process inside (not the sandbox as a whole; and as root
 RLIMIT_NPROC cannot bound processes: the sandbox's uid maps to root outside it, whose
 processes the kernel exempts; a pids cgroup of PIDS_MAX tasks per sandbox does, where one
-can be made). Ending the sandbox kills bwrap, whose PID
+can be made, and a memory cgroup holds all its processes to one --memory plus the tmpfs). Ending the sandbox kills bwrap, whose PID
 namespace takes every process the notebook started with it.
 
 Without bwrap (mode "weak", chosen with `--sandbox weak`) the notebook runs as a plain
@@ -144,69 +144,95 @@ def _python_dirs():
     return sorted(dirs)
 
 
-def _pids_hierarchy():
-    """The folder of a cgroup hierarchy with the pids controller in which this process can
-    make a child group (cgroup v2 with pids enabled for children, or v1's pids), or None.
-    RLIMIT_NPROC cannot bound a sandbox run as root (its uid is root outside, which the
-    kernel exempts); a pids cgroup can."""
+def _own_group(controller):
+    """The folder of this process's own cgroup in a hierarchy that has `controller`, if
+    this process may make child groups there that use it (v1: the controller's hierarchy;
+    v2: the controller enabled for children), else None. Groups are made below this
+    process's own, so limits set above it (a container's, a job's) still hold."""
     try:
         mounts = Path("/proc/self/mounts").read_text().splitlines()
+        memberships = Path("/proc/self/cgroup").read_text().splitlines()
     except OSError:
         return None
+    own = {}  # "" for v2, else a v1 hierarchy's controllers -> path
+    for line in memberships:
+        parts = line.split(":", 2)
+        if len(parts) == 3:
+            for name in parts[1].split(",") if parts[1] else [""]:
+                own[name] = parts[2]
     for line in mounts:
         fields = line.split()
         if len(fields) < 4:
             continue
         where, kind, options = fields[1], fields[2], fields[3].split(",")
-        if kind == "cgroup2":
+        if kind == "cgroup2" and "" in own:
+            folder = Path(where) / own[""].lstrip("/")
             try:
-                enabled = (Path(where) / "cgroup.subtree_control").read_text().split()
+                enabled = (folder / "cgroup.subtree_control").read_text().split()
             except OSError:
                 continue
-            if "pids" in enabled and os.access(where, os.W_OK):
-                return Path(where)
-        elif kind == "cgroup" and "pids" in options and os.access(where, os.W_OK):
-            return Path(where)
+        elif kind == "cgroup" and controller in options and controller in own:
+            folder, enabled = Path(where) / own[controller].lstrip("/"), [controller]
+        else:
+            continue
+        if controller in enabled and os.access(folder, os.W_OK):
+            return folder
     return None
 
 
-def _make_pids_group(limit):
-    """A fresh pids cgroup holding at most `limit` tasks, or None where none can be made."""
-    base = _pids_hierarchy()
-    if base is None:
-        return None
-    group = base / f"dlcore-grader-{os.getpid()}-{time.monotonic_ns()}"
-    try:
-        group.mkdir()
-    except OSError:
-        return None
-    try:
-        (group / "pids.max").write_text(str(limit))
-        return group
-    except OSError:
-        _remove_group(group)
-        return None
+def _make_groups(limits):
+    """Fresh cgroups below this process's own with `limits` ({controller: value}); a
+    list of folders, empty where none can be made. v2 puts every controller in one group."""
+    groups, made = {}, []
+    for controller, value in limits.items():
+        base = _own_group(controller)
+        if base is None:
+            continue
+        if base not in groups:
+            group = base / f"dlcore-grader-{os.getpid()}-{time.monotonic_ns()}"
+            try:
+                group.mkdir()
+            except OSError:
+                continue
+            groups[base] = group
+            made.append(group)
+        group = groups[base]
+        name = {"pids": "pids.max"}.get(controller) or (
+            "memory.max" if (group / "memory.max").exists() else "memory.limit_in_bytes")
+        try:
+            (group / name).write_text(str(value))
+        except OSError:
+            pass
+    return made
 
 
-_PIDS_WORK = []
+_WORKING = {}
+
+
+def cgroups_that_work():
+    """The controllers ('pids', 'memory') whose groups, made here, a process started here
+    really joins (asked once: a folder can be writable and still refuse the move)."""
+    if not _WORKING:
+        for controller in ("pids", "memory"):
+            groups, works = _make_groups({controller: 2**30}), False
+            if groups:
+                try:
+                    done = subprocess.run(["cat", "/proc/self/cgroup"], capture_output=True,
+                                          timeout=10, check=False,
+                                          preexec_fn=_limit_resources(0, 0, 0, groups))  # noqa: PLW1509
+                    text = done.stdout.decode("utf-8", "replace")
+                    works = all(g.name in text for g in groups)
+                except (OSError, subprocess.SubprocessError):
+                    works = False
+            for g in groups:
+                _remove_group(g)
+            _WORKING[controller] = works
+    return {c for c, works in _WORKING.items() if works}
 
 
 def pids_cgroup_works():
-    """Whether a process started here really lands in a pids cgroup made here (asked once:
-    a cgroup folder can be writable and still refuse the move, e.g. in a container)."""
-    if not _PIDS_WORK:
-        group, works = _make_pids_group(PIDS_MAX), False
-        if group is not None:
-            try:
-                done = subprocess.run(["cat", "/proc/self/cgroup"], capture_output=True,
-                                      timeout=10, check=False,
-                                      preexec_fn=_limit_resources(0, 0, 0, group))  # noqa: PLW1509
-                works = group.name in done.stdout.decode("utf-8", "replace")
-            except (OSError, subprocess.SubprocessError):
-                works = False
-            _remove_group(group)
-        _PIDS_WORK.append(works)
-    return _PIDS_WORK[0]
+    """Whether each sandbox gets a pids cgroup (PIDS_MAX tasks)."""
+    return "pids" in cgroups_that_work()
 
 
 def _remove_group(group):
@@ -220,12 +246,12 @@ def _remove_group(group):
             time.sleep(0.02)
 
 
-def _limit_resources(memory_bytes, file_bytes, cpu_seconds, pids_group=None):
+def _limit_resources(memory_bytes, file_bytes, cpu_seconds, groups=()):
     def apply():
         import resource
-        if pids_group is not None:  # this process (bwrap) and all it starts, from now on
+        for group in groups:  # this process (bwrap) and all it starts, from now on
             try:
-                with open(pids_group / "cgroup.procs", "w") as f:
+                with open(group / "cgroup.procs", "w") as f:
                     f.write("0")
             except OSError:
                 pass  # best effort: the sandbox starts without it
@@ -271,7 +297,7 @@ class Sandbox:
         self.cpu_seconds, self.tmpfs_bytes = cpu_seconds, tmpfs_bytes
         self.proc = self.inbox = self.outbox = None
         self.known_children = set()
-        self.pids_group = None
+        self.groups = []
 
     # ------------------------------------------------------------ starting and ending
 
@@ -327,25 +353,34 @@ class Sandbox:
         args += [sys.executable, "-s", "/opt/grader/inside.py", str(fd)]
         return args, None, None
 
+    def _group_memory(self):
+        """The sandbox's memory, all processes and tmpfs together, where a memory cgroup
+        can be made: one process's --memory plus the tmpfs folders. 0: no limit."""
+        if not self.memory_bytes:
+            return 0
+        return self.memory_bytes + 2 * self.tmpfs_bytes + SHM_BYTES
+
     def start(self, timeout=60.0):
         """Start the sandbox and wait for it to say it is ready; GraderError otherwise."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         read_end, write_end = os.pipe()
         self.known_children = _children()
         argv, env, cwd = self._command(write_end)
-        if self.mode == "bwrap" and pids_cgroup_works():
-            self.pids_group = _make_pids_group(PIDS_MAX)
+        if self.mode == "bwrap":
+            limits = {"pids": PIDS_MAX, "memory": self._group_memory()}
+            self.groups = _make_groups({c: v for c, v in limits.items()
+                                        if v and c in cgroups_that_work()})
         try:
             self.proc = subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, pass_fds=(write_end,), env=env, cwd=cwd,
                 start_new_session=True,  # a worker has one thread: preexec_fn is safe here
                 preexec_fn=_limit_resources(self.memory_bytes, self.file_bytes,  # noqa: PLW1509
-                                            self.cpu_seconds, self.pids_group))
+                                            self.cpu_seconds, self.groups))
         except OSError as exc:
             os.close(read_end)
-            if self.pids_group is not None:
-                _remove_group(self.pids_group)
+            for group in self.groups:
+                _remove_group(group)
             raise GraderError(f"a sandbox could not start: {exc}") from None
         finally:
             os.close(write_end)
@@ -425,9 +460,9 @@ class Sandbox:
                     os.waitpid(pid, 0)
                 except (ChildProcessError, ProcessLookupError, PermissionError):
                     pass
-        if self.pids_group is not None:
-            _remove_group(self.pids_group)
-            self.pids_group = None
+        for group in self.groups:
+            _remove_group(group)
+        self.groups = []
         if self.outbox is not None:
             os.close(self.outbox)
         self.proc = self.inbox = self.outbox = None
