@@ -103,18 +103,35 @@ def xavier_normal(shape, gain=1.0, rng=None, dtype=np.float32):
                    rng, dtype)
 
 
-def he_uniform(shape, negative_slope=0.0, rng=None, dtype=np.float32):
-    """U(-a, a) with a = sqrt(6 / ((1 + slope^2) * fan_in)) (He et al., 2015; fan_in mode)."""
-    fan_in, _ = compute_fans(shape)
+def _he_fan(shape, mode, where):
+    """The fan He et al. (2015) scale by: fan_in keeps the forward signal's variance,
+    fan_out the backward gradient's."""
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"{where}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = compute_fans(shape)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def he_uniform(shape, negative_slope=0.0, mode="fan_in", rng=None, dtype=np.float32):
+    """U(-a, a) with a = sqrt(6 / ((1 + slope^2) * fan)) (He et al., 2015).
+
+    mode="fan_in" (default) preserves the variance of activations in the forward pass,
+    mode="fan_out" that of gradients in the backward pass (torch's kaiming_uniform_ mode).
+    """
+    fan = _he_fan(shape, mode, "he_uniform")
     return _uniform(_as_shape(shape, "he_uniform"),
-                    math.sqrt(6.0 / ((1 + negative_slope**2) * fan_in)), rng, dtype)
+                    math.sqrt(6.0 / ((1 + negative_slope**2) * fan)), rng, dtype)
 
 
-def he_normal(shape, negative_slope=0.0, rng=None, dtype=np.float32):
-    """N(0, 2 / ((1 + slope^2) * fan_in)): variance 2/fan_in for ReLU (He et al., 2015)."""
-    fan_in, _ = compute_fans(shape)
+def he_normal(shape, negative_slope=0.0, mode="fan_in", rng=None, dtype=np.float32):
+    """N(0, 2 / ((1 + slope^2) * fan)): variance 2/fan_in for ReLU (He et al., 2015).
+
+    mode="fan_out" uses fan_out instead (shape[1] for our (in, out) Linear weights,
+    C_out*kH*kW for conv weights), as torch's kaiming_normal_(mode="fan_out").
+    """
+    fan = _he_fan(shape, mode, "he_normal")
     return _normal(_as_shape(shape, "he_normal"),
-                   math.sqrt(2.0 / ((1 + negative_slope**2) * fan_in)), rng, dtype)
+                   math.sqrt(2.0 / ((1 + negative_slope**2) * fan)), rng, dtype)
 
 
 def lecun_normal(shape, rng=None, dtype=np.float32):

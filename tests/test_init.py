@@ -50,6 +50,47 @@ def test_he_uniform_bound():
     assert w.var() == pytest.approx(2 / 300, rel=0.02)
 
 
+# torch.nn.init.kaiming_normal_/kaiming_uniform_(w, a=slope, mode=...) on torch 2.13, for the
+# same weights in PyTorch's layout ((out, in) for Linear, so our (300, 500) is its (500, 300)):
+# the std gain/sqrt(fan) and the bound sqrt(3)*std it uses, pasted as literals.
+TORCH_KAIMING = [
+    # our shape,   slope, mode,      std,           uniform bound
+    (LINEAR,       0.0, "fan_in",  0.0816496581, 0.1414213562),
+    (LINEAR,       0.0, "fan_out", 0.0632455532, 0.1095445115),
+    (LINEAR,       0.2, "fan_out", 0.0620173673, 0.1074172311),
+    (CONV,         0.0, "fan_in",  0.0833333333, 0.1443375673),
+    (CONV,         0.0, "fan_out", 0.0589255651, 0.1020620726),
+    (CONV,         0.2, "fan_out", 0.0577812704, 0.1000800961),
+    ((784, 10),    0.0, "fan_out", 0.4472135955, 0.7745966692),
+]
+
+
+@pytest.mark.parametrize("shape, slope, mode, std, bound", TORCH_KAIMING)
+def test_he_modes_match_pytorch_kaiming(shape, slope, mode, std, bound):
+    # the same generator's draws, scaled: the scale must be PyTorch's exactly
+    z = np.random.default_rng(5).standard_normal(shape)
+    w = init.he_normal(shape, negative_slope=slope, mode=mode, rng=5, dtype=np.float64)
+    np.testing.assert_allclose(w, z * std, rtol=1e-9)
+    u = np.random.default_rng(6).uniform(-1.0, 1.0, size=shape)
+    w = init.he_uniform(shape, negative_slope=slope, mode=mode, rng=6, dtype=np.float64)
+    np.testing.assert_allclose(w, u * bound, rtol=1e-7, atol=1e-12)
+    assert np.abs(w).max() <= bound
+
+
+def test_he_fan_out_differs_from_fan_in_when_the_fans_differ():
+    # (in, out) = (300, 500): fan_out mode's variance is 2/500, not 2/300
+    w = init.he_normal(LINEAR, mode="fan_out", rng=4)
+    assert w.var() == pytest.approx(2 / 500, rel=0.02)
+    assert init.he_normal(LINEAR, mode="fan_out", rng=4).std() < 0.8 * init.he_normal(
+        LINEAR, rng=4).std()
+
+
+@pytest.mark.parametrize("fn", [init.he_normal, init.he_uniform])
+def test_he_mode_is_checked(fn):
+    with pytest.raises(ValueError, match="mode must be 'fan_in' or 'fan_out', got 'fan_avg'"):
+        fn(LINEAR, mode="fan_avg")
+
+
 def test_lecun_normal_is_not_truncated():
     w = init.lecun_normal(LINEAR, rng=4)
     assert w.std() == pytest.approx(math.sqrt(1 / 300), rel=0.01)
