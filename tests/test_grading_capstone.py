@@ -14,7 +14,7 @@ CHAPTER15 = [
     "capstone.dead_fraction",
     "capstone.diagnose",
     "capstone.first_stable_epoch",
-    "capstone.leaky_relu_init_std",
+    "capstone.loss_per_logit_std",
     "capstone.predicted_preactivation_std",
     "capstone.tanh_saturated_fraction",
 ]
@@ -58,22 +58,18 @@ def test_predicted_std_matches_a_real_relu_network():
                                      rel=0.1)
 
 
-def test_leaky_init_std_keeps_a_real_leaky_network_at_scale():
+def test_loss_per_logit_std_matches_the_cross_entropy_of_huge_random_logits():
+    from dlcore.losses import CrossEntropyLoss
+
     rng = np.random.default_rng(2)
-    width, slope = 512, 0.2
-    sigma = ex.leaky_relu_init_std(width, slope)
-    init = lambda shape, rng=None: sigma * np.random.default_rng(rng).standard_normal(shape)
-    layers = []
-    for i in range(6):
-        layers += [nn.Linear(width, width, init=init, rng=i, dtype=np.float64),
-                   nn.LeakyReLU(slope)]
-    x = rng.standard_normal((2000, width))
-    first = nn.Sequential(*layers[:2])(x)
-    last = nn.Sequential(*layers)(x)
-    # the second moment stays put through 5 more layers (it would shrink by 0.52^5 = 0.04
-    # with the plain ReLU factor 2 / fan_in, since (1 + 0.2^2) / 2 = 0.52)
-    assert np.mean(last ** 2) / np.mean(first ** 2) == pytest.approx(1.0, rel=0.15)
-    assert ex.leaky_relu_init_std(width, 0.0) == pytest.approx(math.sqrt(2 / width))
+    for n_classes in (2, 10):
+        s = 1e4
+        logits = s * rng.standard_normal((40_000, n_classes))
+        labels = rng.integers(0, n_classes, size=40_000)
+        measured = float(CrossEntropyLoss()(logits, labels)) / s
+        assert measured == pytest.approx(ex.loss_per_logit_std(n_classes), rel=0.02)
+    assert ex.loss_per_logit_std(2) == pytest.approx(1 / math.sqrt(math.pi), rel=1e-9)
+    assert ex.loss_per_logit_std(3) == pytest.approx(3 / (2 * math.sqrt(math.pi)), rel=1e-9)
 
 
 def test_dead_and_saturated_fractions_agree_with_diagnostics():
@@ -111,26 +107,29 @@ def test_forgetting_the_relu_halving_or_the_first_layer():
     assert run("capstone.predicted_preactivation_std", half_everywhere).passed == 0
 
 
-def test_leaky_slope_not_squared_or_ignored():
-    def slope_not_squared(fan_in, negative_slope):
-        return math.sqrt(2 / ((1 + negative_slope) * fan_in))
+def test_uniform_guess_or_the_asymptotic_maximum_or_sampling():
+    def uniform_guess(n_classes):                 # ln C is the loss of logits that are all 0
+        return math.log(n_classes)
 
-    result = run("capstone.leaky_relu_init_std", slope_not_squared)
-    assert failed(result, "leaky_relu_init_std", "std", "leaky ReLU")
-    assert not failed(result, "leaky_relu_init_std", "std", "slope 0: ReLU")
-    assert not failed(result, "leaky_relu_init_std", "std", "slope 1: the identity")
+    assert run("capstone.loss_per_logit_std", uniform_guess).passed == 0
 
-    def he_anyway(fan_in, negative_slope):
-        return math.sqrt(2 / fan_in)
+    def asymptotic(n_classes):                    # sqrt(2 ln C): right only as C -> infinity
+        return math.sqrt(2 * math.log(n_classes))
 
-    result = run("capstone.leaky_relu_init_std", he_anyway)
-    assert failed(result, "leaky_relu_init_std", "std", "slope 1: the identity")
-    assert result.passed == 1                            # only slope 0
+    assert run("capstone.loss_per_logit_std", asymptotic).passed == 0
 
-    def variance_not_std(fan_in, negative_slope):
-        return 2 / ((1 + negative_slope ** 2) * fan_in)
+    def mean_abs(n_classes):                      # E|z - z'| / 2 style guesses: C-independent
+        return math.sqrt(2 / math.pi)
 
-    assert run("capstone.leaky_relu_init_std", variance_not_std).passed == 0
+    result = run("capstone.loss_per_logit_std", mean_abs)
+    assert failed(result, "loss_per_logit_std", "loss / s", "ten classes (the digits)")
+
+    def sampled(n_classes):                       # 10,000 samples: about 1e-2 off, not 1e-4
+        rng = np.random.default_rng(0)
+        return float(np.mean(np.max(rng.standard_normal((10_000, n_classes)), axis=1)))
+
+    assert failed(run("capstone.loss_per_logit_std", sampled), "loss_per_logit_std", "loss / s",
+                  "two classes")
 
 
 def test_dead_as_mostly_negative_or_strictly_negative():

@@ -9,7 +9,6 @@ import math
 
 import numpy as np
 
-from ...init import calculate_gain
 from ..registry import Case, Exercise, register
 
 PREFIX = "capstone."
@@ -46,25 +45,28 @@ def _std_cases(rng):
     ]
 
 
-def leaky_relu_init_std(fan_in, negative_slope):
-    """The weight std sigma that keeps the second moment of the activations constant through
-    a network of LeakyReLU(negative_slope) layers with `fan_in` inputs each (zero biases).
+def loss_per_logit_std(n_classes):
+    """The limit of E[cross-entropy] / s as s -> infinity, for logits i.i.d. N(0, s^2) that
+    know nothing of the label: the expected maximum of n_classes standard normals.
 
-    For a symmetric zero-mean z, E[leaky(z)^2] = (1 + a^2) / 2 * E[z^2], so the layer factor
-    fan_in * sigma^2 * (1 + a^2) / 2 is 1 at sigma = sqrt(2 / ((1 + a^2) fan_in)): Kaiming's
-    gain for leaky ReLU (`dlcore.init.calculate_gain`) over sqrt(fan_in).
+    For large s the softmax is one-hot on the largest logit, so the loss is
+    max_j z_j - z_y, whose mean is s * E[max of C standard normals] - 0. That expectation is
+    the integral of x * C * phi(x) * Phi(x)^(C-1), computed here on a fine grid.
     """
-    return calculate_gain("leaky_relu", float(negative_slope)) / math.sqrt(fan_in)
+    x = np.linspace(-12.0, 12.0, 240_001)
+    phi = np.exp(-x ** 2 / 2) / math.sqrt(2 * math.pi)
+    cdf = 0.5 * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+    density = n_classes * phi * cdf ** (n_classes - 1)
+    return float(np.sum(x * density) * (x[1] - x[0]))
 
 
-def _leaky_cases(rng):
+def _loss_cases(rng):
     return [
-        Case("slope 0: ReLU", (128, 0.0)),
-        Case("leaky ReLU", (256, 0.01)),
-        Case("leaky ReLU", (int(rng.integers(50, 500)), 0.2)),
-        Case("leaky ReLU", (64, float(rng.uniform(0.05, 0.5)))),
-        # slope 1 is the identity: the factor must be LeCun's 1 / fan_in
-        Case("slope 1: the identity", (100, 1.0)),
+        # C = 2: E[max] = 1 / sqrt(pi); C = 3: 3 / (2 sqrt(pi)) (closed forms)
+        Case("two classes", (2,)),
+        Case("three classes", (3,)),
+        Case("ten classes (the digits)", (10,)),
+        Case("many classes", (int(rng.integers(50, 1000)),)),
     ]
 
 
@@ -183,8 +185,8 @@ def _diagnose_cases(rng):
 EXERCISES = [
     register(Exercise(PREFIX + "predicted_preactivation_std", "predicted_preactivation_std",
                       _std_cases, predicted_preactivation_std, ("std",))),
-    register(Exercise(PREFIX + "leaky_relu_init_std", "leaky_relu_init_std", _leaky_cases,
-                      leaky_relu_init_std, ("std",))),
+    register(Exercise(PREFIX + "loss_per_logit_std", "loss_per_logit_std", _loss_cases,
+                      loss_per_logit_std, ("loss / s",), tolerance=1e-4)),
     register(Exercise(PREFIX + "dead_fraction", "dead_fraction", _dead_cases, dead_fraction,
                       ("fraction",))),
     register(Exercise(PREFIX + "tanh_saturated_fraction", "tanh_saturated_fraction",
