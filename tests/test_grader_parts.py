@@ -248,6 +248,21 @@ def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_start_with_an_apostr
     assert lines[2].startswith("a.ipynb,"), lines[2]
 
 
+def test_a_name_the_terminal_cannot_encode_does_not_stop_the_summary(tmp_path, monkeypatch):
+    import io
+    import sys
+
+    from dlcore.grading.instructor.cli import main
+
+    (tmp_path / "01_backprop_café.ipynb").write_text("not a notebook")
+    out = io.TextIOWrapper(io.BytesIO(), encoding="ascii")  # a terminal that takes ASCII only
+    monkeypatch.setattr(sys, "stdout", out)
+    code = main([str(tmp_path / "01_backprop_café.ipynb"), "--out", str(tmp_path / "s.csv")])
+    out.flush()
+    assert code == 0
+    assert "01_backprop_caf\\xe9.ipynb: 0%" in out.buffer.getvalue().decode("ascii")
+
+
 def test_the_learner_view_has_the_library_but_no_references_or_engine(tmp_path):
     learner, grader = build_view(tmp_path)
     files = {p.relative_to(learner).as_posix() for p in learner.rglob("*.py")}

@@ -51,6 +51,11 @@ def main(argv=None):
         parser.error("--jobs, --timeout, --notebook-timeout and --grading-timeout must be "
                      "positive, --memory >= 0")
 
+    for stream in (sys.stdout, sys.stderr):  # a name like café.ipynb on an ASCII terminal
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass
     seed = secrets.randbits(32) if args.seed is None else args.seed
     opts = GradeOptions(seed=seed, cell_timeout=args.timeout,
                         notebook_timeout=args.notebook_timeout, case_timeout=args.case_timeout,
