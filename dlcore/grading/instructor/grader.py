@@ -40,8 +40,15 @@ from ..check import ERROR, NOT_IMPLEMENTED, OK, TIMEOUT, WRONG, _Call, _judge_ca
 from ..registry import EXERCISES, get_exercise
 from . import channel
 from .report import clean
-from .sandbox import (GraderError, Sandbox, _bwrap_has, become_subreaper, build_view,
-                      bwrap_path, cgroups_that_work)
+from .sandbox import (
+    GraderError,
+    Sandbox,
+    _bwrap_has,
+    become_subreaper,
+    build_view,
+    bwrap_path,
+    cgroups_that_work,
+)
 from .static import find_reference_uses
 
 __all__ = ["GradeOptions", "Row", "chapter_prefixes", "find_notebooks", "grade",

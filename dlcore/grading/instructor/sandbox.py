@@ -219,7 +219,7 @@ def cgroups_that_work():
                 try:
                     done = subprocess.run(["cat", "/proc/self/cgroup"], capture_output=True,
                                           timeout=10, check=False,
-                                          preexec_fn=_limit_resources(0, 0, 0, groups))  # noqa: PLW1509
+                                          preexec_fn=_limit_resources(0, 0, 0, groups))
                     text = done.stdout.decode("utf-8", "replace")
                     works = all(g.name in text for g in groups)
                 except (OSError, subprocess.SubprocessError):
