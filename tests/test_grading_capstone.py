@@ -4,9 +4,10 @@ import math
 
 import numpy as np
 import pytest
+from conftest import run
 
 from dlcore import diagnostics, nn
-from dlcore.grading import check, get_exercise, list_exercises
+from dlcore.grading import list_exercises
 from dlcore.grading.exercises import capstone as ex
 from dlcore.schedules import ExponentialDecay
 
@@ -20,9 +21,6 @@ CHAPTER15 = [
 ]
 
 
-def run(exercise_id, candidate, **kw):
-    return check(exercise_id, candidate, verbose=False, **kw)
-
 
 def failed(result, name, output, group):
     return any(line.startswith(f"✘ {name}  {output}  [{group}]") for line in result.lines)
@@ -32,14 +30,6 @@ def test_chapter15_is_registered():
     assert list_exercises("capstone.") == CHAPTER15
 
 
-@pytest.mark.parametrize("exercise_id", CHAPTER15)
-@pytest.mark.parametrize("seed", [None, 3, 2024])
-def test_reference_passes_every_group(exercise_id, seed):
-    exercise = get_exercise(exercise_id)
-    result = run(exercise_id, exercise.reference, seed=seed)
-    groups = {c.group for c in exercise.cases(seed)}
-    assert result.status == "ok" and bool(result), result.lines
-    assert result.passed == result.total == len(groups) >= 3
 
 
 # ---------------------------------------------------------------- references vs dlcore

@@ -3,11 +3,12 @@ numerical gradients and count_flops, and the classic wrong answers fail in the r
 group."""
 import numpy as np
 import pytest
+from conftest import run
 from numpy.lib.stride_tricks import sliding_window_view
 
 from dlcore import nn
 from dlcore.gradcheck import numerical_gradient_array
-from dlcore.grading import check, get_exercise, list_exercises
+from dlcore.grading import get_exercise, list_exercises
 from dlcore.grading.exercises import convolutions as cv
 
 CHAPTER10 = [
@@ -21,9 +22,6 @@ CHAPTER10 = [
     "convolutions.separable_mult_adds",
 ]
 
-
-def run(exercise_id, candidate, **kw):
-    return check(exercise_id, candidate, verbose=False, **kw)
 
 
 def failed_line(result, name, output, group):
@@ -67,14 +65,6 @@ def test_chapter10_is_registered():
     assert list_exercises("convolutions.") == CHAPTER10
 
 
-@pytest.mark.parametrize("exercise_id", CHAPTER10)
-@pytest.mark.parametrize("seed", [None, 3, 2024])
-def test_reference_passes_every_group(exercise_id, seed):
-    ex = get_exercise(exercise_id)
-    result = run(exercise_id, ex.reference, seed=seed)
-    groups = {c.group for c in ex.cases(seed)}
-    assert result.status == "ok" and bool(result), result.lines
-    assert result.passed == result.total == len(groups) >= 3
 
 
 # ---------------------------------------------------------------- references vs the definition
