@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _checks
 from ._mpl import pyplot, widgets
+from .frames import Control, register_frames
 
 __all__ = [
     "CONV_COST_ALPHAS",
@@ -161,16 +162,6 @@ def conv_cost_widget(d_k=3, m=32, n=64, d_f=56, alpha=1.0, rho=1.0):
 
 
 # -- kernel-free frames for the HTML book (dlcore.viz.frames) ------------------------------
-
-try:
-    from .frames import Control, register_frames
-except ImportError:  # a checkout without the kernel-free frames: the live widget still works
-    def register_frames(*args, **kwargs):
-        return lambda factory: factory
-
-    def Control(*args, **kwargs):  # stands in for the dataclass
-        return None
-
 
 @register_frames("conv_cost_widget", alt="Multiply-adds of one convolutional layer, standard "
                  "against depthwise separable (depthwise and pointwise parts stacked), for the "

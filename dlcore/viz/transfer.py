@@ -24,6 +24,7 @@ from ..losses import CrossEntropyLoss
 from ..optim import Adam
 from ..train import evaluate, fit
 from ._mpl import pyplot, widgets
+from .frames import Control, register_frames
 
 __all__ = [
     "REGIMES",
@@ -238,16 +239,6 @@ def transfer_widget(n_per_class=10, reuse=2, lr=3e-3, source="0-4"):
 
 
 # -- kernel-free frames for the HTML book (dlcore.viz.frames) ------------------------------
-
-try:
-    from .frames import Control, register_frames
-except ImportError:  # a checkout without the kernel-free frames: the live widget still works
-    def register_frames(*args, **kwargs):
-        return lambda factory: factory
-
-    def Control(*args, **kwargs):  # stands in for the dataclass
-        return None
-
 
 @register_frames("transfer_widget", alt="Validation accuracy on the digits 5-9 against "
                  "optimiser steps, trained from scratch, fine-tuned from a 0-4 network, and "
