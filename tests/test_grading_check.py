@@ -400,3 +400,143 @@ def test_boolean_outputs_are_compared_as_numbers():
     assert _compare("mask", mask, mask.copy(), 1e-7).error == 0.0
     wrong = _compare("mask", mask, np.array([True, True, True]), 1e-7)
     assert wrong.error == 1.0 and wrong.worst == (1,)
+
+
+# ---------------------------------------------------------------- hints for classic slips
+
+from dlcore.grading.exercises import clipping, losses, optimizers  # noqa: E402
+from dlcore.grading.exercises import regularization as reg  # noqa: E402
+
+
+def hints(result):
+    return [line.strip() for line in result.lines if line.strip().startswith("hint:")]
+
+
+def mae_sum_gradient(pred, target):
+    """The gradient of the summed absolute error, not the mean: n times too large."""
+    loss, dpred = losses.mae(pred, target)
+    return loss, dpred * pred.size
+
+
+def mae_gradient_divided_twice(pred, target):
+    loss, dpred = losses.mae(pred, target)
+    return loss, dpred / pred.size
+
+
+def relu_backward_sign_flipped(dout, x):
+    return -bp.relu_backward(dout, x)
+
+
+def linear_backward_dW_transposed(dout, cache):
+    """dW transposed where the shape check cannot see it (square W); right elsewhere, so
+    the square-W case is the first failing one."""
+    x, W, b = cache
+    dW = x.T @ dout
+    return dout @ W.T, (dW.T if W.shape[0] == W.shape[1] else dW), dout.sum(axis=0)
+
+
+def bias_corrected_without_t(m, v, beta1, beta2, t):
+    return m / (1 - beta1), v / (1 - beta2)
+
+
+def l2_gradient_doubled(W, weight_decay):
+    penalty, grad = reg.l2_penalty_and_grad(W, weight_decay)
+    return penalty, 2 * grad
+
+
+def test_hint_sum_for_mean_names_the_factor_and_where_it_comes_from():
+    result = run("losses.mae", mae_sum_gradient)
+    assert not result
+    assert hints(result) == ["hint: got/expected = 20 for every entry (20 = the number of "
+                             "entries of pred): a sum where a mean belongs, or a missing "
+                             "division by it?"]
+    assert hints(run("losses.mae", mae_gradient_divided_twice)) == [
+        "hint: got/expected = 1/20 for every entry (20 = the number of entries of pred): a "
+        "mean where a sum belongs, or an extra division by it?"]
+
+
+def test_hint_sign_flip():
+    result = run("backprop.relu_backward", relu_backward_sign_flipped)
+    assert hints(result) == ["hint: got = -expected for every entry: a sign is flipped"]
+
+
+def test_hint_transposed_weight_gradient():
+    result = run("backprop.linear_backward", linear_backward_dW_transposed)
+    assert result.passed == 2 and "[square W]" in "".join(result.lines)
+    assert len(hints(result)) == 1 and "equals the expected one transposed" in hints(result)[0]
+
+
+def test_hint_factor_two():
+    result = run("regularization.l2_penalty_and_grad", l2_gradient_doubled)
+    assert hints(result) == ["hint: got/expected = 2 for every entry: a factor 2 too many "
+                             "(e.g. the 2 from d(x^2)/dx twice)?"]
+
+
+def test_hint_generic_constant_factor_for_a_bias_correction_without_t():
+    result = run("optimizers.bias_corrected", bias_corrected_without_t)
+    # the first failing case has t = 2: (1 - 0.9^2) / (1 - 0.9) = 1.9 for every entry of m_hat
+    assert hints(result) == ["hint: got/expected = 1.9 for every entry: right up to a constant "
+                             "factor (a scale or coefficient, e.g. a bias correction 1-beta "
+                             "instead of 1-beta^t)?"]
+
+
+def test_no_hint_when_the_numbers_show_no_slip():
+    # forward differences: wrong by a varying amount, no constant ratio
+    assert hints(run("backprop.numerical_gradient", forward_difference)) == []
+    # off by a factor that is constant except in one entry: not claimed
+    def almost_doubled(W, weight_decay):
+        penalty, grad = reg.l2_penalty_and_grad(W, weight_decay)
+        grad = 2 * grad
+        grad.flat[0] *= 1.001
+        return penalty, grad
+    assert hints(run("regularization.l2_penalty_and_grad", almost_doubled)) == []
+    # a symmetric matrix equals its transpose: no transpose hint for a wrong one
+    from dlcore.grading.check import _slip
+    e = np.array([[1.0, 2.0], [2.0, 5.0]])
+    assert _slip(e, e + np.array([[0.0, 1.0], [1.0, 0.0]]), ()) is None
+
+
+def test_hints_do_not_change_the_verdict_or_the_lines():
+    result = run("losses.mae", mae_sum_gradient)
+    assert result.passed == 0 and result.status == "wrong"
+    assert all(LINE.match(line) for line in result.lines[:6])
+
+
+# ---------------------------------------------------------------- lists of arrays of different shapes
+
+def _clip_by_value_as_one_list():
+    """Chapter 6's clip_by_value with its clipped list as ONE output (arrays of three shapes)."""
+    from dlcore.grading import Exercise
+
+    return Exercise("test.clip_by_value", "clip_by_value", clipping._clip_by_value_cases,
+                    clipping.clip_by_value, ("clipped",))
+
+
+def clip_from_above_only(grads, c):
+    return [np.minimum(g, c) for g in grads]
+
+
+def test_a_list_of_arrays_of_different_shapes_is_compared():
+    ex = _clip_by_value_as_one_list()
+    good = run(ex, clipping.clip_by_value)
+    assert bool(good) and good.passed == good.total == 3
+    assert all(err == 0.0 for err in good.errors.values())
+    as_tuple = run(ex, lambda grads, c: tuple(np.clip(g, -c, c) for g in grads))
+    assert bool(as_tuple)
+
+    bad = run(ex, clip_from_above_only)
+    assert not bad and bad.passed == 1  # only "nothing to cut" passes
+    # the worst entry is named by the array it is in, then its index
+    detail = [line for line in bad.lines if "the worst entry" in line]
+    assert len(detail) == 1 and re.match(r"^    clipped\[\d\]\[\d+(, \d+)?\]: expected ", detail[0])
+
+
+def test_a_list_of_arrays_with_a_part_missing_or_misshapen_is_a_sentence():
+    ex = _clip_by_value_as_one_list()
+    short = run(ex, lambda grads, c: [np.clip(g, -c, c) for g in grads[:2]])
+    assert "clipped should hold 3 arrays, got 2" in short.lines[0]
+    flat = run(ex, lambda grads, c: np.concatenate([np.ravel(g) for g in grads]))
+    assert "clipped should be a list of 3 arrays, got an array of shape (21,)" in flat.lines[0]
+    transposed = run(ex, lambda grads, c: [np.clip(g, -c, c).T for g in grads])
+    assert "expected clipped[0] of shape (4, 3), got (3, 4): a transpose may be missing" \
+        in transposed.lines[0]

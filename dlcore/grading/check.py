@@ -240,9 +240,46 @@ class _Compared:
     expected: object = None
     got: object = None
     note: str | None = None      # from an exercise's own `compare`, shown under a failure
+    hint: str | None = None      # a classic slip the numbers show, shown under a failure
+    part: str = ""               # for a list of arrays: which one holds the worst entry, "[1]"
 
 
-def _compare(name, expected, got, tol, custom=None):
+def _ragged(value):
+    """True for a list or tuple of arrays that numpy cannot stack (shapes differ)."""
+    if not isinstance(value, (tuple, list)) or not value:
+        return False
+    shapes = {np.shape(v) for v in value}
+    return len(shapes) > 1
+
+
+def _compare_parts(name, expected, got, tol, custom, sizes):
+    """Compare a list of arrays of different shapes entry by entry: the error is the
+    largest over the parts; the worst entry and the hint come from the worst part."""
+    kind = "tuple" if isinstance(expected, tuple) else "list"
+    if not isinstance(got, (tuple, list)):
+        return _Compared(problem=f"{name} should be a {kind} of {len(expected)} arrays, "
+                                 f"got {_type_name(got)}")
+    if len(got) != len(expected):
+        return _Compared(problem=f"{name} should hold {len(expected)} arrays, got {len(got)}")
+    parts = [_compare(f"{name}[{i}]", e, g, tol, custom, sizes)
+             for i, (e, g) in enumerate(zip(expected, got))]
+    for part in parts:
+        if part.problem is not None:
+            return part
+    i = max(range(len(parts)), key=lambda k: parts[k].error)
+    worst = parts[i]
+    worst.part = f"[{i}]" + worst.part
+    notes = [f"{name}[{k}]: {p.note}" for k, p in enumerate(parts) if p.note and k != i]
+    if notes and worst.note is None:
+        worst.note = "; ".join(notes)
+    return worst
+
+
+def _compare(name, expected, got, tol, custom=None, sizes=()):
+    """Compare one output. sizes: (label, n) pairs, the sizes in the case's inputs that a
+    result off by a factor n could come from (batch size, number of elements)."""
+    if _ragged(expected):
+        return _compare_parts(name, expected, got, tol, custom, sizes)
     expected = np.asarray(expected)
     if got is None:
         return _Compared(problem=f"{name} is None: is it computed and returned?")
@@ -281,8 +318,93 @@ def _compare(name, expected, got, tol, custom=None):
     e, g = expected.astype(np.float64), got_arr.astype(np.float64)  # bool masks too
     rel = np.abs(e - g) / np.maximum(np.abs(e) + np.abs(g), 1e-12)
     worst = np.unravel_index(int(np.argmax(rel)), rel.shape) if rel.ndim else ()
+    hint = _slip(e, g, sizes) if err >= tol else None
     return _Compared(error=err, worst=tuple(int(i) for i in worst), expected=expected,
-                     got=got_arr)
+                     got=got_arr, hint=hint)
+
+
+# ---------------------------------------------------------------- classic slips
+
+SLIP_TOL = 1e-6  # a ratio counts as constant (or as equal to N) only to this relative precision
+
+
+def _close(a, b):
+    return abs(a - b) <= SLIP_TOL * max(abs(a), abs(b))
+
+
+def _ratio_text(c):
+    if abs(c) < 1 and c != 0 and float(1 / c).is_integer():
+        return f"1/{int(1 / c)}" if c > 0 else f"-1/{int(-1 / c)}"
+    return _num(c, 6)
+
+
+def _slip(e, g, sizes):
+    """A sentence naming a classic slip that the numbers e (expected) and g (got) show
+    exactly, or None. Only what the failure line already shows is used: the ratio
+    got/expected, the sizes of the case's inputs and the transpose of the result."""
+    if e.ndim == 2 and e.shape[0] == e.shape[1] > 1 and not np.allclose(e, e.T, rtol=1e-6, atol=0):
+        scale = max(float(np.max(np.abs(e))), 1e-300)
+        if np.max(np.abs(g - e.T)) <= SLIP_TOL * scale:
+            return ("the result equals the expected one transposed: is a weight, or the "
+                    "result, transposed (W vs W.T, x @ W vs W @ x)?")
+    mag = np.abs(e)
+    if mag.size == 0 or not np.all(np.isfinite(e)) or float(np.max(mag)) == 0.0:
+        return None
+    big = mag > 1e-9 * float(np.max(mag))
+    ratios = g[big] / e[big]
+    c = float(np.median(ratios))
+    if c == 0 or _close(c, 1.0):
+        return None
+    if np.max(np.abs(ratios - c)) > SLIP_TOL * abs(c):
+        return None
+    if np.any(np.abs(g[~big]) > SLIP_TOL * abs(c) * float(np.max(mag))):
+        return None  # where the expected entries are 0 the result is not
+    everywhere = "for every entry" if e.size > 1 else ""
+    if _close(c, -1.0):
+        return f"got = -expected {everywhere}: a sign is flipped".replace("  ", " ")
+    for label, n in sizes:
+        if n > 1 and _close(c, float(n)):
+            return (f"got/expected = {n} {everywhere} ({n} = {label}): a sum where a mean "
+                    "belongs, or a missing division by it?").replace("  ", " ")
+        if n > 1 and _close(c, 1.0 / n):
+            return (f"got/expected = 1/{n} {everywhere} ({n} = {label}): a mean where a sum "
+                    "belongs, or an extra division by it?").replace("  ", " ")
+    if _close(c, 2.0):
+        return f"got/expected = 2 {everywhere}: a factor 2 too many (e.g. the 2 from d(x^2)/dx twice)?".replace("  ", " ")
+    if _close(c, 0.5):
+        return f"got/expected = 1/2 {everywhere}: a factor 2 missing (e.g. the 2 from d(x^2)/dx)?".replace("  ", " ")
+    if e.size > 1 and int(np.count_nonzero(big)) > 1:
+        return (f"got/expected = {_ratio_text(c)} for every entry: right up to a constant "
+                "factor (a scale or coefficient, e.g. a bias correction 1-beta instead of "
+                "1-beta^t)?")
+    return None
+
+
+def _sizes(exercise, case):
+    """(label, n) for the sizes in a case's inputs: each array argument's length along
+    axis 0 (the batch size) and its number of elements."""
+    out = []
+    named = list(zip(_arg_names(exercise, case),
+                     list(case.args) + [case.kwargs[k] for k in case.kwargs]))
+    for name, value in list(named):
+        if isinstance(value, (tuple, list)) and len(value) <= 16:  # a cache (x, W, ...)
+            named.extend((f"{name}[{i}]", v) for i, v in enumerate(value))
+    for name, value in named:
+        if hasattr(value, "shape") and getattr(value, "ndim", 0) >= 1:
+            if value.ndim >= 2:
+                out.append((f"the length of {name}'s axis 0, the batch size", int(value.shape[0])))
+                out.append((f"the number of entries of {name}", int(value.size)))
+                if value.ndim >= 3:
+                    out.append((f"the number of entries of {name} per channel",
+                                int(value.size // value.shape[1])))
+            else:
+                out.append((f"the length of {name}", int(value.shape[0])))
+    seen, unique = set(), []
+    for label, n in out:
+        if n not in seen:
+            seen.add(n)
+            unique.append((label, n))
+    return unique
 
 
 def _changed(before, after, path):
@@ -380,9 +502,10 @@ def _judge_case(exercise, case, index, call, args, kwargs, time_limit):
         result.kind = WRONG
         result.problem = str(p)
         return result
+    sizes = _sizes(exercise, case)
     for name in exercise.output_names():
         result.compared[name] = _compare(name, expected[name], got[name], exercise.tol(name),
-                                         exercise.compare)
+                                         exercise.compare, sizes)
     if not result.ok(exercise):
         result.kind = WRONG
     return result
@@ -407,7 +530,7 @@ def _detail(exercise, res):
         if c.note is not None:
             out.append(f"    {name}: {c.note}")
         if c.error is not None and c.worst is not None:
-            idx = f"[{', '.join(map(str, c.worst))}]" if c.worst else ""
+            idx = c.part + (f"[{', '.join(map(str, c.worst))}]" if c.worst else "")
             e = np.asarray(c.expected)[c.worst] if c.worst else c.expected
             g = np.asarray(c.got)[c.worst] if c.worst else c.got
             # enough digits to show where the two differ
@@ -415,8 +538,10 @@ def _detail(exercise, res):
             out.append(f"    {name}{idx}: expected {_num(e, digits)}, got {_num(g, digits)}"
                        + ("  (the worst entry)" if c.worst else ""))
         if c.expected is not None and np.ndim(c.expected) > 0:
-            out.append(f"    expected {name} = {_values(c.expected)}")
-            out.append(f"    got      {name} = {_values(c.got)}")
+            out.append(f"    expected {name}{c.part} = {_values(c.expected)}")
+            out.append(f"    got      {name}{c.part} = {_values(c.got)}")
+        if c.hint is not None:
+            out.append(f"    hint: {c.hint}")
         break  # one output is enough to start looking
     return out
 
