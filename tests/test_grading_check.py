@@ -540,3 +540,47 @@ def test_a_list_of_arrays_with_a_part_missing_or_misshapen_is_a_sentence():
     transposed = run(ex, lambda grads, c: [np.clip(g, -c, c).T for g in grads])
     assert "expected clipped[0] of shape (4, 3), got (3, 4): a transpose may be missing" \
         in transposed.lines[0]
+
+
+# ---------------------------------------------------------------- an exercise's own hints
+
+def bn_dx_without_variance_path(case, name, expected, got):
+    """BN backward's dx with the path through the variance left out:
+    gamma / sqrt(var + eps) * (dout - mean(dout))."""
+    if name != "dx":
+        return False
+    dout, x, gamma = case.args
+    eps = case.kwargs.get("eps", 1e-5)
+    s = 1.0 / np.sqrt(x.var(axis=0) + eps)
+    partial = gamma * s * (dout - dout.mean(axis=0))
+    return np.allclose(got, partial, rtol=1e-6, atol=1e-12)
+
+
+def raising_predicate(case, name, expected, got):
+    raise RuntimeError("a broken hint")
+
+
+def bn_backward_without_variance_path(dout, x, gamma, eps=1e-5):
+    from dlcore.grading.exercises import batchnorm as bn
+
+    _, dgamma, dbeta = bn.batchnorm_backward(dout, x, gamma, eps)
+    s = 1.0 / np.sqrt(x.var(axis=0) + eps)
+    return gamma * s * (dout - dout.mean(axis=0)), dgamma, dbeta
+
+
+BN_HINT = "dx misses the path through the variance: the term - xhat * mean(dout * xhat)"
+
+
+def test_an_exercises_own_hint_is_shown_when_its_predicate_holds():
+    import dataclasses
+
+    plain = get_exercise("batchnorm.batchnorm_backward")
+    ex = dataclasses.replace(plain, hints=((BN_HINT, raising_predicate),
+                                           (BN_HINT, bn_dx_without_variance_path)))
+    result = run(ex, bn_backward_without_variance_path)
+    assert not result and hints(result) == [f"hint: {BN_HINT}"]
+    assert hints(run(plain, bn_backward_without_variance_path)) == []
+    # a different slip: the predicate does not hold, so no hint is claimed
+    assert hints(run(ex, lambda dout, x, gamma, eps=1e-5: (
+        dout, *bn_backward_without_variance_path(dout, x, gamma, eps)[1:]))) == []
+    assert bool(run(ex, plain.reference))

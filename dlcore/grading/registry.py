@@ -65,6 +65,12 @@ class Exercise:
                 shape, dtype and NaN/inf checks, on each output; `error` (a float) is held
                 against the tolerance and printed as the "max rel err", and `note` (a
                 sentence or None) is shown under a failure instead of the values.
+    hints:      (sentence, predicate) pairs for slips particular to this exercise:
+                predicate(case, name, expected, got) -> bool, called on a failing output
+                (expected, got: float64 arrays of the same shape); the first that holds is
+                shown under the failure as "hint: sentence", before the generic hints
+                (a constant factor, a transpose) that `check` reads from any result.
+                Predicates must be module-level functions (the grader imports them).
     """
 
     id: str
@@ -77,6 +83,7 @@ class Exercise:
     seed: int = 0
     allow_mutation: bool = False
     compare: Callable | None = None
+    hints: tuple = ()
 
     def output_names(self):
         """Flattened output names, e.g. ("loss", 'grads["W1"]', ...)."""
