@@ -9,6 +9,10 @@ each on its own copy of the inputs, and prints one line per case group and outpu
 then, for the first failing case, the input shapes, expected and actual values and the
 worst entry, and a summary line. Failures that are not a number (wrong shape, None,
 an exception, NaN, a time-out, `raise NotImplementedError` still in place) are a sentence.
+Under a failure, a `hint:` line names a classic slip when the numbers show it exactly (a
+constant ratio got/expected: N or 1/N for a size of the inputs, 2, 1/2, -1 or another
+constant; the expected result transposed), or an exercise's own hint whose predicate holds.
+An output that is a list or tuple of arrays of different shapes is compared array by array.
 """
 from __future__ import annotations
 
