@@ -14,6 +14,7 @@ CHAPTER7 = [
     "batchnorm.batchnorm_eval_forward",
     "batchnorm.batchnorm_train_forward",
     "batchnorm.fold_batchnorm",
+    "batchnorm.layernorm_backward",
     "batchnorm.update_running",
 ]
 
@@ -272,3 +273,79 @@ def test_fold_scaling_rows_or_without_eps():
     result = run("batchnorm.fold_batchnorm", no_eps)
     assert (result.passed, result.total) == (0, 3)
     assert result.errors[("tiny running variance (eps matters)", "W")] > 0.1
+
+
+# ---------------------------------------------------------------- layer norm backward
+
+def _layernorm_forward(x, gamma, beta, eps=1e-5):
+    """Layer norm written out (per row, biased variance), for central differences."""
+    mean, var = _stats(x, axes=1)
+    return gamma * (x - mean) / np.sqrt(var + eps) + beta
+
+
+def test_layernorm_backward_reference_matches_central_differences():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 6)) * 2 + 1
+    gamma, beta = rng.uniform(0.5, 2, 6) * rng.choice([-1, 1], 6), rng.standard_normal(6)
+    dout = rng.standard_normal(x.shape)
+    dx, dgamma, dbeta = bn.layernorm_backward(dout, x, gamma, eps=1e-3)
+
+    def forward(_):
+        return _layernorm_forward(x, gamma, beta, eps=1e-3)
+
+    assert np.max(np.abs(dx - numerical_gradient_array(forward, x, dout))) < 1e-7
+    assert np.max(np.abs(dgamma - numerical_gradient_array(forward, gamma, dout))) < 1e-7
+    np.testing.assert_allclose(dbeta, dout.sum(axis=0), rtol=1e-14)
+    # each row's dx sums to 0: shifting a row leaves its normalised values unchanged
+    np.testing.assert_allclose(dx.sum(axis=1), 0, atol=1e-12)
+
+
+def _layernorm_parts(dout, x, gamma, eps):
+    mean, var = _stats(x, axes=1)
+    inv_std = 1 / np.sqrt(var + eps)
+    return (x - mean) * inv_std, inv_std
+
+
+def test_layernorm_backward_without_the_mean_and_variance_paths():
+    def direct_only(dout, x, gamma, eps=1e-5):
+        xhat, inv_std = _layernorm_parts(dout, x, gamma, eps)
+        return gamma * dout * inv_std, (dout * xhat).sum(0), dout.sum(0)
+
+    result = run("batchnorm.layernorm_backward", direct_only)
+    assert result.status == "wrong" and result.passed == 0
+    assert failed_line(result, "layernorm_backward", "dx", "random dout")
+    assert result.errors[("random dout", "dgamma")] < 1e-12   # only dx is wrong
+
+
+def test_layernorm_backward_without_the_variance_path():
+    def mean_path_only(dout, x, gamma, eps=1e-5):
+        xhat, inv_std = _layernorm_parts(dout, x, gamma, eps)
+        g = gamma * dout
+        return inv_std * (g - g.mean(1, keepdims=True)), (dout * xhat).sum(0), dout.sum(0)
+
+    result = run("batchnorm.layernorm_backward", mean_path_only)
+    assert result.status == "wrong" and result.passed == 0
+    assert result.errors[("two features", "dx")] > 0.1
+
+
+def test_layernorm_backward_with_gamma_pulled_out_of_the_sums():
+    """Batch norm's formula moved to rows: right only if gamma were constant along a row."""
+    def gamma_outside(dout, x, gamma, eps=1e-5):
+        xhat, inv_std = _layernorm_parts(dout, x, gamma, eps)
+        dx = gamma * inv_std * (dout - dout.mean(1, keepdims=True)
+                                - xhat * (dout * xhat).mean(1, keepdims=True))
+        return dx, (dout * xhat).sum(0), dout.sum(0)
+
+    result = run("batchnorm.layernorm_backward", gamma_outside)
+    assert result.status == "wrong" and result.passed == 0
+    assert result.errors[("random dout", "dx")] > 0.1
+
+
+def test_layernorm_backward_with_batch_norm_sums_over_the_examples():
+    def over_the_batch(dout, x, gamma, eps=1e-5):
+        return bn.batchnorm_backward(dout, x, gamma, eps)
+
+    result = run("batchnorm.layernorm_backward", over_the_batch)
+    assert result.status == "wrong" and result.passed == 0
+    # N == D: the shapes agree, only the values tell
+    assert failed_line(result, "layernorm_backward", "dx", "square x (N = D)")

@@ -16,6 +16,8 @@ CHAPTER4 = [
     "optimizers.rmsprop_step",
     "optimizers.bias_corrected",
     "optimizers.adam_step",
+    "optimizers.best_momentum",
+    "optimizers.adam_displacement",
 ]
 
 
@@ -210,3 +212,104 @@ def test_blank_exercise_is_not_implemented():
 
     result = run("optimizers.adam_step", blank)
     assert result.status == "not-implemented" and result.passed == 0
+
+
+# ---------------------------------------------------------------- derived: the best heavy ball
+
+def _heavy_ball_rate(lam, lr, momentum):
+    """Spectral radius of the heavy ball's 2x2 iteration in the direction of eigenvalue lam."""
+    matrix = np.array([[1 + momentum - lr * lam, -momentum], [1.0, 0.0]])
+    return np.abs(np.linalg.eigvals(matrix)).max()
+
+
+def test_best_momentum_by_hand():
+    lr, momentum = ex.best_momentum(1.0, 100.0)     # sqrt(kappa) = 10
+    np.testing.assert_allclose([lr, momentum], [(2 / 11) ** 2, (9 / 11) ** 2], rtol=1e-14)
+    lr, momentum = ex.best_momentum(4.0, 4.0)       # round: one exact Newton-like step
+    np.testing.assert_allclose([lr, momentum], [0.25, 0.0], atol=1e-15)
+
+
+def test_best_momentum_is_the_fastest_heavy_ball():
+    lam_min, lam_max = 0.3, 0.3 * 250
+    lr, momentum = ex.best_momentum(lam_min, lam_max)
+    spectrum = np.linspace(lam_min, lam_max, 401)
+
+    def worst(lr, momentum):
+        return max(_heavy_ball_rate(lam, lr, momentum) for lam in spectrum)
+
+    best = worst(lr, momentum)
+    # every direction contracts by sqrt(momentum), to the precision of a double root
+    np.testing.assert_allclose(best, np.sqrt(momentum), rtol=1e-6)
+    np.testing.assert_allclose(best, (np.sqrt(250) - 1) / (np.sqrt(250) + 1), rtol=1e-6)
+    for d_lr, d_m in [(1.02, 1), (0.98, 1), (1, 1.02), (1, 0.98)]:
+        assert worst(lr * d_lr, min(momentum * d_m, 0.999)) > best + 1e-4
+    # and it beats gradient descent at its own best step, (kappa - 1) / (kappa + 1)
+    assert best < worst(2 / (lam_min + lam_max), 0.0) - 0.1
+
+
+@pytest.mark.parametrize("variant", ["kappa_not_root", "gd_step", "no_square_momentum",
+                                     "no_square_lr"])
+def test_wrong_best_momentum_fails(variant):
+    def wrong(lam_min, lam_max):
+        kappa = lam_max / lam_min
+        lr = (2 / (np.sqrt(lam_max) + np.sqrt(lam_min))) ** 2
+        momentum = ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2
+        if variant == "kappa_not_root":
+            momentum = ((kappa - 1) / (kappa + 1)) ** 2
+        elif variant == "gd_step":
+            lr = 2 / (lam_min + lam_max)
+        elif variant == "no_square_momentum":
+            momentum = (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)
+        else:
+            lr = 2 / (np.sqrt(lam_max) + np.sqrt(lam_min))
+        return float(lr), float(momentum)
+
+    result = run("optimizers.best_momentum", wrong)
+    assert result.status == "wrong"
+    output = "lr" if variant in ("gd_step", "no_square_lr") else "momentum"
+    assert result.errors[("a ravine (kappa 10 to 1000)", output)] > 1e-2
+    assert result.passed <= 1          # at most the almost-round group, where kappa ~ 1
+
+
+# ---------------------------------------------------------------- predicted: Adam's steps
+
+def test_adam_displacement_is_t_equal_steps():
+    g = np.array([3.0, -1e-3, 2e-8, -50.0])
+    for t in [1, 7, 30]:
+        np.testing.assert_allclose(ex.adam_displacement(g, t, lr=0.01, beta1=0.7, beta2=0.95),
+                                   -t * 0.01 * g / (np.abs(g) + 1e-8), rtol=1e-12)
+
+
+@pytest.mark.parametrize("variant", ["one_minus_beta", "no_correction", "one_step"])
+def test_wrong_adam_displacement_fails_after_the_first_step(variant):
+    def wrong(g, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        total = np.zeros_like(g)
+        for s in range(1, t + 1):
+            m, v = (1 - beta1**s) * g, (1 - beta2**s) * g * g
+            if variant == "one_minus_beta":     # 1 - beta instead of 1 - beta^t
+                m, v = m / (1 - beta1), v / (1 - beta2)
+            elif variant == "no_correction":
+                pass
+            else:                               # every step taken as the first
+                m, v = g, g * g
+            total -= lr * m / (np.sqrt(v) + eps)
+        return total / t if variant == "one_step" else total
+
+    result = run("optimizers.adam_displacement", wrong)
+    assert result.status == "wrong"
+    assert result.errors[("after several steps", "displacement")] > 0.1
+    if variant == "no_correction":      # 0.1 / sqrt(0.001) = 3.2 times too far at t = 1
+        assert result.passed == 0
+    else:                               # t = 1 makes them right: that group passes
+        assert result.errors[("first step (t = 1)", "displacement")] < 1e-12
+
+
+def test_adam_displacement_of_lr_times_sign_fails_where_eps_matters():
+    def sign_only(g, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        return -t * lr * np.sign(g)
+
+    result = run("optimizers.adam_displacement", sign_only)
+    assert result.status == "wrong"
+    assert result.errors[("after several steps", "displacement")] < 1e-7
+    assert result.errors[("tiny gradients (eps matters)", "displacement")] > 0.1
+    assert result.errors[("large eps", "displacement")] > 0.1

@@ -10,6 +10,8 @@ All arrays are float64, so answers must agree with the reference to a relative e
 below 1e-7 (rounding leaves ~1e-14; a wrong formula ~1e-2 or more). The backward pass is
 graded with random upstream gradients: with dout = ones the true dx is 0, and so is the dx
 of several wrong formulas (the variance path dropped, gamma forgotten).
+`layernorm_backward` asks for the backward pass of layer norm with no formula given: the
+learner derives it (the reference is `dlcore.functional.layernorm_backward`).
 """
 import numpy as np
 
@@ -204,6 +206,43 @@ def _fold_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- layer norm backward, derived
+
+def layernorm_backward(dout, x, gamma, eps=1e-5):
+    """dout (N, D), x (N, D), gamma (D,) -> dx (N, D), dgamma (D,), dbeta (D,).
+
+    Layer norm normalises each ROW over its D features (biased variance) and then scales by
+    gamma, which varies along that axis: dx must carry dxhat = gamma * dout through the mean
+    and variance of each row. The reference is dlcore.functional's layernorm pair.
+    """
+    _, cache = F.layernorm_forward(x, gamma, np.zeros_like(gamma), eps=eps)
+    return F.layernorm_backward(dout, cache)
+
+
+def _layernorm_rows(rng, n, d):
+    """(n, d) inputs whose rows have their own mean and spread."""
+    loc = rng.uniform(-3, 3, size=(n, 1))
+    return loc + rng.uniform(0.2, 4.0, size=(n, 1)) * _normal(rng, n, d)
+
+
+def _layernorm_backward_cases(rng):
+    def case(group, n, d, dout=None, **kw):
+        x = _layernorm_rows(rng, n, d)
+        gamma, _ = _affine(rng, d)
+        dout = _normal(rng, n, d) if dout is None else dout
+        return Case(group, (dout, x, gamma), kw)
+
+    return [
+        case("random dout", 6, 5),
+        case("random dout", 3, 8, eps=1e-3),
+        # N == D: sums over the wrong axis keep the right shape
+        case("square x (N = D)", 4, 4),
+        # two features per row: xhat is +-1 and the variance path is half of dx
+        case("two features", 5, 2),
+        case("dout close to all ones", 7, 4, dout=1.0 + 0.1 * _normal(rng, 7, 4)),
+    ]
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
@@ -219,4 +258,6 @@ EXERCISES = [
                       update_running, ("running_mean", "running_var"))),
     register(Exercise(PREFIX + "fold_batchnorm", "fold_batchnorm", _fold_cases,
                       fold_batchnorm, ("W", "b"))),
+    register(Exercise(PREFIX + "layernorm_backward", "layernorm_backward",
+                      _layernorm_backward_cases, layernorm_backward, ("dx", "dgamma", "dbeta"))),
 ]

@@ -10,6 +10,11 @@ or outside the square root), which the default eps hides behind a relative error
 The references wrap `dlcore.functional.optim` (the update rules of SGD, Adagrad, RMSprop
 and Adam), i.e. PyTorch's, on copies; only the textbook momentum form and the bias
 correction, which the library writes differently, are spelled out here.
+
+Two exercises ask for a result derived before anything runs: `best_momentum` (the heavy
+ball's step and momentum for a spectrum [lam_min, lam_max], from the 2x2 iteration per
+eigen-direction; dlcore has no function for it) and `adam_displacement` (where Adam is after
+t steps on a constant gradient; the reference runs the library's Adam).
 """
 import numpy as np
 
@@ -170,6 +175,65 @@ def _adam_cases(rng):
                         ("other betas", {"beta1": 0.5, "beta2": 0.9}, 1.0)])
 
 
+# ---------------------------------------------------------------- derived: the best heavy ball
+
+def best_momentum(lam_min, lam_max):
+    """The step and momentum of the heavy ball that converge fastest on a quadratic whose
+    Hessian has eigenvalues in [lam_min, lam_max] (0 < lam_min <= lam_max): both ends of the
+    spectrum get the same contraction sqrt(momentum) per step.
+
+    Returns (lr, momentum): lr = (2 / (sqrt(lam_max) + sqrt(lam_min)))^2 and
+    momentum = ((sqrt(kappa) - 1) / (sqrt(kappa) + 1))^2 with kappa = lam_max / lam_min.
+    (dlcore has no function for this; the formula is the reference.)
+    """
+    root_kappa = np.sqrt(lam_max / lam_min)
+    lr = (2.0 / (np.sqrt(lam_max) + np.sqrt(lam_min))) ** 2
+    return float(lr), float(((root_kappa - 1) / (root_kappa + 1)) ** 2)
+
+
+def _best_momentum_cases(rng):
+    def spectrum(kappa):
+        lam_min = float(np.exp(rng.uniform(np.log(0.01), np.log(10.0))))
+        return lam_min, lam_min * kappa
+
+    return [
+        # lam_min = 1: lr and momentum depend on kappa alone
+        Case("lam_min = 1", (1.0, float(rng.uniform(5, 50)))),
+        Case("a ravine (kappa 10 to 1000)", spectrum(float(rng.uniform(10, 1000)))),
+        Case("a ravine (kappa 10 to 1000)", spectrum(float(rng.uniform(10, 1000)))),
+        Case("a deep ravine (kappa 1e4 to 1e6)", spectrum(float(np.exp(rng.uniform(9.2, 13.8))))),
+        # kappa close to 1: momentum near 0, lr near 1 / lambda
+        Case("almost round (kappa < 1.5)", spectrum(float(rng.uniform(1.01, 1.5)))),
+    ]
+
+
+# ---------------------------------------------------------------- predicted: Adam's steps
+
+def adam_displacement(g, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """theta_t - theta_0 after t >= 1 Adam steps (PyTorch's, from a fresh state) that all see
+    the same gradient g (an array). Predicted, not run: with bias correction m_hat = g and
+    v_hat = g^2 at every step, so each step is -lr * g / (|g| + eps) and the displacement is
+    t times that, whatever the betas. The reference runs dlcore's Adam t times."""
+    theta = np.zeros_like(g, dtype=np.float64)
+    state = {"step": 0, "exp_avg": np.zeros_like(theta), "exp_avg_sq": np.zeros_like(theta)}
+    for _ in range(t):
+        F.adam_step(theta, g, state, lr=lr, betas=(beta1, beta2), eps=eps)
+    return theta
+
+
+def _adam_displacement_cases(rng):
+    return [
+        Case("first step (t = 1)", (_vec(rng, 5), 1)),
+        Case("after several steps", (_vec(rng, 3, 2), int(rng.integers(2, 12))), {"lr": 0.01}),
+        Case("after several steps", (_vec(rng, 4, scale=100.0), int(rng.integers(12, 40))),
+             {"lr": 0.003, "beta1": 0.8, "beta2": 0.99}),
+        # |g| near eps: the step is no longer lr
+        Case("tiny gradients (eps matters)", (_vec(rng, 6, scale=1e-8), int(rng.integers(2, 6))),
+             {"lr": 0.1}),
+        Case("large eps", (_vec(rng, 4), int(rng.integers(2, 6))), {"eps": 0.5}),
+    ]
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
@@ -185,4 +249,8 @@ EXERCISES = [
                       bias_corrected, ("m_hat", "v_hat"))),
     register(Exercise(PREFIX + "adam_step", "adam_step", _adam_cases, adam_step,
                       ("theta", ("state", ("m", "v", "t"))))),
+    register(Exercise(PREFIX + "best_momentum", "best_momentum", _best_momentum_cases,
+                      best_momentum, ("lr", "momentum"))),
+    register(Exercise(PREFIX + "adam_displacement", "adam_displacement",
+                      _adam_displacement_cases, adam_displacement, ("displacement",))),
 ]
