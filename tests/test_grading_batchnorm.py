@@ -15,6 +15,7 @@ CHAPTER7 = [
     "batchnorm.batchnorm_train_forward",
     "batchnorm.fold_batchnorm",
     "batchnorm.layernorm_backward",
+    "batchnorm.running_after_repeats",
     "batchnorm.update_running",
 ]
 
@@ -349,3 +350,46 @@ def test_layernorm_backward_with_batch_norm_sums_over_the_examples():
     assert result.status == "wrong" and result.passed == 0
     # N == D: the shapes agree, only the values tell
     assert failed_line(result, "layernorm_backward", "dx", "square x (N = D)")
+
+
+# ---------------------------------------------------------------- running statistics after k steps
+
+def test_running_after_repeats_is_the_geometric_series():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((5, 3)) * 2 + 3
+    for k, momentum in [(1, 0.1), (22, 0.1), (300, 0.01)]:
+        r = (1 - momentum) ** k
+        mean, var = bn.running_after_repeats(x, k, momentum=momentum)
+        np.testing.assert_allclose(mean, (1 - r) * x.mean(0), rtol=1e-12)
+        np.testing.assert_allclose(var, r + (1 - r) * x.var(0, ddof=1), rtol=1e-12)
+    # and it is what dlcore's layer holds after k training steps on x
+    norm = nn.BatchNorm1d(3, dtype=np.float64)
+    for _ in range(22):
+        norm(x)
+    np.testing.assert_allclose(norm.running_mean, bn.running_after_repeats(x, 22)[0], rtol=1e-12)
+    np.testing.assert_allclose(norm.running_var, bn.running_after_repeats(x, 22)[1], rtol=1e-12)
+
+
+def test_running_after_repeats_classic_slips():
+    def linear_in_k(x, k, momentum=0.1):            # k * momentum instead of 1 - (1 - momentum)^k
+        w = min(k * momentum, 1.0)
+        return w * x.mean(0), (1 - w) + w * x.var(0, ddof=1)
+
+    def biased(x, k, momentum=0.1):
+        r = (1 - momentum) ** k
+        return (1 - r) * x.mean(0), r + (1 - r) * x.var(0)
+
+    def var_from_zero(x, k, momentum=0.1):          # forgets the initial running variance 1
+        r = (1 - momentum) ** k
+        return (1 - r) * x.mean(0), (1 - r) * x.var(0, ddof=1)
+
+    result = run("batchnorm.running_after_repeats", linear_in_k)
+    assert result.status == "wrong"
+    assert result.errors[("one step (k = 1)", "running_mean")] < 1e-12   # k = 1 agrees
+    assert result.errors[("a few steps", "running_mean")] > 0.05
+    result = run("batchnorm.running_after_repeats", biased)
+    assert result.status == "wrong" and result.passed == 0
+    assert result.errors[("two examples", "running_var")] > 0.2
+    result = run("batchnorm.running_after_repeats", var_from_zero)
+    assert result.status == "wrong" and result.passed == 0
+    assert result.errors[("slow momentum (0.01)", "running_var")] > 0.1

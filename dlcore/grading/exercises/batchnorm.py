@@ -12,6 +12,8 @@ graded with random upstream gradients: with dout = ones the true dx is 0, and so
 of several wrong formulas (the variance path dropped, gamma forgotten).
 `layernorm_backward` asks for the backward pass of layer norm with no formula given: the
 learner derives it (the reference is `dlcore.functional.layernorm_backward`).
+`running_after_repeats` asks for the running statistics after k steps on one batch, predicted
+in closed form (a geometric series) rather than looped.
 """
 import numpy as np
 
@@ -243,6 +245,36 @@ def _layernorm_backward_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- running statistics, predicted
+
+def running_after_repeats(x, k, momentum=0.1):
+    """x (N, D), k >= 1 -> (running_mean, running_var), both (D,): a fresh BatchNorm1d
+    (running mean 0, running variance 1) after k training steps on the same batch x.
+    Predicted in closed form: with r = (1 - momentum)^k, mean = (1 - r) * mean(x) and
+    var = r * 1 + (1 - r) * unbiased var(x). The reference runs dlcore's update k times."""
+    d = x.shape[1]
+    mean, var = np.zeros(d), np.ones(d)
+    for _ in range(k):
+        F.batchnorm_forward(x, np.ones(d), np.zeros(d), running_mean=mean, running_var=var,
+                            momentum=momentum)
+    return mean, var
+
+
+def _running_after_cases(rng):
+    def case(group, n, d, k, **kw):
+        return Case(group, (_features(rng, n, d), k), kw)
+
+    return [
+        case("one step (k = 1)", 8, 4, 1),
+        case("a few steps", 16, 3, int(rng.integers(3, 15))),
+        case("a few steps", 6, 5, int(rng.integers(3, 15)), momentum=0.3),
+        # m / (m - 1) = 2: a biased variance is off by half
+        case("two examples", 2, 4, int(rng.integers(3, 10))),
+        # the initial variance 1 has not yet faded: (1 - 0.01)^k is about 0.37 to 0.82
+        case("slow momentum (0.01)", 10, 3, int(rng.integers(20, 100)), momentum=0.01),
+    ]
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
@@ -260,4 +292,7 @@ EXERCISES = [
                       fold_batchnorm, ("W", "b"))),
     register(Exercise(PREFIX + "layernorm_backward", "layernorm_backward",
                       _layernorm_backward_cases, layernorm_backward, ("dx", "dgamma", "dbeta"))),
+    register(Exercise(PREFIX + "running_after_repeats", "running_after_repeats",
+                      _running_after_cases, running_after_repeats,
+                      ("running_mean", "running_var"))),
 ]
