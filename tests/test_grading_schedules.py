@@ -3,6 +3,8 @@ the classic slips (off by one at a step boundary, T_max - 1 in the cosine, a cyc
 abs, e^{+kt}, a warm-up ramp starting at 0) fail in the case groups where they show."""
 import math
 
+import numpy as np
+
 import pytest
 from conftest import run
 
@@ -14,7 +16,9 @@ CHAPTER5 = [
     "schedules.cyclic_triangular",
     "schedules.exponential_decay",
     "schedules.exponential_decay_rate",
+    "schedules.exponential_total",
     "schedules.inverse_time_decay",
+    "schedules.sgd_noise_floor",
     "schedules.step_decay",
     "schedules.warmup_cosine",
 ]
@@ -59,6 +63,14 @@ def warmup_cosine(lr0, warmup_steps, T_max, t):
     return cosine_annealing(lr0, T_max, 0.0, t - warmup_steps)
 
 
+def exponential_total(lr0, gamma, T):
+    return lr0 * (1 - gamma**T) / (1 - gamma)
+
+
+def sgd_noise_floor(lr, lam, sigma2):
+    return lr * sigma2 / (2 * (2 - lr * lam))
+
+
 HAND = {
     "schedules.step_decay": step_decay,
     "schedules.exponential_decay": exponential_decay,
@@ -67,6 +79,8 @@ HAND = {
     "schedules.cosine_annealing": cosine_annealing,
     "schedules.cyclic_triangular": cyclic_triangular,
     "schedules.warmup_cosine": warmup_cosine,
+    "schedules.exponential_total": exponential_total,
+    "schedules.sgd_noise_floor": sgd_noise_floor,
 }
 
 
@@ -218,3 +232,68 @@ def test_a_blank_answer_is_not_implemented():
 
     result = run("schedules.step_decay", blank)
     assert result.status == "not-implemented" and result.passed == 0
+
+
+# ---------------------------------------------------------------- derive: total distance, noise floor
+
+def test_exponential_total_is_the_geometric_sum_and_slips_fail():
+    from dlcore.grading.exercises import schedules as ex
+
+    assert ex.exponential_total(0.2, 0.5, 3) == pytest.approx(0.35)
+    for lr0, gamma, T in [(0.1, 0.9, 7), (1.0, 0.999, 120)]:
+        assert ex.exponential_total(lr0, gamma, T) == pytest.approx(
+            lr0 * (1 - gamma**T) / (1 - gamma), rel=1e-12)
+
+    def right(lr0, gamma, T):
+        return lr0 * (1 - gamma**T) / (1 - gamma)
+
+    def limit(lr0, gamma, T):             # the T -> infinity answer
+        return lr0 / (1 - gamma)
+
+    def one_too_many(lr0, gamma, T):      # t = 0 .. T, T + 1 terms
+        return lr0 * (1 - gamma ** (T + 1)) / (1 - gamma)
+
+    assert run("schedules.exponential_total", right).status == "ok"
+    result = run("schedules.exponential_total", limit)
+    assert result.status == "wrong"
+    assert {"T = 1 (one step)", "a few steps", "gamma close to 1, T << 1/(1 - gamma)"} \
+        <= failed_groups(result)
+    assert "many steps (gamma^T tiny)" not in failed_groups(result)
+    result = run("schedules.exponential_total", one_too_many)
+    assert result.status == "wrong" and "T = 1 (one step)" in failed_groups(result)
+
+
+def test_sgd_noise_floor_matches_a_simulation():
+    from dlcore.grading.exercises import schedules as ex
+
+    rng = np.random.default_rng(0)
+    for lr, lam, sigma2 in [(0.5, 1.0, 2.0), (0.18, 10.0, 0.5)]:
+        w = np.zeros(20000)
+        for _ in range(400):            # (1 - lr lam)^2 <= 0.67: 400 steps forget w_0
+            w = w - lr * (lam * w + rng.normal(0.0, np.sqrt(sigma2), w.shape))
+        simulated = np.mean(0.5 * lam * w**2)
+        assert simulated == pytest.approx(ex.sgd_noise_floor(lr, lam, sigma2), rel=0.05)
+    assert ex.sgd_noise_floor(0.1, 10.0, 2.0) == pytest.approx(0.1)   # lr lam = 1: lr s2 / 2
+
+
+def test_sgd_noise_floor_slips_fail():
+    def right(lr, lam, sigma2):
+        return lr * sigma2 / (2 * (2 - lr * lam))
+
+    def small_rate(lr, lam, sigma2):      # lr sigma2 / 4, true only as lr lam -> 0
+        return lr * sigma2 / 4
+
+    def variance_of_w(lr, lam, sigma2):   # Var w instead of E f = lam Var w / 2
+        return lr * sigma2 / (lam * (2 - lr * lam))
+
+    def no_square(lr, lam, sigma2):       # (1 - lr lam) instead of its square
+        return 0.5 * lam * lr**2 * sigma2 / (lr * lam)
+
+    assert run("schedules.sgd_noise_floor", right).status == "ok"
+    result = run("schedules.sgd_noise_floor", small_rate)
+    assert result.status == "wrong"
+    assert "lr lam near 2 (edge of stability)" in failed_groups(result)
+    assert result.errors[("small lr lam", "loss")] < 0.03   # only ~ lr lam / 2 off there
+    for slip in (variance_of_w, no_square):
+        result = run("schedules.sgd_noise_floor", slip)
+        assert result.status == "wrong" and result.passed <= 1

@@ -155,6 +155,50 @@ def _warmup_cases(rng):
     return cases
 
 
+# ---------------------------------------------------------------- derive: the total distance
+
+def exponential_total(lr0, gamma, T):
+    """The sum of the first T rates of exponential decay, lr_0 + ... + lr_{T-1}: the farthest a
+    unit gradient can move a parameter. The reference adds the library's rates one by one; the
+    learner is asked for the closed form lr0 (1 - gamma^T) / (1 - gamma)."""
+    schedule = S.ExponentialDecay(lr0, gamma)
+    return float(sum(schedule.lr_at(t) for t in range(T)))
+
+
+def _total_cases(rng):
+    cases = [Case("T = 1 (one step)", (_lr0(rng), float(rng.uniform(0.5, 0.95)), 1))]
+    for T in _ints(rng, 2, 8, 2):
+        cases.append(Case("a few steps", (_lr0(rng), float(rng.uniform(0.3, 0.9)), T)))
+    cases.append(Case("gamma close to 1, T << 1/(1 - gamma)",
+                      (_lr0(rng), float(rng.uniform(0.998, 0.9995)), _ints(rng, 50, 200, 1)[0])))
+    cases.append(Case("many steps (gamma^T tiny)",
+                      (_lr0(rng), float(rng.uniform(0.5, 0.8)), _ints(rng, 200, 400, 1)[0])))
+    return cases
+
+
+# ---------------------------------------------------------------- derive: SGD's noise floor
+
+def sgd_noise_floor(lr, lam, sigma2):
+    """The stationary expected loss E[f(w)] of SGD with constant rate lr on f(w) = lam w^2 / 2
+    when each gradient is lam w + xi, xi independent with mean 0 and variance sigma2:
+    Var w = (1 - lr lam)^2 Var w + lr^2 sigma2 at the fixed point, so
+    Var w = lr sigma2 / (lam (2 - lr lam)) and E f = lr sigma2 / (2 (2 - lr lam)),
+    for 0 < lr lam < 2 (the mean goes to 0)."""
+    var_w = lr * lr * sigma2 / (1.0 - (1.0 - lr * lam) ** 2)
+    return 0.5 * lam * var_w
+
+
+def _floor_cases(rng):
+    cases = []
+    for product, group in [(float(rng.uniform(0.005, 0.05)), "small lr lam"),
+                           (1.0, "lr lam = 1 (one-step contraction)"),
+                           (float(rng.uniform(1.2, 1.6)), "lr lam between 1 and 2"),
+                           (float(rng.uniform(1.9, 1.99)), "lr lam near 2 (edge of stability)")]:
+        lam = float(rng.uniform(0.5, 5.0))
+        cases.append(Case(group, (product / lam, lam, float(rng.uniform(0.1, 4.0)))))
+    return cases
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
@@ -171,4 +215,8 @@ EXERCISES = [
                       cyclic_triangular, ("lr",))),
     register(Exercise(PREFIX + "warmup_cosine", "warmup_cosine", _warmup_cases, warmup_cosine,
                       ("lr",))),
+    register(Exercise(PREFIX + "exponential_total", "exponential_total", _total_cases,
+                      exponential_total, ("total",))),
+    register(Exercise(PREFIX + "sgd_noise_floor", "sgd_noise_floor", _floor_cases,
+                      sgd_noise_floor, ("loss",))),
 ]
