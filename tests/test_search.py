@@ -52,6 +52,20 @@ def failing_trial(config, seed):
     return 0.0
 
 
+def hanging_trial(config, seed):
+    """Seed 1 never returns (a deadlocked worker); the others return at once."""
+    while seed == 1:
+        time.sleep(0.05)
+    return 0.0
+
+
+def dying_trial(config, seed):
+    """Seed 1 kills its worker process outright (as a segfault or the OOM killer would)."""
+    if seed == 1:
+        os._exit(3)
+    return 0.0
+
+
 # ---------------------------------------------------------------- spaces
 
 def test_log_uniform_gives_each_decade_the_same_share():
@@ -162,6 +176,45 @@ def test_errors_raise_with_the_config_or_are_recorded():
     assert table[0]["score"] == 0.0 and math.isnan(table.column("score")[1])
     assert table[1]["error"] == "FloatingPointError: diverged"
     assert table.best("score")["lr"] == 0.1
+
+
+def _alive(pids):
+    return [pid for pid in pids if os.path.exists(f"/proc/{pid}")
+            and open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"]
+
+
+def _children():
+    """Process ids of this process's children (Linux; empty elsewhere)."""
+    try:
+        tasks = os.listdir(f"/proc/{os.getpid()}/task")
+        return {int(c) for t in tasks
+                for c in open(f"/proc/{os.getpid()}/task/{t}/children").read().split()}
+    except OSError:
+        return set()
+
+
+def test_a_hung_worker_raises_at_the_timeout_and_is_killed():
+    before = _children()
+    start = time.perf_counter()
+    with pytest.raises(TimeoutError, match=r"did not finish within timeout=8 s"):
+        run_trials(hanging_trial, [{"lr": 0.1}], seeds=(0, 1, 2), n_jobs=2, timeout=8)
+    assert time.perf_counter() - start < 8 + 15     # the timeout, plus killing and joining
+    assert _alive(_children() - before) == []       # no worker left behind
+
+
+def test_a_dead_worker_raises_instead_of_hanging():
+    before = _children()
+    start = time.perf_counter()
+    with pytest.raises(RuntimeError, match="a worker process died"):
+        run_trials(dying_trial, [{"lr": 0.1}], seeds=(0, 1, 2), n_jobs=2, timeout=60)
+    assert time.perf_counter() - start < 60
+    assert _alive(_children() - before) == []
+
+
+def test_bad_timeouts_are_refused():
+    for bad in (0, -1.0, "10", True):
+        with pytest.raises(ValueError, match="timeout must be a positive number of seconds"):
+            run_trials(quadratic_trial, [{"lr": 0.1}], timeout=bad)
 
 
 def test_functions_workers_cannot_import_are_refused_at_the_door():

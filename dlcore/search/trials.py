@@ -120,7 +120,7 @@ class Trials:
         return np.array([row.get(metric, math.nan) for row in self.rows], dtype=np.float64)
 
 
-def run_trials(train_fn, configs, seeds=(0,), n_jobs=1, on_error="raise"):
+def run_trials(train_fn, configs, seeds=(0,), n_jobs=1, on_error="raise", timeout=None):
     """Call `train_fn(config, seed)` for every config and seed; return a `Trials` table.
 
     train_fn: returns a dict of metrics (numbers) or one number (stored as "score"). With
@@ -129,30 +129,23 @@ def run_trials(train_fn, configs, seeds=(0,), n_jobs=1, on_error="raise"):
     config runs once per seed. n_jobs: worker processes (1 runs in this process; -1 uses
     every CPU). on_error: "raise" stops at the first exception, naming the config;
     "record" keeps going and stores the error's text in an "error" column, the metrics
-    of that row missing (NaN in `column`).
+    of that row missing (NaN in `column`). timeout: seconds the whole search may take with
+    n_jobs > 1 (None: no limit); past it, or when a worker dies, the workers are killed and
+    TimeoutError or RuntimeError is raised, so a hung or crashed worker never hangs the caller.
     """
-    configs, seeds, n_jobs = _check_arguments(train_fn, configs, seeds, n_jobs, on_error)
+    configs, seeds, n_jobs = _check_arguments(train_fn, configs, seeds, n_jobs, on_error,
+                                              timeout)
     jobs = [(i, config, seed) for i, config in enumerate(configs) for seed in seeds]
     started, start = time.time(), time.perf_counter()
     if n_jobs == 1:
         results = [_run_one(train_fn, config, seed) for _, config, seed in jobs]
         results = [_raise_or_keep(r, job, on_error) for r, job in zip(results, jobs)]
     else:
-        with _one_blas_thread():
-            context = multiprocessing.get_context("spawn")
-            workers = min(n_jobs, len(jobs))
-            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-                futures = [pool.submit(_run_one, train_fn, config, seed)
-                           for _, config, seed in jobs]
-                try:
-                    results = [_raise_or_keep(f.result(), job, on_error)
-                               for f, job in zip(futures, jobs)]
-                except concurrent.futures.process.BrokenProcessPool as exc:
-                    raise RuntimeError(
-                        "run_trials: a worker process died before finishing its trials. In a "
-                        "script, call run_trials under `if __name__ == '__main__':` (spawned "
-                        "workers import the script); otherwise a trial may have run out of "
-                        "memory or crashed the interpreter.") from exc
+        deadline = None if timeout is None else start + timeout
+        with _one_blas_thread(), _spawned_workers(min(n_jobs, len(jobs))) as pool:
+            futures = [pool.submit(_run_one, train_fn, config, seed) for _, config, seed in jobs]
+            results = [_raise_or_keep(_result(f, deadline, timeout), job, on_error)
+                       for f, job in zip(futures, jobs)]
     wall = time.perf_counter() - start
     rows = []
     for (i, config, seed), (metrics, timing, error) in zip(jobs, results):
@@ -196,6 +189,43 @@ def _run_one(train_fn, config, seed):
             for k, v in result.items()}, timing, None
 
 
+@contextlib.contextmanager
+def _spawned_workers(workers):
+    """A pool of `workers` spawned processes. Left normally, it waits for them to exit; left
+    by an exception (a failed trial, a timeout, a dead worker, Ctrl-C), it cancels the trials
+    not yet started and kills the workers, since waiting for a hung one would hang forever."""
+    pool = concurrent.futures.ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        yield pool
+    except BaseException:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.kill()
+        for process in processes:
+            process.join(5)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _result(future, deadline, timeout):
+    """The future's result, waiting at most until `deadline` (time.perf_counter; None: no
+    limit); a dead worker and a timeout become errors that say what happened."""
+    wait = None if deadline is None else max(0.0, deadline - time.perf_counter())
+    try:
+        return future.result(timeout=wait)
+    except concurrent.futures.TimeoutError:
+        raise TimeoutError(f"run_trials: the trials did not finish within timeout={timeout} s; "
+                           f"the workers were stopped") from None
+    except concurrent.futures.process.BrokenProcessPool as exc:
+        raise RuntimeError(
+            "run_trials: a worker process died before finishing its trials. In a "
+            "script, call run_trials under `if __name__ == '__main__':` (spawned "
+            "workers import the script); otherwise a trial may have run out of "
+            "memory or crashed the interpreter.") from exc
+
+
 def _raise_or_keep(result, job, on_error):
     error = result[2]
     if error is not None and on_error == "raise":
@@ -217,7 +247,7 @@ def _one_blas_thread():
             os.environ.pop(name, None)
 
 
-def _check_arguments(train_fn, configs, seeds, n_jobs, on_error):
+def _check_arguments(train_fn, configs, seeds, n_jobs, on_error, timeout=None):
     if not callable(train_fn):
         raise TypeError(f"run_trials: train_fn must be callable, got {type(train_fn).__name__}")
     if isinstance(configs, dict) or not isinstance(configs, (list, tuple)) or not configs:
@@ -244,6 +274,10 @@ def _check_arguments(train_fn, configs, seeds, n_jobs, on_error):
     if not isinstance(n_jobs, numbers.Integral) or isinstance(n_jobs, bool) or n_jobs < 1:
         raise ValueError(f"run_trials: n_jobs must be a positive int or -1 (every CPU), "
                          f"got {n_jobs!r}")
+    if timeout is not None and (not isinstance(timeout, numbers.Real) or isinstance(timeout, bool)
+                                or not timeout > 0):
+        raise ValueError(f"run_trials: timeout must be a positive number of seconds or None, "
+                         f"got {timeout!r}")
     if on_error not in ("raise", "record"):
         raise ValueError(f"run_trials: on_error must be 'raise' or 'record', got {on_error!r}")
     if n_jobs > 1:
