@@ -277,6 +277,9 @@ def _progress_bar(epochs, progress):
         return contextlib.nullcontext(range(epochs))
     from tqdm.auto import tqdm  # imported only here: the core needs numpy alone
 
+    # No monitor thread: tqdm's watchdog thread is nothing but a risk in a kernel (it is
+    # there to refresh bars that stall for 10 s; these update every epoch).
+    tqdm.monitor_interval = 0
     return tqdm(range(epochs), desc="fit", unit="epoch")
 
 

@@ -465,3 +465,15 @@ def test_training_diverged_carries_the_finished_epochs():
             batch_size=2, progress=False, rng=0)
     assert info.value.epoch == 2 and info.value.history is not None
     assert info.value.history.epochs == list(range(info.value.epoch))
+
+
+def test_progress_bars_start_no_monitor_thread():
+    import threading
+
+    from dlcore.train import _progress_bar
+
+    before = {t.ident for t in threading.enumerate()}
+    for _ in _progress_bar(3, True):
+        pass
+    started = [t.name for t in threading.enumerate() if t.ident not in before]
+    assert started == []
