@@ -11,6 +11,10 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # tests never open windows
+# One BLAS thread per process, also when pytest is run without make: nbval's kernels
+# inherit this environment, and BLAS pools oversubscribing 2 cores slow notebooks 10-50x.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
 
 @pytest.fixture

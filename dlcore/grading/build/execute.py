@@ -11,6 +11,7 @@ nothing in git. Prints each notebook's wall time; exits 1 if any notebook failed
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,9 +20,12 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-__all__ = ["execute_notebook", "find_notebooks", "main"]
+__all__ = ["execute_notebook", "find_notebooks", "kernel_environment", "main"]
 
 CELL_TIMEOUT = 120
+# One BLAS thread per kernel unless the caller chose otherwise (as `make` does): kernels
+# run side by side with other work, and oversubscribed BLAS pools slow them down 10-50x.
+BLAS_THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def find_notebooks(paths):
@@ -44,11 +48,18 @@ def execute_notebook(path, timeout=CELL_TIMEOUT, kernel_name="python3"):
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
                             resources={"metadata": {"path": str(path.parent.resolve())}},
                             record_timing=False)
-    client.execute()
+    client.execute(env=kernel_environment())
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     return nb
+
+
+def kernel_environment(environ=None):
+    """The environment a kernel starts with: this process's, plus one BLAS thread for each
+    of OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS that is not set."""
+    environ = os.environ if environ is None else environ
+    return {**BLAS_THREADS, **environ}
 
 
 def main(argv=None):
