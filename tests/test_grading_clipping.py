@@ -16,9 +16,11 @@ CHAPTER6 = [
     "clipping.cliff_step",
     "clipping.clip_by_global_norm",
     "clipping.clip_by_value",
+    "clipping.clipped_gd_distance",
     "clipping.clipped_step_length",
     "clipping.global_norm",
     "clipping.value_clip_angle",
+    "clipping.value_threshold_for_norm",
 ]
 
 
@@ -185,3 +187,79 @@ def test_cliff_step_wrong_forms():
     result = run("clipping.cliff_step", ignores_clip)
     assert failed(result, "cliff_step", "x_new", "clipped")
     assert not failed(result, "cliff_step", "x_new", "no clipping")
+
+
+# ---------------------------------------------------------------- derive: the value threshold for a norm
+
+def _threshold_sorted(grads, target):
+    """An independent answer: solve on the sorted magnitudes."""
+    a = np.sort(np.abs(np.concatenate([np.ravel(g) for g in grads])))[::-1]   # descending
+    for m in range(1, a.size + 1):
+        rest = target**2 - float(np.sum(a[m:] ** 2))
+        if rest > 0:
+            c = math.sqrt(rest / m)
+            if c <= a[m - 1] and (m == a.size or c >= a[m]):
+                return c
+    raise AssertionError("no threshold")
+
+
+def test_value_threshold_gives_the_target_norm_and_slips_fail():
+    grads = [np.array([3.0, -4.0]), np.array([[0.5], [1.0]])]
+    c = cl.value_threshold_for_norm(grads, 3.0)
+    clipped = [np.clip(g, -c, c) for g in grads]
+    assert cl.global_norm(clipped) == pytest.approx(3.0, rel=1e-12)
+    # |g| = 0.5, 1, 3, 4: cutting 3 and 4 at c: 1.25 + 2 c^2 = 9, c = sqrt(3.875)
+    assert c == pytest.approx(math.sqrt(3.875), rel=1e-12)
+    assert run("clipping.value_threshold_for_norm", _threshold_sorted).status == "ok"
+
+    def all_cut(grads, target):              # true only when every entry is cut
+        n = sum(g.size for g in grads)
+        return target / math.sqrt(n)
+
+    def norm_rule(grads, target):            # norm clipping's factor applied to the largest entry
+        a = np.abs(np.concatenate([np.ravel(g) for g in grads]))
+        return float(a.max()) * target / float(np.linalg.norm(a))
+
+    result = run("clipping.value_threshold_for_norm", all_cut)
+    assert result.status == "wrong"
+    assert failed(result, "value_threshold_for_norm", "c", "only the largest entries cut")
+    assert not failed(result, "value_threshold_for_norm", "c", "every entry cut")
+    result = run("clipping.value_threshold_for_norm", norm_rule)
+    assert result.status == "wrong" and result.passed == 0
+
+
+# ---------------------------------------------------------------- predict: clipped gradient descent
+
+def test_clipped_gd_distance_matches_dlcore_clip_and_slips_fail():
+    # the reference's steps against dlcore's clip_grad_norm (its 1e-6 guard: rel 1e-6)
+    r0, lam, lr, c, k = 10.0, 2.0, 0.1, 1.0, 60
+    p = Parameter(np.array([6.0, -8.0]))
+    for _ in range(k):
+        p.grad[...] = lam * p.data
+        clip_grad_norm([p], c)
+        p.data -= lr * p.grad
+    assert float(np.linalg.norm(p.data)) == pytest.approx(
+        cl.clipped_gd_distance(r0, lam, lr, c, k), rel=1e-4)
+    # by hand: clipped while 2 r > 1, steps of 0.1: after 60 steps r = 10 - 6 = 4
+    assert cl.clipped_gd_distance(r0, lam, lr, c, k) == pytest.approx(4.0, rel=1e-12)
+    # 100 steps: 95 clipped steps to r = 0.5, then 5 plain ones, each a factor 1 - 0.2
+    assert cl.clipped_gd_distance(r0, lam, lr, c, 100) == pytest.approx(0.5 * 0.8**5, rel=1e-9)
+
+    def right(r0, lam, lr, max_norm, k):
+        m = min(k, max(0, math.ceil((r0 - max_norm / lam) / (lr * max_norm))))
+        return (r0 - m * lr * max_norm) * (1 - lr * lam) ** (k - m)
+
+    def unclipped(r0, lam, lr, max_norm, k):
+        return r0 * (1 - lr * lam) ** k
+
+    def always_clipped(r0, lam, lr, max_norm, k):
+        return abs(r0 - k * lr * max_norm)
+
+    assert run("clipping.clipped_gd_distance", right).status == "ok"
+    result = run("clipping.clipped_gd_distance", unclipped)
+    assert result.status == "wrong"
+    assert not failed(result, "clipped_gd_distance", "distance", "never clipped")
+    assert failed(result, "clipped_gd_distance", "distance", "every step clipped")
+    result = run("clipping.clipped_gd_distance", always_clipped)
+    assert failed(result, "clipped_gd_distance", "distance", "clipped, then not")
+    assert not failed(result, "clipped_gd_distance", "distance", "every step clipped")

@@ -174,6 +174,76 @@ def _cliff_step_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- derive: value threshold for a norm
+
+def value_threshold_for_norm(grads, target):
+    """list of arrays, 0 < target < global norm -> the value-clipping threshold c > 0 at which
+    the clipped gradient's global norm is exactly target. The norm of clip(g, -c, c) grows
+    with c, so the reference bisects; the learner derives c from the sorted |g|:
+    sum_{|g_i| <= c} g_i^2 + m c^2 = target^2, m = the number of entries cut."""
+    a = np.abs(_flat(grads))
+    lo, hi = 0.0, float(a.max())
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if float(np.linalg.norm(np.minimum(a, mid))) < target:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def _threshold_cases(rng):
+    cases = []
+    for fraction, group in [(0.999, "only the largest entries cut"),
+                            (float(rng.uniform(0.5, 0.8)), "some entries cut"),
+                            (float(rng.uniform(0.01, 0.05)), "every entry cut")]:
+        g = _ragged(rng, 1.0)
+        norm = global_norm(g)
+        if group == "every entry cut":   # below sqrt(n) * min|g_i|: every entry is cut
+            a = np.abs(_flat(g))
+            fraction = 0.5 * math.sqrt(a.size) * float(a.min()) / norm
+        cases.append(Case(group, (g, fraction * norm)))
+    spike = _ragged(rng, 0.1)
+    spike[0][0, 0] = 20.0
+    cases.append(Case("one exploding entry", (spike, 0.5 * global_norm(spike))))
+    return cases
+
+
+# ---------------------------------------------------------------- predict: clipped gradient descent
+
+def clipped_gd_distance(r0, lam, lr, max_norm, k):
+    """Distance to the minimum after k steps of gradient descent on f(w) = lam |w|^2 / 2 from a
+    point at distance r0, with each gradient (lam w) rescaled to norm max_norm when longer
+    (factor min(1, max_norm / |g|), no epsilon), rate lr with lr * lam < 1. The reference
+    takes the k steps in two dimensions."""
+    w = np.array([0.6, -0.8]) * r0
+    for _ in range(k):
+        g = lam * w
+        norm = float(np.linalg.norm(g))
+        if norm > max_norm:
+            g = g * (max_norm / norm)
+        w = w - lr * g
+    return float(np.linalg.norm(w))
+
+
+def _clipped_gd_cases(rng):
+    cases = []
+    lam, lr, c = float(rng.uniform(1.0, 4.0)), 0.0, float(rng.uniform(0.5, 2.0))
+    lr = float(rng.uniform(0.05, 0.2)) / lam
+    r_cut = c / lam                          # beyond this distance every step is clipped
+    cases.append(Case("every step clipped", (r_cut * 50.3, lam, lr, c, 5)))
+    cases.append(Case("clipped, then not", (r_cut * float(rng.uniform(1.5, 3.0)), lam, lr, c,
+                                            _ints(rng, 30, 60, 1)[0])))
+    cases.append(Case("clipped, then not", (r_cut * float(rng.uniform(3.0, 6.0)), lam,
+                                            lr * 2.0, c, _ints(rng, 20, 40, 1)[0])))
+    cases.append(Case("never clipped", (r_cut * float(rng.uniform(0.2, 0.9)), lam, lr, c, 12)))
+    return cases
+
+
+def _ints(rng, low, high, n):
+    return [int(v) for v in rng.integers(low, high, size=n)]
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
@@ -190,4 +260,8 @@ EXERCISES = [
                       clipped_step_length, ("length",), tolerance=NORM_TOL)),
     register(Exercise(PREFIX + "cliff_step", "cliff_step", _cliff_step_cases, cliff_step,
                       ("x_new",))),
+    register(Exercise(PREFIX + "value_threshold_for_norm", "value_threshold_for_norm",
+                      _threshold_cases, value_threshold_for_norm, ("c",))),
+    register(Exercise(PREFIX + "clipped_gd_distance", "clipped_gd_distance", _clipped_gd_cases,
+                      clipped_gd_distance, ("distance",))),
 ]
