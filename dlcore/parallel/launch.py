@@ -77,14 +77,15 @@ def _descendants(pid):
 def _stop(job, grace=5.0):
     """Stop mpiexec and its ranks. Hydra puts its proxy and every rank in sessions of
     their own, so killing mpiexec's group would leave them running; SIGINT (Ctrl-C) makes
-    mpiexec take them down; whatever is left after `grace` seconds is killed."""
+    mpiexec take them down; whatever is left after `grace` seconds is killed. Every wait
+    is bounded: a rank that outlives mpiexec holds its output pipes open, so an unbounded
+    communicate() after killing mpiexec could wait as long as the rank runs."""
     below = _descendants(job.pid)
     job.send_signal(signal.SIGINT)
     try:
         job.communicate(timeout=grace)
     except subprocess.TimeoutExpired:
         job.kill()
-        job.communicate()
     deadline = time.monotonic() + grace
     for pid in below:
         while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
@@ -92,6 +93,8 @@ def _stop(job, grace=5.0):
         if Path(f"/proc/{pid}").exists():
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        job.communicate(timeout=grace)
 
 
 def run_demo(n, timeout=120, **options):
