@@ -7,11 +7,14 @@ from conftest import failed_line, run
 
 from dlcore import functional as F
 from dlcore import nn, regularization
+from dlcore.functional.optim import sgd_step
 from dlcore.grading import get_exercise, list_exercises
 from dlcore.grading.exercises import regularization as reg
 
 CHAPTER8 = [
+    "regularization.decay_factor_momentum",
     "regularization.dropout_eval",
+    "regularization.dropout_moments",
     "regularization.early_stop_epoch",
     "regularization.ema_update",
     "regularization.inverted_dropout_backward",
@@ -273,3 +276,70 @@ def test_a_blank_exercise_scores_zero():
     for exercise_id in CHAPTER8:
         result = run(exercise_id, blank)
         assert result.status == "not-implemented" and result.passed == 0
+
+
+# ---------------------------------------------------------------- derive: decay under momentum
+
+def test_decay_factor_momentum_matches_dlcore_sgd_and_slips_fail():
+    lr, wd, beta = 0.1, 0.05, 0.5          # real eigenvalues
+    w, state = np.array([1.0]), {}
+    ratios = []
+    for _ in range(300):
+        before = float(w[0])
+        sgd_step(w, np.zeros(1), state, lr, momentum=beta, weight_decay=wd)
+        ratios.append(float(w[0]) / before)
+    assert ratios[-1] == pytest.approx(reg.decay_factor_momentum(lr, wd, beta), rel=1e-10)
+    assert reg.decay_factor_momentum(0.5, 0.5, 0.9) == pytest.approx(np.sqrt(0.9), rel=1e-12)
+    assert reg.decay_factor_momentum(0.2, 0.01, 0.0) == pytest.approx(0.998, rel=1e-12)
+
+    def right(lr, weight_decay, momentum):
+        b = 1 + momentum - lr * weight_decay
+        d = b * b - 4 * momentum
+        return np.sqrt(momentum) if d < 0 else (b + np.sqrt(d)) / 2
+
+    def no_momentum(lr, weight_decay, momentum):
+        return 1 - lr * weight_decay
+
+    def first_order(lr, weight_decay, momentum):
+        return 1 - lr * weight_decay / (1 - momentum)
+
+    assert run("regularization.decay_factor_momentum", right).status == "ok"
+    result = run("regularization.decay_factor_momentum", no_momentum)
+    assert result.status == "wrong" and result.passed == 1        # only "no momentum"
+    result = run("regularization.decay_factor_momentum", first_order)
+    assert result.status == "wrong"
+    for group in ("momentum 0.99, a usual decay", "strong decay, real eigenvalues",
+                  "strong decay, complex eigenvalues (oscillates)"):
+        assert failed_line(result, "decay_factor_momentum", "factor", group)
+    assert not failed_line(result, "decay_factor_momentum", "factor", "no momentum")
+
+
+# ---------------------------------------------------------------- derive: dropout's moments
+
+def test_dropout_moments_match_sampling_and_slips_fail():
+    rng = np.random.default_rng(3)
+    x, p = np.array([1.0, -2.0, 0.5]), 0.3
+    masks = (rng.random((200_000, 3)) >= p).astype(np.float64)
+    out = reg.inverted_dropout_forward(np.tile(x, (200_000, 1)), masks, p)
+    mean, var = reg.dropout_moments(x, p)
+    np.testing.assert_allclose(out.mean(0), mean, rtol=0.02)
+    np.testing.assert_allclose(out.var(0), var, rtol=0.02)
+    np.testing.assert_allclose(var, x**2 * p / (1 - p), rtol=1e-12)
+
+    def right(x, p):
+        return x.copy(), x**2 * p / (1 - p)
+
+    def unscaled_variance(x, p):           # Bernoulli variance without the 1/(1-p)^2
+        return x.copy(), x**2 * p * (1 - p)
+
+    def classic_mean(x, p):                # classic dropout's mean, (1 - p) x
+        return (1 - p) * x, x**2 * p / (1 - p)
+
+    assert run("regularization.dropout_moments", right).status == "ok"
+    result = run("regularization.dropout_moments", unscaled_variance)
+    assert result.status == "wrong"
+    assert failed_line(result, "dropout_moments", "var", "p far from 0.5")
+    assert not failed_line(result, "dropout_moments", "mean", "p far from 0.5")
+    result = run("regularization.dropout_moments", classic_mean)
+    assert failed_line(result, "dropout_moments", "mean", "p = 0.5")
+    assert not failed_line(result, "dropout_moments", "mean", "p = 0 (no dropout)")

@@ -206,6 +206,52 @@ def _ema_cases(rng):
     return cases
 
 
+# ---------------------------------------------------------------- derive: weight decay under momentum
+
+def decay_factor_momentum(lr, weight_decay, momentum):
+    """The factor by which weight decay alone (no loss gradient) shrinks a weight per step in the
+    long run under SGD with heavy-ball momentum (PyTorch's form, dampening 0):
+    v <- momentum v + weight_decay w, w <- w - lr v. The state (w, v) is multiplied by
+    [[1 - lr wd, -lr momentum], [wd, momentum]] each step; the factor is that matrix's
+    spectral radius (sqrt(momentum) when its eigenvalues are complex)."""
+    M = np.array([[1.0 - lr * weight_decay, -lr * momentum], [weight_decay, momentum]])
+    return float(np.max(np.abs(np.linalg.eigvals(M))))
+
+
+def _decay_factor_cases(rng):
+    return [
+        Case("no momentum", (float(rng.uniform(0.01, 0.5)), float(rng.uniform(1e-4, 1e-2)), 0.0)),
+        Case("momentum 0.9, a usual decay", (float(rng.uniform(0.05, 0.2)),
+                                             float(rng.uniform(1e-4, 1e-3)), 0.9)),
+        Case("momentum 0.99, a usual decay", (float(rng.uniform(0.01, 0.03)),
+                                              float(rng.uniform(1e-4, 3e-4)), 0.99)),
+        Case("strong decay, real eigenvalues", (0.1, float(rng.uniform(0.05, 0.1)), 0.5)),
+        Case("strong decay, complex eigenvalues (oscillates)",
+             (float(rng.uniform(0.5, 1.0)), float(rng.uniform(0.5, 1.0)), 0.9)),
+    ]
+
+
+# ---------------------------------------------------------------- derive: dropout's moments
+
+def dropout_moments(x, p):
+    """The mean and variance of inverted dropout's output for a fixed input x (each entry on its
+    own): out = x / (1 - p) with probability 1 - p, 0 with probability p. Computed from that
+    two-point distribution; the learner derives mean x and variance x^2 p / (1 - p)."""
+    kept = x / (1.0 - p)
+    mean = (1.0 - p) * kept + p * 0.0
+    second = (1.0 - p) * kept**2 + p * 0.0
+    return mean, second - mean**2
+
+
+def _moments_cases(rng):
+    return [
+        Case("p = 0.5", (rng.standard_normal((4, 3)), 0.5)),
+        Case("p far from 0.5", (rng.standard_normal(6) * 3.0, float(rng.uniform(0.1, 0.3)))),
+        Case("p far from 0.5", (rng.standard_normal((2, 5)), float(rng.uniform(0.7, 0.9)))),
+        Case("p = 0 (no dropout)", (rng.standard_normal(3), 0.0)),
+    ]
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
@@ -224,4 +270,8 @@ EXERCISES = [
                       ("targets",))),
     register(Exercise(PREFIX + "ema_update", "ema_update", _ema_cases, ema_update,
                       ("shadow",))),
+    register(Exercise(PREFIX + "decay_factor_momentum", "decay_factor_momentum",
+                      _decay_factor_cases, decay_factor_momentum, ("factor",))),
+    register(Exercise(PREFIX + "dropout_moments", "dropout_moments", _moments_cases,
+                      dropout_moments, ("mean", "var"))),
 ]
