@@ -357,7 +357,7 @@ def test_summary_names_score_and_failed_exercises_with_reasons(graded):
     printed = graded["printed"]
     wrong_path = graded["wrong"]["backprop"][1]
     block = printed.split(str(wrong_path) + ":", 1)[1].split("\n")
-    assert "/14 case groups, 4/6 exercises" in block[0], block[0]  # two_layer uses it
+    assert "/18 case groups, 6/8 exercises" in block[0], block[0]  # two_layer uses it
     assert block[1].split()[:2] == ["wrong", "backprop.linear_backward:"]
     assert "expected dW of shape" in block[1] or "max rel err" in block[1]
 

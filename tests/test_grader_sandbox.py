@@ -635,7 +635,7 @@ def test_a_name_that_cleans_to_a_classmates_is_shown_apart(run):
     impostor = _rows(run, "impostor")
     assert {r["status"] for r in impostor.values()} == {"not-implemented"}, impostor
     assert sum(r["notebook"] == solved for r in run["rows"]) == len(IDS)
-    assert f"{solved}: 100% (14/14 case groups, 6/6 exercises" in run["printed"]
+    assert f"{solved}: 100% (18/18 case groups, 8/8 exercises" in run["printed"]
 
 
 # ---------------------------------------------------------------- without bubblewrap

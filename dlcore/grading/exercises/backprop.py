@@ -11,6 +11,8 @@ from ...functional import linear_backward as _linear_backward
 from ...functional import linear_forward as _linear_forward
 from ...functional import relu_backward as _relu_backward
 from ...functional import relu_forward as _relu_forward
+from ...functional import sigmoid_backward as _sigmoid_backward
+from ...functional import sigmoid_forward as _sigmoid_forward
 from ..registry import Case, Exercise, register
 
 PREFIX = "backprop."
@@ -188,6 +190,55 @@ def _two_layer_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- derived: silu_backward
+
+def silu_backward(dout, x):
+    """dout and x of one shape -> dx for y = x * sigmoid(x) (SiLU / swish), derived by the learner.
+
+    Product rule: dy/dx = s + x * s * (1 - s) with s = sigmoid(x); the chapter gives no formula.
+    """
+    s, _ = _sigmoid_forward(x)
+    return dout * s + _sigmoid_backward(dout * x, s)
+
+
+def _silu_backward_cases(rng):
+    return [
+        Case("random x", (_normal(rng, 4, 5), 2 * _normal(rng, 4, 5))),
+        Case("random x", (_normal(rng, 2, 3, 4), _normal(rng, 2, 3, 4))),
+        # Far out on both sides: dy/dx -> 1 for x >> 0 and -> 0 for x << 0.
+        Case("large |x|", (_normal(rng, 5, 6), rng.uniform(-30.0, 30.0, size=(5, 6)))),
+    ]
+
+
+# ---------------------------------------------------------------- derived: gate_gradients
+
+def gate_gradients(x, y, z, dout):
+    """x, y, z, dout of one shape -> (dx, dy, dz) for f = (x + y) * max(y, z), elementwise.
+
+    The add gate hands dout on unchanged, the multiply gate swaps its inputs, the max gate routes
+    to the larger input only, and y, used twice, sums both of its paths. Cases have y != z.
+    """
+    m = np.maximum(y, z)
+    dsum = dout * m                   # through the multiply gate to (x + y)
+    dm = dout * (x + y)               # through the multiply gate to max(y, z)
+    y_wins = y > z
+    return dsum, dsum + np.where(y_wins, dm, 0.0), np.where(y_wins, 0.0, dm)
+
+
+def _gate_args(rng, *shape):
+    x, y = _normal(rng, *shape), _normal(rng, *shape)
+    gap = rng.uniform(0.1, 1.5, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    return x, y, y + gap, _normal(rng, *shape)     # z = y + gap: never a tie
+
+
+def _gate_gradients_cases(rng):
+    return [
+        Case("random inputs", _gate_args(rng, 4, 5)),
+        Case("random inputs", _gate_args(rng, 3, 2, 2)),
+        Case("single entry", _gate_args(rng, 1)),
+    ]
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
@@ -205,4 +256,8 @@ EXERCISES = [
     register(Exercise(PREFIX + "two_layer_loss_and_grads", "two_layer_loss_and_grads",
                       _two_layer_cases, two_layer_loss_and_grads,
                       ("loss", ("grads", ("W1", "b1", "W2", "b2"))))),
+    register(Exercise(PREFIX + "silu_backward", "silu_backward", _silu_backward_cases,
+                      silu_backward, ("dx",))),
+    register(Exercise(PREFIX + "gate_gradients", "gate_gradients", _gate_gradients_cases,
+                      gate_gradients, ("dx", "dy", "dz"))),
 ]
