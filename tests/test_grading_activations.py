@@ -16,8 +16,10 @@ CHAPTER2 = [
     "activations.maxout_backward",
     "activations.maxout_forward",
     "activations.maxout_parameter_count",
+    "activations.relu_zero_fraction",
     "activations.sigmoid_backward",
     "activations.sigmoid_chain_bound",
+    "activations.sigmoid_flat_beyond",
     "activations.tanh_backward",
 ]
 
@@ -257,6 +259,74 @@ def test_sigmoid_chain_bound_wrong_answers():
     assert half.status == one.status == "wrong" and half.passed == one.passed == 0
     assert failed_line(half, "sigmoid_chain_bound", "bound", "one layer") is not None
     assert "bound: expected 0.25, got 0.5" in "\n".join(half.lines)
+
+
+def test_relu_zero_fraction_reference_values():
+    assert act.relu_zero_fraction(0.0, 2.0) == 0.5
+    assert act.relu_zero_fraction(-1.0, 1.0) == pytest.approx(0.8413447460685429, rel=1e-12)
+    # a sample agrees
+    z = np.random.default_rng(0).normal(-0.7, 1.3, size=400_000)
+    assert np.mean(np.maximum(z, 0) == 0) == pytest.approx(act.relu_zero_fraction(-0.7, 1.3),
+                                                           abs=3e-3)
+
+
+def test_relu_zero_fraction_written_with_erf_passes_on_other_seeds():
+    import math
+
+    def with_erf(mean, std):
+        return 0.5 * (1 + math.erf(-mean / (std * math.sqrt(2))))
+
+    for seed in range(20):
+        assert run("activations.relu_zero_fraction", with_erf, seed=seed).status == "ok", seed
+
+
+def test_relu_zero_fraction_wrong_answers():
+    import math
+
+    def sign_flipped(mean, std):
+        return 0.5 * (1 + math.erf(mean / (std * math.sqrt(2))))
+
+    def always_half(mean, std):
+        return 0.5
+
+    def variance_for_std(mean, std):
+        return 0.5 * math.erfc(mean / (std**2 * math.sqrt(2)))
+
+    for wrong in (sign_flipped, always_half):
+        result = run("activations.relu_zero_fraction", wrong)
+        assert result.status == "wrong" and (result.passed, result.total) == (1, 3)
+        assert failed_line(result, "relu_zero_fraction", "fraction", "shifted down")
+        assert failed_line(result, "relu_zero_fraction", "fraction", "shifted up")
+    var = run("activations.relu_zero_fraction", variance_for_std)
+    assert var.status == "wrong" and var.passed == 1
+    assert failed_line(var, "relu_zero_fraction", "fraction", "shifted up")
+
+
+def test_sigmoid_flat_beyond_reference_values():
+    import math
+
+    x = act.sigmoid_flat_beyond(0.01)
+    s = 1 / (1 + math.exp(-x))
+    assert s * (1 - s) == pytest.approx(0.01 * 0.25, rel=1e-12)
+    assert x == pytest.approx(2 * math.log(10 + math.sqrt(99)), rel=1e-14)   # 5.986
+
+
+def test_sigmoid_flat_beyond_wrong_answers():
+    import math
+
+    def tanh_answer(ratio):                      # 1 / cosh^2(x): tanh's derivative
+        return math.acosh(1 / math.sqrt(ratio))
+
+    def forgot_the_peak(ratio):                  # solves s (1 - s) = ratio, not ratio / 4
+        s = 0.5 * (1 + math.sqrt(1 - 4 * min(ratio, 0.25)))
+        return math.log(s / (1 - s))
+
+    half = run("activations.sigmoid_flat_beyond", tanh_answer)
+    assert half.status == "wrong" and half.passed == 0
+    assert "got/expected = 1/2" in "\n".join(half.lines)
+    peak = run("activations.sigmoid_flat_beyond", forgot_the_peak)
+    assert peak.status == "wrong" and peak.passed == 0
+    assert failed_line(peak, "sigmoid_flat_beyond", "x", "one percent")
 
 
 def test_not_implemented_is_reported_for_every_exercise():

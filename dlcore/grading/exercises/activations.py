@@ -5,6 +5,8 @@ below 1e-7. Derivatives at kinks follow PyTorch (and `dlcore.functional`):
 LeakyReLU'(0) = negative_slope, ELU'(0) = alpha; maxout's gradient goes to the piece
 recorded as the winner (the first one on ties).
 """
+import math
+
 import numpy as np
 
 from ...functional import elu_backward as _elu_backward
@@ -254,6 +256,49 @@ def _sigmoid_chain_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- predicted: zero fraction, flat tails
+
+def relu_zero_fraction(mean, std):
+    """Fraction of a ReLU's outputs that are 0 when its pre-activation is N(mean, std^2).
+
+    P(z <= 0) = Phi(-mean / std) = erfc(mean / (std sqrt 2)) / 2: a bias shift of -std kills
+    about 84% of the outputs, not half.
+    """
+    return 0.5 * math.erfc(mean / (std * math.sqrt(2.0)))
+
+
+def _relu_zero_fraction_cases(rng):
+    def shifted(sign):
+        # |mean| <= 2 std: the fraction stays above 2%, where 1 - erf(t) loses at most ~2 of
+        # float64's digits, so a learner's Phi written with erf passes as well as erfc does.
+        std = float(rng.uniform(0.3, 3.0))
+        return sign * float(rng.uniform(0.2, 2.0)) * std, std
+
+    return [
+        Case("centred", (0.0, 1.0)),
+        Case("shifted down", (-1.0, 1.0)),
+        Case("shifted down", shifted(-1.0)),
+        Case("shifted up", shifted(1.0)),
+    ]
+
+
+def sigmoid_flat_beyond(ratio):
+    """|x| at which sigmoid'(x) has fallen to `ratio` times its peak sigmoid'(0) = 1/4.
+
+    sigmoid'(x) = 1 / (4 cosh^2(x / 2)), so the ratio is 1 / cosh^2(x / 2) and
+    |x| = 2 arccosh(1 / sqrt(ratio)). (For tanh the same ratio is reached at half that |x|.)
+    """
+    return 2.0 * math.acosh(1.0 / math.sqrt(ratio))
+
+
+def _sigmoid_flat_cases(rng):
+    return [
+        Case("one percent", (0.01,)),
+        Case("other ratios", (float(rng.uniform(0.05, 0.9)),)),
+        Case("other ratios", (1e-4,)),
+    ]
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
@@ -277,4 +322,8 @@ EXERCISES = [
                       _maxout_count_cases, maxout_parameter_count, ("count",))),
     register(Exercise(PREFIX + "sigmoid_chain_bound", "sigmoid_chain_bound",
                       _sigmoid_chain_cases, sigmoid_chain_bound, ("bound",))),
+    register(Exercise(PREFIX + "relu_zero_fraction", "relu_zero_fraction",
+                      _relu_zero_fraction_cases, relu_zero_fraction, ("fraction",))),
+    register(Exercise(PREFIX + "sigmoid_flat_beyond", "sigmoid_flat_beyond",
+                      _sigmoid_flat_cases, sigmoid_flat_beyond, ("x",))),
 ]
