@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import run
+from conftest import failed_line, run
 
 from dlcore.grading import EXERCISES, Case, Exercise, check, get_exercise, list_exercises
 from dlcore.grading.exercises import initialization as ini
@@ -17,6 +17,8 @@ CHAPTER3 = [
     "initialization.relu_second_moment",
     "initialization.softmax_bias",
     "initialization.initial_cross_entropy",
+    "initialization.he_std_fan_out",
+    "initialization.relu_depth_std",
 ]
 
 
@@ -243,3 +245,71 @@ def test_compare_hook_runs_after_the_shape_and_nan_checks():
 def test_exercises_without_the_hook_compare_elementwise():
     assert get_exercise("backprop.relu_backward").compare is None
     assert get_exercise("initialization.fans").compare is None
+
+
+# ---------------------------------------------------------------- derived: fan_out, depth
+
+def test_he_std_fan_out_reference_values():
+    # conv (C_out, C_in, kH, kW) = (64, 3, 7, 7): fan_out = 64 * 49, gain sqrt(2) for ReLU.
+    assert ini.he_std_fan_out((64, 3, 7, 7)) == pytest.approx(math.sqrt(2 / (64 * 49)), rel=1e-15)
+    # a linear weight is (in, out) here: fan_out is its second dimension.
+    assert ini.he_std_fan_out((100, 10), negative_slope=0.2) == pytest.approx(
+        math.sqrt(2 / (1.04 * 10)), rel=1e-15)
+
+
+def test_he_std_fan_out_wrong_answers():
+    def fan_in_mode(shape, negative_slope=0.0):
+        return math.sqrt(2 / ((1 + negative_slope**2) * _fans(shape)[0]))
+
+    def no_slope(shape, negative_slope=0.0):
+        return math.sqrt(2 / _fans(shape)[1])
+
+    def channels_only(shape, negative_slope=0.0):      # forgets the kernel's kH * kW
+        return math.sqrt(2 / ((1 + negative_slope**2) * shape[0 if len(shape) > 2 else 1]))
+
+    wrong_mode = run("initialization.he_std_fan_out", fan_in_mode)
+    assert wrong_mode.status == "wrong" and wrong_mode.passed == 0
+    assert failed_line(wrong_mode, "he_std_fan_out", "std", "conv (C_out, C_in, kH, kW)")
+    slope = run("initialization.he_std_fan_out", no_slope)
+    assert slope.status == "wrong" and slope.passed == 0       # each group has a leaky case
+    channels = run("initialization.he_std_fan_out", channels_only)
+    assert channels.status == "wrong" and (channels.passed, channels.total) == (1, 2)
+    assert failed_line(channels, "he_std_fan_out", "std", "conv (C_out, C_in, kH, kW)")
+
+
+def test_relu_depth_std_reference_values():
+    assert ini.relu_depth_std(1, 0.3, 50, first_std=2.0) == 2.0
+    assert ini.relu_depth_std(10, math.sqrt(2 / 256), 256) == pytest.approx(1.0, rel=1e-14)
+    # Xavier-like variance 1/n: the std halves every two layers, 2^-(19/2) after 20 layers.
+    assert ini.relu_depth_std(20, math.sqrt(1 / 512), 512) == pytest.approx(2 ** -9.5, rel=1e-14)
+
+
+def test_relu_depth_std_matches_a_simulation():
+    rng = np.random.default_rng(0)
+    n, depth, w_std = 400, 6, 0.08
+    z = rng.standard_normal((2000, n))
+    for _ in range(depth - 1):
+        z = np.maximum(z, 0) @ (w_std * rng.standard_normal((n, n)))
+    assert z.std() == pytest.approx(ini.relu_depth_std(depth, w_std, n), rel=0.05)
+
+
+def test_relu_depth_std_wrong_answers():
+    def off_by_one(depth, weight_std, fan_in, first_std=1.0):
+        return first_std * math.sqrt(fan_in * weight_std**2 / 2) ** depth
+
+    def no_half(depth, weight_std, fan_in, first_std=1.0):       # a linear net's factor
+        return first_std * math.sqrt(fan_in * weight_std**2) ** (depth - 1)
+
+    def variance_not_std(depth, weight_std, fan_in, first_std=1.0):
+        return first_std * (fan_in * weight_std**2 / 2) ** (depth - 1)
+
+    off = run("initialization.relu_depth_std", off_by_one)
+    # At He's std the factor per layer is 1, so the exponent does not matter there.
+    assert off.status == "wrong" and (off.passed, off.total) == (1, 4)
+    assert failed_line(off, "relu_depth_std", "std", "one layer")
+    half = run("initialization.relu_depth_std", no_half)
+    assert half.status == "wrong" and (half.passed, half.total) == (1, 4)
+    assert failed_line(half, "relu_depth_std", "std", "He's std: constant")
+    var = run("initialization.relu_depth_std", variance_not_std)
+    assert var.status == "wrong" and (var.passed, var.total) == (2, 4)
+    assert failed_line(var, "relu_depth_std", "std", "Xavier-like std: shrinks")

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from ...functional import softmax
-from ...init import compute_fans
+from ...init import calculate_gain, compute_fans
 from ..registry import Case, Exercise, register
 
 PREFIX = "initialization."
@@ -222,6 +222,53 @@ def _initial_ce_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- derived: fan_out mode, depth
+
+def he_std_fan_out(shape, negative_slope=0.0):
+    """He's normal std in fan_out mode (PyTorch's mode="fan_out") for a weight of `shape`.
+
+    gain / sqrt(fan_out), gain = sqrt(2 / (1 + a^2)): keeps the variance of the gradients
+    in the backward pass, where each input of a conv receives C_out * kH * kW terms.
+    """
+    _fan_in, fan_out = compute_fans(shape)
+    return calculate_gain("leaky_relu", negative_slope) / math.sqrt(fan_out)
+
+
+def _he_fan_out_cases(rng):
+    def dims(*ranges):
+        return tuple(int(rng.integers(lo, hi)) for lo, hi in ranges)
+
+    return [
+        Case("conv (C_out, C_in, kH, kW)", (dims((2, 128), (130, 256), (3, 4), (3, 4)),)),
+        Case("conv (C_out, C_in, kH, kW)", (dims((130, 256), (2, 64), (5, 6), (2, 3)),),
+             {"negative_slope": 0.2}),
+        Case("linear (in, out)", (dims((2, 50), (60, 300)),)),
+        Case("linear (in, out)", (dims((300, 600), (2, 50)),), {"negative_slope": 0.1}),
+    ]
+
+
+def relu_depth_std(depth, weight_std, fan_in, first_std=1.0):
+    """Std of the pre-activation z_depth of a bias-free ReLU net, z_1 having std `first_std`.
+
+    z_{l+1} = W relu(z_l) with W's entries iid N(0, weight_std^2) over `fan_in` inputs:
+    Var z_{l+1} = fan_in weight_std^2 Var(z_l) / 2, so the std is
+    first_std * (fan_in weight_std^2 / 2) ** ((depth - 1) / 2).
+    """
+    per_layer = fan_in * weight_std**2 * relu_second_moment(1.0)
+    return first_std * per_layer ** ((depth - 1) / 2.0)
+
+
+def _relu_depth_cases(rng):
+    n = int(rng.integers(64, 1024))
+    return [
+        Case("one layer", (1, 0.1, 100), {"first_std": 2.0}),
+        Case("He's std: constant", (10, math.sqrt(2.0 / n), n)),
+        Case("Xavier-like std: shrinks", (int(rng.integers(8, 30)), math.sqrt(1.0 / n), n)),
+        Case("too large: grows", (int(rng.integers(5, 20)), 0.1, 512),
+             {"first_std": float(rng.uniform(0.5, 2.0))}),
+    ]
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
@@ -239,4 +286,8 @@ EXERCISES = [
                       softmax_bias, ("b",), compare=compare_after_softmax)),
     register(Exercise(PREFIX + "initial_cross_entropy", "initial_cross_entropy",
                       _initial_ce_cases, initial_cross_entropy, ("loss",))),
+    register(Exercise(PREFIX + "he_std_fan_out", "he_std_fan_out", _he_fan_out_cases,
+                      he_std_fan_out, ("std",))),
+    register(Exercise(PREFIX + "relu_depth_std", "relu_depth_std", _relu_depth_cases,
+                      relu_depth_std, ("std",))),
 ]
