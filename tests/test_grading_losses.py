@@ -15,8 +15,10 @@ CHAPTER9 = [
     "losses.cross_entropy_label_smoothing",
     "losses.hinge",
     "losses.huber",
+    "losses.huber_location",
     "losses.log_softmax",
     "losses.mae",
+    "losses.sigmoid_output_grads",
 ]
 
 
@@ -200,3 +202,75 @@ def test_blank_exercise_is_not_implemented():
 
     result = run("losses.huber", huber)
     assert result.status == "not-implemented" and result.passed == 0 and not result
+
+
+# ---------------------------------------------------------------- derive: MSE on a sigmoid against CE
+
+def test_sigmoid_output_grads_are_the_chain_rule_and_slips_fail():
+    z, y = np.array([0.0, 8.0, -3.0]), np.array([1.0, 0.0, 0.0])
+    dmse, dbce = L.sigmoid_output_grads(z, y)
+    p = 1 / (1 + np.exp(-z))
+    np.testing.assert_allclose(dbce, p - y, rtol=1e-12)
+    np.testing.assert_allclose(dmse, 2 * (p - y) * p * (1 - p), rtol=1e-12)
+    assert dmse[0] == pytest.approx(-0.25) and dbce[0] == pytest.approx(-0.5)
+    assert abs(dmse[1]) < 1e-3 < 0.99 < dbce[1]      # confidently wrong: MSE stalls, CE does not
+    h = 1e-6                                          # and they are derivatives in z
+    for k in range(3):
+        e = np.zeros(3)
+        e[k] = h
+        sq = (1 / (1 + np.exp(-(z + e))) - y) ** 2 - (1 / (1 + np.exp(-(z - e))) - y) ** 2
+        assert sq[k] / (2 * h) == pytest.approx(dmse[k], rel=1e-6, abs=1e-12)
+
+    def right(z, y):
+        p = 1 / (1 + np.exp(-z))
+        return 2 * (p - y) * p * (1 - p), p - y
+
+    def no_sigmoid_slope(z, y):          # d/dp instead of d/dz for the MSE
+        p = 1 / (1 + np.exp(-z))
+        return 2 * (p - y), p - y
+
+    def ce_with_slope(z, y):             # sigma' kept in the CE gradient
+        p = 1 / (1 + np.exp(-z))
+        return 2 * (p - y) * p * (1 - p), (p - y) * p * (1 - p)
+
+    assert run("losses.sigmoid_output_grads", right).status == "ok"
+    result = run("losses.sigmoid_output_grads", no_sigmoid_slope)
+    assert result.status == "wrong"
+    assert failed_line(result, "sigmoid_output_grads", "dmse", "confidently wrong (saturated)")
+    assert not failed_line(result, "sigmoid_output_grads", "dbce", "confidently wrong (saturated)")
+    result = run("losses.sigmoid_output_grads", ce_with_slope)
+    assert failed_line(result, "sigmoid_output_grads", "dbce", "logits near 0")
+    assert not failed_line(result, "sigmoid_output_grads", "dmse", "logits near 0")
+
+
+# ---------------------------------------------------------------- derive: Huber's location
+
+def test_huber_location_minimises_and_mean_or_median_fail():
+    x = np.array([0.0, 1.0, 2.0, 100.0])
+    # within delta = 1 of c: 1 and 2 (0 is 1.5 below, 100 above): 1 + 2 + 1 - 1 = 2 c, c = 1.5
+    assert L.huber_location(x, 1.0) == pytest.approx(1.5, rel=1e-12)
+    assert L.huber_location(x, 1000.0) == pytest.approx(x.mean(), rel=1e-12)
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.normal(0, 1, 20), [40.0, 55.0]])
+    c = L.huber_location(x, 1.0)
+
+    def total(c):
+        r = np.abs(x - c)
+        return np.sum(np.where(r <= 1.0, 0.5 * r * r, r - 0.5))
+
+    assert total(c) < min(total(c - 1e-4), total(c + 1e-4))
+
+    def mean(x, delta):
+        return float(np.mean(x))
+
+    def median(x, delta):
+        return float(np.median(x))
+
+    result = run("losses.huber_location", mean)
+    assert result.status == "wrong"
+    assert failed_line(result, "huber_location", "c", "a cluster and outliers on one side")
+    assert not failed_line(result, "huber_location", "c", "no point beyond delta (the mean)")
+    result = run("losses.huber_location", median)
+    assert failed_line(result, "huber_location", "c", "no point beyond delta (the mean)")
+    assert failed_line(result, "huber_location", "c", "a cluster and outliers on one side")
+    assert not failed_line(result, "huber_location", "c", "tiny delta (near the median)")

@@ -172,6 +172,63 @@ def _hinge_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- derive: MSE on a sigmoid against CE
+
+def sigmoid_output_grads(z, y):
+    """logits z, targets y in {0, 1} (same shape) -> (dmse, dbce): per element, the derivative
+    with respect to z of (sigmoid(z) - y)^2 and of the binary cross-entropy of sigmoid(z)
+    against y. Built from dlcore's functional pieces (their means times n)."""
+    p = F.sigmoid(z)
+    _, cache = F.mse_forward(p, y)
+    dmse = F.sigmoid_backward(F.mse_backward(cache) * z.size, p)
+    _, cache = F.bce_with_logits_forward(z, y)
+    return dmse, F.bce_with_logits_backward(cache) * z.size
+
+
+def _sigmoid_grads_cases(rng):
+    def labels(n):
+        return rng.integers(0, 2, n) * 1.0
+
+    z_bad = rng.uniform(5.0, 9.0, 6)
+    y_bad = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0])
+    z_bad = np.where(y_bad == 1.0, -z_bad, z_bad)      # confidently wrong
+    return [
+        Case("logits near 0", (rng.uniform(-1.0, 1.0, 8), labels(8))),
+        Case("confidently wrong (saturated)", (z_bad, y_bad)),
+        Case("confidently right", (np.array([6.0, -7.0, 5.0]), np.array([1.0, 0.0, 1.0]))),
+        Case("a batch", (2.0 * _normal(rng, 3, 4), rng.integers(0, 2, (3, 4)) * 1.0)),
+    ]
+
+
+# ---------------------------------------------------------------- derive: Huber's location
+
+def huber_location(x, delta):
+    """points x (n,), delta > 0 -> the constant c minimising sum_i huber(x_i - c; delta). The
+    loss is convex in c; the reference bisects on the sign of its derivative, taken from
+    dlcore's huber_backward."""
+    lo, hi = float(x.min()), float(x.max())
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        _, cache = F.huber_forward(np.full_like(x, mid), x, delta=delta)
+        if float(F.huber_backward(cache).sum()) < 0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def _huber_location_cases(rng):
+    cluster = rng.normal(0.0, 1.0, 9)
+    outliers = np.concatenate([cluster, rng.uniform(15.0, 30.0, 3)])
+    return [
+        Case("no point beyond delta (the mean)", (cluster, 10.0)),
+        Case("a cluster and outliers on one side", (outliers, 1.0)),
+        Case("a cluster and outliers on one side", (np.concatenate(
+            [rng.normal(5.0, 2.0, 15), -rng.uniform(20.0, 40.0, 4)]), 1.5)),
+        Case("tiny delta (near the median)", (rng.normal(0.0, 1.0, 11), 1e-3)),
+    ]
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
@@ -184,4 +241,8 @@ EXERCISES = [
     register(Exercise(PREFIX + "bce_with_logits", "bce_with_logits", _bce_cases, bce_with_logits,
                       ("loss", "dx"))),
     register(Exercise(PREFIX + "hinge", "hinge", _hinge_cases, hinge, ("loss", "dscores"))),
+    register(Exercise(PREFIX + "sigmoid_output_grads", "sigmoid_output_grads",
+                      _sigmoid_grads_cases, sigmoid_output_grads, ("dmse", "dbce"))),
+    register(Exercise(PREFIX + "huber_location", "huber_location", _huber_location_cases,
+                      huber_location, ("c",))),
 ]
