@@ -213,7 +213,7 @@ def test_sigmoid_output_grads_are_the_chain_rule_and_slips_fail():
     np.testing.assert_allclose(dbce, p - y, rtol=1e-12)
     np.testing.assert_allclose(dmse, 2 * (p - y) * p * (1 - p), rtol=1e-12)
     assert dmse[0] == pytest.approx(-0.25) and dbce[0] == pytest.approx(-0.5)
-    assert abs(dmse[1]) < 1e-3 < 0.99 < dbce[1]      # confidently wrong: MSE stalls, CE does not
+    assert abs(dmse[1]) < 1e-3 and dbce[1] > 0.99    # confidently wrong: MSE stalls, CE does not
     h = 1e-6                                          # and they are derivatives in z
     for k in range(3):
         e = np.zeros(3)

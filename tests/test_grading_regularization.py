@@ -17,6 +17,7 @@ CHAPTER8 = [
     "regularization.dropout_moments",
     "regularization.early_stop_epoch",
     "regularization.ema_update",
+    "regularization.ema_weights",
     "regularization.inverted_dropout_backward",
     "regularization.inverted_dropout_forward",
     "regularization.l2_penalty_and_grad",
@@ -343,3 +344,46 @@ def test_dropout_moments_match_sampling_and_slips_fail():
     result = run("regularization.dropout_moments", classic_mean)
     assert failed_line(result, "dropout_moments", "mean", "p = 0.5")
     assert not failed_line(result, "dropout_moments", "mean", "p = 0 (no dropout)")
+
+
+# ---------------------------------------------------------------- derive: the weights of an EMA
+
+def test_ema_weights_unrolled_and_slips_fail():
+    w = reg.ema_weights(0.9, 3, False)
+    np.testing.assert_allclose(w, [0.729, 0.1 * 0.81, 0.1 * 0.9, 0.1], rtol=1e-12)
+    w = reg.ema_weights(0.5, 2, True)
+    np.testing.assert_allclose(w, [0.0, 0.25 / 0.75, 0.5 / 0.75], rtol=1e-12)
+    assert reg.ema_weights(0.999, 10, False)[0] == pytest.approx(0.999**10)   # 0.990
+
+    def right(decay, t, bias_correction):
+        k = np.arange(t + 1)
+        w = (1 - decay) * decay ** (t - k)
+        if bias_correction:
+            w[0] = 0.0
+            return w / (1 - decay**t)
+        w[0] = decay**t
+        return w
+
+    def start_forgotten(decay, t, bias_correction):    # no weight left on theta_0
+        w = right(decay, t, True) * (1 - decay**t)
+        return w / (1 - decay**t) if bias_correction else w
+
+    def uncorrected(decay, t, bias_correction):        # the 1/(1 - decay^t) left out
+        return right(decay, t, True) * (1 - decay**t) if bias_correction else right(
+            decay, t, False)
+
+    def reversed_order(decay, t, bias_correction):     # the newest value weighted least
+        return right(decay, t, bias_correction)[::-1].copy()
+
+    assert run("regularization.ema_weights", right).status == "ok"
+    result = run("regularization.ema_weights", start_forgotten)
+    assert result.status == "wrong"
+    assert failed_line(result, "ema_weights", "weights",
+                       "started at theta_0, decay 0.999, a few updates")
+    assert not failed_line(result, "ema_weights", "weights", "bias-corrected, decay 0.9, t = 20")
+    result = run("regularization.ema_weights", uncorrected)
+    assert failed_line(result, "ema_weights", "weights",
+                       "bias-corrected, decay 0.999, a few updates")
+    assert not failed_line(result, "ema_weights", "weights", "started at theta_0, t = 1")
+    result = run("regularization.ema_weights", reversed_order)
+    assert result.status == "wrong" and result.passed == 0

@@ -4,7 +4,6 @@ abs, e^{+kt}, a warm-up ramp starting at 0) fail in the case groups where they s
 import math
 
 import numpy as np
-
 import pytest
 from conftest import run
 

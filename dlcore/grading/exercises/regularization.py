@@ -252,6 +252,33 @@ def _moments_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- derive: the weights of an EMA
+
+def ema_weights(decay, t, bias_correction):
+    """The weights (t + 1,) that dlcore's EMA, after t updates, puts on the initial weights
+    theta_0 and on the values theta_1 .. theta_t it was updated with, in that order. The EMA
+    is linear, so the reference feeds it theta_k = the k-th unit vector and reads the average."""
+    from ... import regularization as R
+    from ...nn import Parameter
+
+    theta = Parameter(np.eye(t + 1)[0].copy())
+    ema = R.EMA([theta], decay=decay, bias_correction=bias_correction)
+    for k in range(1, t + 1):
+        theta.data[...] = np.eye(t + 1)[k]
+        ema.update()
+    return ema.averaged()[0]
+
+
+def _ema_weights_cases(rng):
+    cases = []
+    for corrected, name in ((False, "started at theta_0"), (True, "bias-corrected")):
+        cases += [Case(f"{name}, t = 1", (float(rng.uniform(0.5, 0.95)), 1, corrected)),
+                  Case(f"{name}, decay 0.9, t = 20", (0.9, 20, corrected)),
+                  Case(f"{name}, decay 0.999, a few updates",
+                       (0.999, int(rng.integers(5, 15)), corrected))]
+    return cases
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
@@ -274,4 +301,6 @@ EXERCISES = [
                       _decay_factor_cases, decay_factor_momentum, ("factor",))),
     register(Exercise(PREFIX + "dropout_moments", "dropout_moments", _moments_cases,
                       dropout_moments, ("mean", "var"))),
+    register(Exercise(PREFIX + "ema_weights", "ema_weights", _ema_weights_cases, ema_weights,
+                      ("weights",))),
 ]
