@@ -1,5 +1,6 @@
 """dlcore.grading.build.execute: the kernels it starts get one BLAS thread each."""
 import nbformat
+import pytest
 
 from dlcore.grading.build.execute import BLAS_THREADS, execute_notebook, kernel_environment
 
@@ -21,3 +22,42 @@ def test_an_executed_notebook_sees_one_blas_thread(tmp_path, monkeypatch):
     nbformat.write(nb, path)
     out = execute_notebook(path, timeout=60)
     assert out.cells[0].outputs[0]["text"].strip() == "['1', '1', '1']"
+
+
+
+def test_waits_are_cut_into_slices_that_each_end_with_a_check():
+    import asyncio
+    from queue import Empty
+
+    from dlcore.grading.build._kernel import get_in_slices
+
+    asked = []
+
+    async def get(timeout):            # the message is found by the third slice's check
+        asked.append(timeout)
+        if len(asked) < 3:
+            raise Empty
+        return {"msg": "reply"}
+
+    assert asyncio.run(get_in_slices(get, 120.0, slice_seconds=0.01)) == {"msg": "reply"}
+    assert len(asked) == 3 and all(t <= 0.01 for t in asked)
+    asked.clear()
+
+    async def never(timeout):
+        asked.append(timeout)
+        raise Empty
+
+    with pytest.raises(Empty):
+        asyncio.run(get_in_slices(never, 0.05, slice_seconds=0.01))
+    assert len(asked) >= 5 and max(asked) <= 0.01
+
+
+def test_execute_uses_the_sliced_client():
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets.config import Config
+
+    from dlcore.grading.build._kernel import SlicedKernelClient
+
+    km = AsyncKernelManager(config=Config({"KernelManager": {
+        "client_class": "dlcore.grading.build._kernel.SlicedKernelClient"}}))
+    assert isinstance(km.client(), SlicedKernelClient)

@@ -19,6 +19,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from traitlets.config import Config
 
 __all__ = ["execute_notebook", "find_notebooks", "kernel_environment", "main"]
 
@@ -45,9 +46,13 @@ def execute_notebook(path, timeout=CELL_TIMEOUT, kernel_name="python3"):
     """Run the notebook at `path` and return it with outputs (the file is not written)."""
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
+    # A client that waits for messages in one-second slices (see _kernel.py: a missed
+    # wake-up otherwise stalls a cell for its whole timeout).
+    config = Config({"KernelManager": {
+        "client_class": "dlcore.grading.build._kernel.SlicedKernelClient"}})
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
                             resources={"metadata": {"path": str(path.parent.resolve())}},
-                            record_timing=False)
+                            record_timing=False, config=config)
     client.execute(env=kernel_environment())
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
