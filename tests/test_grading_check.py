@@ -25,6 +25,8 @@ CHAPTER1 = [
     "backprop.softmax_cross_entropy",
     "backprop.numerical_gradient",
     "backprop.two_layer_loss_and_grads",
+    "backprop.silu_backward",
+    "backprop.gate_gradients",
 ]
 
 LINE = re.compile(
