@@ -1,4 +1,4 @@
-"""The dependency direction DESIGN.md fixes: the core imports with numpy alone and never
+"""The dependency direction the design fixes (docs/library.md): the core imports with numpy alone and never
 pulls in plotting, widgets, progress bars, scikit-learn, dlcore.viz or dlcore.grading."""
 import subprocess
 import sys
