@@ -140,6 +140,31 @@ def lecun_normal(shape, rng=None, dtype=np.float32):
     return _normal(_as_shape(shape, "lecun_normal"), math.sqrt(1.0 / fan_in), rng, dtype)
 
 
+SCHEMES = ("he", "xavier", "lecun", "pytorch")
+
+
+def pytorch_bound(shape):
+    """1/sqrt(fan_in): PyTorch's default Linear and Conv2d weights (and biases) are U(+-this)."""
+    return 1 / math.sqrt(compute_fans(shape)[0])
+
+
+def by_name(scheme, shape, rng=None, dtype=np.float32, where="init"):
+    """A weight for a layer's `init=` argument: "he" (He normal), "xavier" (Xavier uniform),
+    "lecun" (LeCun normal), "pytorch" (PyTorch's default, U(+-1/sqrt(fan_in))), or a
+    callable(shape, rng=...). `where` names the layer in the error for anything else."""
+    if callable(scheme):
+        return np.asarray(scheme(shape, rng=rng), dtype=dtype)
+    if scheme == "he":
+        return he_normal(shape, rng=rng, dtype=dtype)
+    if scheme == "xavier":
+        return xavier_uniform(shape, rng=rng, dtype=dtype)
+    if scheme == "lecun":
+        return lecun_normal(shape, rng=rng, dtype=dtype)
+    if scheme == "pytorch":
+        return _uniform(shape, pytorch_bound(shape), rng, dtype)
+    raise ValueError(f"{where}: init must be one of {SCHEMES} or a callable, got {scheme!r}")
+
+
 def zeros(shape, dtype=np.float32):
     """All zeros (the usual bias initialisation)."""
     return np.zeros(_as_shape(shape, "zeros"), dtype=dtype)

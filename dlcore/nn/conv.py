@@ -5,7 +5,6 @@ with output channel c*m + j reading input channel c (PyTorch's conv2d with group
 Sizes: kernel_size, stride and padding are ints or (height, width) pairs; the output
 is floor((H + 2*padding - kH) / stride) + 1 high, likewise wide.
 """
-import math
 import numbers
 
 import numpy as np
@@ -16,8 +15,6 @@ from .. import init as init_module
 from .._random import get_rng
 from ..errors import DTypeError, ShapeError
 from .module import Module, Parameter
-
-_INITS = ("he", "xavier", "lecun", "pytorch")
 
 
 def _pair(value, name, where, minimum):
@@ -34,31 +31,12 @@ def _pair(value, name, where, minimum):
     return tuple(int(v) for v in pair)
 
 
-def _weight(init, shape, rng, dtype, where):
-    """A conv weight for the named scheme (fans: fan_in = C_in*kH*kW per output channel)."""
-    if callable(init):
-        return np.asarray(init(shape, rng=rng), dtype=dtype)
-    if init == "he":
-        return init_module.he_normal(shape, rng=rng, dtype=dtype)
-    if init == "xavier":
-        return init_module.xavier_uniform(shape, rng=rng, dtype=dtype)
-    if init == "lecun":
-        return init_module.lecun_normal(shape, rng=rng, dtype=dtype)
-    if init == "pytorch":  # torch's default for conv: U(+-1/sqrt(fan_in))
-        return init_module._uniform(shape, _pytorch_bound(shape), rng, dtype)
-    raise ValueError(f"{where}: init must be one of {_INITS} or a callable, got {init!r}")
-
-
-def _pytorch_bound(shape):
-    return 1 / math.sqrt(init_module.compute_fans(shape)[0])
-
-
 def _bias(bias, init, shape, rng, dtype):
     if not bias:
         return None
     C_out = shape[0]
     if init == "pytorch":  # torch draws the bias from the weight's U(+-1/sqrt(fan_in)) too
-        return Parameter(init_module._uniform((C_out,), _pytorch_bound(shape), rng, dtype), "b")
+        return Parameter(init_module._uniform((C_out,), init_module.pytorch_bound(shape), rng, dtype), "b")
     return Parameter(np.zeros(C_out, dtype=dtype), name="b")
 
 
@@ -151,7 +129,7 @@ class Conv2d(_Conv):
         self.stride = _pair(stride, "stride", "Conv2d", 1)
         self.padding = _pair(padding, "padding", "Conv2d", 0)
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
-        self.W = Parameter(_weight(init, shape, rng, dtype, "Conv2d"), name="W")
+        self.W = Parameter(init_module.by_name(init, shape, rng, dtype, "Conv2d"), name="W")
         self.b = _bias(bias, init, shape, rng, dtype)
 
     def forward(self, x):
@@ -186,7 +164,7 @@ class DepthwiseConv2d(_Conv):
         self.stride = _pair(stride, "stride", where, 1)
         self.padding = _pair(padding, "padding", where, 0)
         shape = (self.channels * self.depth_multiplier, 1, *self.kernel_size)
-        self.W = Parameter(_weight(init, shape, rng, dtype, where), name="W")
+        self.W = Parameter(init_module.by_name(init, shape, rng, dtype, where), name="W")
         self.b = _bias(bias, init, shape, rng, dtype)
 
     @property

@@ -10,24 +10,6 @@ from .._random import get_rng
 from ..errors import DTypeError, ShapeError
 from .module import Module, Parameter
 
-_INITS = ("he", "xavier", "lecun", "pytorch")
-
-
-def _linear_weight(init_name, shape, rng, dtype):
-    """Weight of shape (in, out) for the named scheme, or from a callable(shape, rng)."""
-    if callable(init_name):
-        return np.asarray(init_name(shape, rng=rng), dtype=dtype)
-    if init_name == "he":
-        return init_module.he_normal(shape, rng=rng, dtype=dtype)
-    if init_name == "xavier":
-        return init_module.xavier_uniform(shape, rng=rng, dtype=dtype)
-    if init_name == "lecun":
-        return init_module.lecun_normal(shape, rng=rng, dtype=dtype)
-    if init_name == "pytorch":  # torch.nn.Linear's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
-        bound = 1 / math.sqrt(shape[0])
-        return init_module._uniform(shape, bound, rng, dtype)
-    raise ValueError(f"Linear: init must be one of {_INITS} or a callable, got {init_name!r}")
-
 
 def _check_input(x, n, layer, W):
     """Refuse anything but a (N, n) float array of W's dtype on W's device; the message
@@ -65,7 +47,7 @@ class Linear(Module):
         self.in_features = _checks.positive_int(in_features, "in_features", "Linear")
         self.out_features = _checks.positive_int(out_features, "out_features", "Linear")
         shape = (self.in_features, self.out_features)
-        self.W = Parameter(_linear_weight(init, shape, rng, dtype), name="W")
+        self.W = Parameter(init_module.by_name(init, shape, rng, dtype, "Linear"), name="W")
         if bias:
             if init == "pytorch":  # torch also draws the bias from U(+-1/sqrt(fan_in))
                 b = init_module._uniform((self.out_features,), 1 / math.sqrt(self.in_features),
