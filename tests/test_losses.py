@@ -191,18 +191,6 @@ def test_gradient_cases_are_away_from_kinks():
         assert np.any(m > 0) and np.any(m < 0)  # both active and inactive terms are tested
 
 
-@pytest.mark.parametrize("name", sorted(GRAD_CASES))
-def test_gradient_matches_central_differences(name):
-    loss, pred, target = GRAD_CASES[name]
-    pred = pred.copy()
-    loss(pred, target)
-    analytic = loss.backward()
-    # central differences, h = 1e-6; numerical_gradient nudges pred in place
-    numeric = numerical_gradient(lambda _: loss(pred, target), pred)
-    assert analytic.shape == pred.shape
-    assert relative_error(analytic, numeric) < 1e-7
-
-
 # --- reference numbers from PyTorch ------------------------------------------------
 # Computed with torch 2.13.0's functional losses (torch.nn.functional.mse_loss, l1_loss,
 # huber_loss, cross_entropy, binary_cross_entropy_with_logits, multi_margin_loss,
@@ -382,9 +370,7 @@ def test_backward_reflects_the_latest_call():
 # --- bad input ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "make, pred, target, error, message",
-    [
+BAD_INPUT = [  # (make, pred, target, error, message)
         (MSELoss, np.array([1, 2]), a([1.0, 2.0]), DTypeError,
          r"MSELoss: pred must be a floating-point array .* got dtype int"),
         (MSELoss, [1.0, 2.0], a([1.0, 2.0]), TypeError,
@@ -415,16 +401,10 @@ def test_backward_reflects_the_latest_call():
          r"KLDivLoss: target must lie in \[0, inf\), got values from -0.1 to 0.5"),
         (KLDivLoss, a([-1.0, -1.0]), a([0.5, 0.5, 0.0]), ShapeError,
          r"KLDivLoss: pred and target must have the same shape, got \(2,\) and \(3,\)"),
-    ],
-)
-def test_bad_input_raises_with_message(make, pred, target, error, message):
-    with pytest.raises(error, match=message):
-        make()(pred, target)
+]
 
 
-@pytest.mark.parametrize(
-    "make, error, message",
-    [
+BAD_HYPERPARAMETERS = [  # (make, error, message)
         (lambda: HuberLoss(delta=0.0), ValueError, r"HuberLoss: delta must be in \(0\.0, inf\]"),
         (lambda: HuberLoss(delta=-1.0), ValueError, r"delta must be in \(0\.0, inf\], got -1\.0"),
         (lambda: HuberLoss(delta="1"), TypeError, r"HuberLoss: delta must be a real number"),
@@ -436,11 +416,7 @@ def test_bad_input_raises_with_message(make, pred, target, error, message):
         (lambda: MultiMarginLoss(p=True), ValueError, r"p must be 1 or 2, got True"),
         (lambda: MultiMarginLoss(margin=-1.0), ValueError,
          r"MultiMarginLoss: margin must be in \[0\.0, inf\], got -1\.0"),
-    ],
-)
-def test_bad_hyperparameter_raises_with_message(make, error, message):
-    with pytest.raises(error, match=message):
-        make()
+]
 
 
 # === log-cosh, Poisson NLL and cosine proximity (the losses chapter 9 adds) ===
@@ -543,17 +519,6 @@ GRAD_CASES_MORE = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(GRAD_CASES_MORE))
-def test_gradient_matches_central_differences_more_losses(name):
-    loss, pred, target = GRAD_CASES_MORE[name]
-    pred = pred.copy()
-    loss(pred, target)
-    analytic = loss.backward()
-    numeric = numerical_gradient(lambda _: loss(pred, target), pred)
-    assert analytic.shape == pred.shape
-    assert relative_error(analytic, numeric) < 1e-7
-
-
 # --- reference numbers from PyTorch --------------------------------------------------------
 # torch 2.13.0, float64, default reduction: F.poisson_nll_loss (log_input, full as named),
 # -F.cosine_similarity(x, t, dim=1, eps=1e-8).mean(), and log(cosh(x - t)).mean() written
@@ -611,9 +576,7 @@ def test_gradient_keeps_pred_dtype_and_value_is_python_float_more_losses(loss, d
 # --- bad input --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "make, pred, target, error, message",
-    [
+BAD_INPUT += [
         (PoissonNLLLoss, a([0.0, 1.0]), a([1.0, -1.0]), ValueError,
          r"PoissonNLLLoss: target must lie in \[0, inf\), got values from -1 to 1"),
         (lambda: PoissonNLLLoss(log_input=False), a([-0.5, 1.0]), a([1.0, 1.0]), ValueError,
@@ -626,25 +589,42 @@ def test_gradient_keeps_pred_dtype_and_value_is_python_float_more_losses(loss, d
          r"CosineProximityLoss: pred must be vectors of shape \(\.\.\., D\), got a 0-d array"),
         (CosineProximityLoss, a([[1.0, 2.0]]), a([[1.0, 2.0, 3.0]]), ShapeError,
          r"CosineProximityLoss: pred and target must have the same shape"),
-    ],
-)
-def test_bad_input_raises_with_message_more_losses(make, pred, target, error, message):
-    with pytest.raises(error, match=message):
-        make()(pred, target)
+]
 
 
-@pytest.mark.parametrize(
-    "make, error, message",
-    [
+BAD_HYPERPARAMETERS += [
         (lambda: PoissonNLLLoss(eps=0.0), ValueError, r"PoissonNLLLoss: eps must be in \(0\.0, inf\]"),
         (lambda: PoissonNLLLoss(log_input=1), TypeError,
          r"PoissonNLLLoss: log_input must be True or False, got 1"),
         (lambda: PoissonNLLLoss(full="no"), TypeError, r"full must be True or False, got 'no'"),
         (lambda: CosineProximityLoss(eps=-1.0), ValueError,
          r"CosineProximityLoss: eps must be in \(0\.0, inf\], got -1\.0"),
-    ],
-)
-def test_bad_hyperparameter_raises_with_message_more_losses(make, error, message):
+]
+
+
+# --- the checks shared by both groups of losses ----------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted({**GRAD_CASES, **GRAD_CASES_MORE}))
+def test_gradient_matches_central_differences(name):
+    loss, pred, target = {**GRAD_CASES, **GRAD_CASES_MORE}[name]
+    pred = pred.copy()
+    loss(pred, target)
+    analytic = loss.backward()
+    # central differences, h = 1e-6; numerical_gradient nudges pred in place
+    numeric = numerical_gradient(lambda _: loss(pred, target), pred)
+    assert analytic.shape == pred.shape
+    assert relative_error(analytic, numeric) < 1e-7
+
+
+@pytest.mark.parametrize("make, pred, target, error, message", BAD_INPUT)
+def test_bad_input_raises_with_message(make, pred, target, error, message):
+    with pytest.raises(error, match=message):
+        make()(pred, target)
+
+
+@pytest.mark.parametrize("make, error, message", BAD_HYPERPARAMETERS)
+def test_bad_hyperparameter_raises_with_message(make, error, message):
     with pytest.raises(error, match=message):
         make()
 
