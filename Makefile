@@ -70,7 +70,7 @@ mpi: $(STAMP)
 
 # Every script in benchmarks/ (each prints its own table); PyTorch, when a scratch venv has
 # it, is found by the scripts themselves (benchmarks/README.md).
-BENCH ?= $(sort $(wildcard benchmarks/*.py))
+BENCH ?= $(sort $(filter-out benchmarks/_%,$(wildcard benchmarks/*.py)))
 bench: $(STAMP)
 	@for s in $(BENCH); do echo "== $$s"; $(BIN)/python $$s || exit 1; done
 

@@ -33,6 +33,8 @@ import sys
 import time
 from datetime import datetime, timezone
 
+from _machine import busy_seconds
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 N, C_IN, C_OUT, SIZE, K = 32, 32, 64, 32, 3
 CASES = {"conv": f"Conv2d {K}x{K} {C_IN}->{C_OUT}, padding 1",
@@ -140,16 +142,6 @@ def torch_python():
                 [exe, "-c", "import torch"], check=False, capture_output=True).returncode == 0:
             return exe
     return None
-
-
-def busy_seconds():
-    """CPU seconds the whole machine has spent busy (Linux /proc/stat), or None."""
-    try:
-        with open("/proc/stat") as f:
-            v = [int(s) for s in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    return (sum(v[:8]) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def run_worker(python, framework, case, threads, iters):

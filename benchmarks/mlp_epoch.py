@@ -34,6 +34,8 @@ import sys
 import time
 from datetime import datetime, timezone
 
+from _machine import busy_seconds
+
 SIZES = (784, 256, 128, 10)
 N_SAMPLES = 60_000
 BATCH = 128
@@ -261,24 +263,15 @@ def run_worker(python, framework, workload):
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
     cmd = [python, os.path.abspath(__file__), "--_worker", framework, workload,
            "--threads", str(THREADS)]
-    busy0, t0 = _busy_seconds(), time.perf_counter()
+    busy0, t0 = busy_seconds(), time.perf_counter()
     proc = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env)
-    busy1, t1 = _busy_seconds(), time.perf_counter()
+    busy1, t1 = busy_seconds(), time.perf_counter()
     if proc.returncode != 0:
         raise RuntimeError(f"{framework} {workload} failed:\n{proc.stderr.strip()}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     if busy0 is not None:  # CPU use of the whole machine, in cores, while the worker ran
         result["machine_load_cores"] = (busy1 - busy0) / (t1 - t0)
     return result
-
-
-def _busy_seconds():
-    try:
-        with open("/proc/stat") as f:
-            v = [int(s) for s in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    return (sum(v[:8]) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def median(values):
