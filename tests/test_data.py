@@ -33,7 +33,7 @@ def test_digits_split_is_seeded_and_images_have_nchw_shape():
 
 def test_digits_global_standardisation_keeps_images_images():
     raw, _, _ = load_digits(standardize="none")
-    glob, val, _ = load_digits(standardize="global")
+    glob, _, _ = load_digits(standardize="global")
     # raw pixel values are the 0-16 grey levels of scikit-learn's digits
     assert raw.X.min() == 0.0 and raw.X.max() == 16.0
     np.testing.assert_array_equal(raw.y, glob.y)  # same split, only the scaling differs

@@ -406,8 +406,8 @@ def test_boolean_outputs_are_compared_as_numbers():
 
 # ---------------------------------------------------------------- hints for classic slips
 
-from dlcore.grading.exercises import clipping, losses, optimizers  # noqa: E402
-from dlcore.grading.exercises import regularization as reg  # noqa: E402
+from dlcore.grading.exercises import clipping, losses
+from dlcore.grading.exercises import regularization as reg
 
 
 def hints(result):
@@ -432,7 +432,7 @@ def relu_backward_sign_flipped(dout, x):
 def linear_backward_dW_transposed(dout, cache):
     """dW transposed where the shape check cannot see it (square W); right elsewhere, so
     the square-W case is the first failing one."""
-    x, W, b = cache
+    x, W, _ = cache
     dW = x.T @ dout
     return dout @ W.T, (dW.T if W.shape[0] == W.shape[1] else dW), dout.sum(axis=0)
 
@@ -449,12 +449,12 @@ def l2_gradient_doubled(W, weight_decay):
 def test_hint_sum_for_mean_names_the_factor_and_where_it_comes_from():
     result = run("losses.mae", mae_sum_gradient)
     assert not result
-    assert hints(result) == ["hint: got/expected = 20 for every entry (20 = the number of "
-                             "entries of pred): a sum where a mean belongs, or a missing "
-                             "division by it?"]
+    assert hints(result) == [("hint: got/expected = 20 for every entry (20 = the number of "
+                              "entries of pred): a sum where a mean belongs, or a missing "
+                              "division by it?")]
     assert hints(run("losses.mae", mae_gradient_divided_twice)) == [
-        "hint: got/expected = 1/20 for every entry (20 = the number of entries of pred): a "
-        "mean where a sum belongs, or an extra division by it?"]
+        ("hint: got/expected = 1/20 for every entry (20 = the number of entries of pred): a "
+         "mean where a sum belongs, or an extra division by it?")]
 
 
 def test_hint_sign_flip():
@@ -470,16 +470,16 @@ def test_hint_transposed_weight_gradient():
 
 def test_hint_factor_two():
     result = run("regularization.l2_penalty_and_grad", l2_gradient_doubled)
-    assert hints(result) == ["hint: got/expected = 2 for every entry: a factor 2 too many "
-                             "(e.g. the 2 from d(x^2)/dx twice)?"]
+    assert hints(result) == [("hint: got/expected = 2 for every entry: a factor 2 too many "
+                              "(e.g. the 2 from d(x^2)/dx twice)?")]
 
 
 def test_hint_generic_constant_factor_for_a_bias_correction_without_t():
     result = run("optimizers.bias_corrected", bias_corrected_without_t)
     # the first failing case has t = 2: (1 - 0.9^2) / (1 - 0.9) = 1.9 for every entry of m_hat
-    assert hints(result) == ["hint: got/expected = 1.9 for every entry: right up to a constant "
-                             "factor (a scale or coefficient, e.g. a bias correction 1-beta "
-                             "instead of 1-beta^t)?"]
+    assert hints(result) == [("hint: got/expected = 1.9 for every entry: right up to a constant "
+                              "factor (a scale or coefficient, e.g. a bias correction 1-beta "
+                              "instead of 1-beta^t)?")]
 
 
 def test_no_hint_when_the_numbers_show_no_slip():

@@ -300,10 +300,10 @@ def plot_neuron_graph(w=-0.8, x=1.5, b=0.3, t=1.0):
         for src in inputs:
             sx, sy = _NEURON_LAYOUT[src]
             ax.annotate("", xy=(px - 0.22, py), xytext=(sx + 0.22, sy),
-                        arrowprops=dict(arrowstyle="->", color="0.5", lw=1))
+                        arrowprops={"arrowstyle": "->", "color": "0.5", "lw": 1})
         label = node if op == "input" else f"{op}\n{node}"
         ax.text(px, py, label, ha="center", va="center", fontsize=11,
-                bbox=dict(boxstyle="round,pad=0.35", fc="white", ec="0.3"))
+                bbox={"boxstyle": "round,pad=0.35", "fc": "white", "ec": "0.3"})
         value, grad = vals[node]
         ax.text(px, py + 0.32, f"{value:.3f}", ha="center", color="C2", fontsize=9)
         ax.text(px, py - 0.4, f"{grad:.3f}", ha="center", color="C3", fontsize=9)
