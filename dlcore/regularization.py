@@ -1,5 +1,5 @@
-"""Regularisation: penalties on the weights, max-norm constraints, early stopping,
-weight averaging (EMA / Polyak) and label smoothing.
+"""Regularisation: penalties on the weights, an L1 penalty on activations, max-norm
+constraints, early stopping, weight averaging (EMA / Polyak) and label smoothing.
 
     weights = weights_only(model)                # the W's: biases and BN parameters excluded
     value = loss(model(x), y) + l2_penalty(weights, 1e-3)
@@ -27,6 +27,7 @@ from .nn.module import Module, Parameter, as_parameter_list
 
 __all__ = [
     "EMA",
+    "ActivityL1",
     "EarlyStopping",
     "add_l1_grad_",
     "add_l2_grad_",
@@ -101,6 +102,54 @@ def add_l1_grad_(params, strength):
     strength = _strength(strength, "strength", "add_l1_grad_")
     for p in params:
         p.grad += strength * get_array_module(p.data).sign(p.data)
+
+
+# -- a penalty on activations ----------------------------------------------------------------
+
+
+class ActivityL1(Module):
+    """An L1 penalty on the activations that pass through it; the identity on the values.
+
+    Put it after the layer whose outputs should be sparse, e.g.
+    `Sequential(Linear(64, 128), ReLU(), ActivityL1(1e-3), Linear(128, 10))`. For an input h
+    of shape (N, ...) (N examples first) the penalty is
+
+        lam * sum |h| / N        (lam times the mean over the batch of each example's L1 norm)
+
+    and backward returns dout + lam * sign(h) / N: the gradient of the penalty added to the
+    gradient coming from above, as if the penalty were part of the (batch-mean) loss. sign(0)
+    is taken as 0, so an exactly-zero activation (a ReLU that is off) feels no pull. This is
+    Keras's `activity_regularizer=L1(lam)` on the layer before, with its penalty divided by
+    the batch size as in tf.keras 2.
+
+    `penalty` holds the last forward's penalty (a float; 0.0 in eval mode, where nothing is
+    added to the gradient either). `fit` does not see it: its reported training loss is the
+    loss alone; add `layer.penalty` yourself to report the full objective.
+    """
+
+    def __init__(self, lam):
+        super().__init__()
+        self.lam = _strength(lam, "lam", "ActivityL1")
+        self.penalty = 0.0
+
+    def forward(self, h):
+        h = _checks.float_array(h, "input", "ActivityL1", min_ndim=1)
+        xp = get_array_module(h)
+        if not self.training:
+            self.penalty = 0.0
+            return self._save_for_backward(h, (None, 1))
+        n = h.shape[0]
+        self.penalty = self.lam * float(xp.abs(h).sum()) / n
+        return self._save_for_backward(h, (xp.sign(h), n))
+
+    def backward(self, dout):
+        sign, n = self._cache_for(dout)
+        if sign is None:
+            return dout
+        return dout + (self.lam / n) * sign.astype(dout.dtype)
+
+    def extra_repr(self):
+        return f"lam={self.lam:g}"
 
 
 # -- max-norm --------------------------------------------------------------------------------

@@ -31,7 +31,12 @@ from .conv import (
     depthwise_conv2d_forward,
     im2col,
 )
-from .dropout import dropout_backward, dropout_forward
+from .dropout import (
+    dropout_backward,
+    dropout_forward,
+    gaussian_dropout_backward,
+    gaussian_dropout_forward,
+)
 from .linear import linear_backward, linear_forward
 from .losses import (
     bce_with_logits_backward,
@@ -94,6 +99,8 @@ __all__ = [
     "dropout_forward",
     "elu_backward",
     "elu_forward",
+    "gaussian_dropout_backward",
+    "gaussian_dropout_forward",
     "global_avg_pool2d_backward",
     "global_avg_pool2d_forward",
     "huber_backward",

@@ -1,7 +1,7 @@
 """Layers and models in PyTorch's vocabulary, built on dlcore.functional."""
 from .activations import ELU, LeakyReLU, ReLU, Sigmoid, Tanh
 from .conv import Conv2d, DepthwiseConv2d, DepthwiseSeparableConv2d
-from .dropout import Dropout
+from .dropout import Dropout, GaussianDropout
 from .layers import Flatten, Linear, Maxout
 from .module import Module, Parameter, Sequential
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
@@ -20,6 +20,7 @@ __all__ = [
     "DepthwiseSeparableConv2d",
     "Dropout",
     "Flatten",
+    "GaussianDropout",
     "GlobalAvgPool2d",
     "LayerNorm",
     "LeakyReLU",

@@ -27,7 +27,8 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, rng=None, classic=False):
         super().__init__()
-        self.p = _checks.number(p, "p", "Dropout", low=0.0, high=1.0, high_inclusive=False)
+        self.p = _checks.number(p, "p", type(self).__name__, low=0.0, high=1.0,
+                                high_inclusive=False)
         # An int seed becomes one Generator now, so that later masks differ; None stays
         # None and is resolved at each call, so that dlcore.seed() reaches this layer.
         self.rng = None if rng is None else get_rng(rng)
@@ -37,7 +38,7 @@ class Dropout(Module):
 
     def forward(self, x):
         if getattr(getattr(x, "dtype", None), "kind", None) != "f":
-            _checks.float_array(x, "input", "Dropout")
+            _checks.float_array(x, "input", type(self).__name__)
         rng = self._frozen_seed if self._frozen_seed is not None else get_rng(self.rng)
         out = self._save_for_backward(*F.dropout_forward(
             x, self.p, rng=rng, train=self.training, classic=self.classic))
@@ -62,3 +63,39 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p:g}" + (", classic=True" if self.classic else "")
+
+
+class GaussianDropout(Dropout):
+    """Multiply each input entry by its own noise from N(1, p / (1 - p)) in training; any
+    input shape. eval() is the identity.
+
+    Gaussian dropout (Srivastava et al., 2014, section 10): the noise has the mean and
+    variance of inverted dropout's factor keep / (1 - p), so p reads as the drop
+    probability of the Bernoulli dropout it stands in for; p in [0, 1). Keras's
+    `GaussianDropout(rate)` uses the same standard deviation, sqrt(rate / (1 - rate)).
+    rng: a Generator or an int seed (one stream, a new noise draw at every training
+    forward), or None for dlcore's default generator, as for `Dropout`.
+
+    `mask` holds the last noise (a float array of the input's shape and dtype; None
+    before the first training forward and when p = 0). `with layer.frozen_mask():` holds
+    it fixed, as for `Dropout`, so that a numerical gradient check can run.
+    """
+
+    def __init__(self, p=0.5, rng=None):
+        super().__init__(p, rng)
+
+    def forward(self, x):
+        if getattr(getattr(x, "dtype", None), "kind", None) != "f":
+            _checks.float_array(x, "input", type(self).__name__)
+        rng = self._frozen_seed if self._frozen_seed is not None else get_rng(self.rng)
+        out = self._save_for_backward(*F.gaussian_dropout_forward(
+            x, self.p, rng=rng, train=self.training))
+        if self.training:
+            self.mask = self._cache[0]
+        return out
+
+    def backward(self, dout):
+        return F.gaussian_dropout_backward(dout, self._cache_for(dout))
+
+    def extra_repr(self):
+        return f"p={self.p:g}"
