@@ -64,6 +64,8 @@ from .maxout import maxout_backward, maxout_forward
 from .normalization import (
     batchnorm_backward,
     batchnorm_forward,
+    group_norm_backward,
+    group_norm_forward,
     layernorm_backward,
     layernorm_forward,
 )
@@ -103,6 +105,8 @@ __all__ = [
     "gaussian_dropout_forward",
     "global_avg_pool2d_backward",
     "global_avg_pool2d_forward",
+    "group_norm_backward",
+    "group_norm_forward",
     "huber_backward",
     "huber_forward",
     "im2col",

@@ -8,6 +8,12 @@ running = (1 - momentum) * running + momentum * batch_statistic with momentum 0.
 
 Layer norm (Ba et al., 2016) normalises each sample over its last axes (those of gamma's
 shape) and behaves the same in training and at test time.
+
+Group norm (Wu & He, 2018) splits the C channels of each sample into G groups of C/G and
+normalises each group over its channels and pixels; a per-channel gamma and beta follow, as
+PyTorch's GroupNorm. G = 1 is layer norm over (C, H, W) with a per-channel affine; G = C is
+instance norm. Layer norm and group norm share `_standardize` and its backward: the same
+math over other axes.
 """
 from ..backend import get_array_module
 
@@ -73,6 +79,27 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 
 
+def _standardize(x, axes, eps):
+    """xhat = (x - mean) / sqrt(var + eps) over `axes`, each slice on its own (biased variance).
+
+    Returns xhat (x's shape) and inv_std = 1 / sqrt(var + eps) (x's shape with 1 on `axes`).
+    """
+    xp = get_array_module(x)
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)  # divides by m: biased, as every norm layer uses
+    inv_std = 1 / xp.sqrt(var + eps)
+    return (x - mean) * inv_std, inv_std
+
+
+def _standardize_backward(dxhat, xhat, inv_std, axes):
+    """dx from dxhat for `_standardize`, with m values per slice (sums over `axes`):
+        dx = (1/m) * inv_std * (m * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat)),
+    the three paths through xhat itself, the mean and the variance."""
+    m = xhat.size // inv_std.size
+    return (inv_std / m) * (m * dxhat - dxhat.sum(axis=axes, keepdims=True)
+                            - xhat * (dxhat * xhat).sum(axis=axes, keepdims=True))
+
+
 def layernorm_forward(x, gamma, beta, eps=1e-5):
     """Layer normalisation: each sample normalised over its last k axes.
 
@@ -81,13 +108,8 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
     LayerNorm; no running statistics, so training and test behave the same.
     Returns out (x's shape and dtype) and cache (xhat, gamma, inv_std, axes).
     """
-    xp = get_array_module(x)
-    k = gamma.ndim
-    axes = tuple(range(x.ndim - k, x.ndim))
-    mean = x.mean(axis=axes, keepdims=True)
-    var = x.var(axis=axes, keepdims=True)
-    inv_std = 1 / xp.sqrt(var + eps)
-    xhat = (x - mean) * inv_std
+    axes = tuple(range(x.ndim - gamma.ndim, x.ndim))
+    xhat, inv_std = _standardize(x, axes, eps)
     return gamma * xhat + beta, (xhat, gamma, inv_std, axes)
 
 
@@ -103,8 +125,42 @@ def layernorm_backward(dout, cache):
     lead = tuple(range(xhat.ndim - len(axes)))  # the sample axes gamma is shared over
     dbeta = dout.sum(axis=lead)
     dgamma = (dout * xhat).sum(axis=lead)
-    dxhat = dout * gamma
-    m = gamma.size
-    dx = (inv_std / m) * (m * dxhat - dxhat.sum(axis=axes, keepdims=True)
-                          - xhat * (dxhat * xhat).sum(axis=axes, keepdims=True))
-    return dx, dgamma, dbeta
+    return _standardize_backward(dout * gamma, xhat, inv_std, axes), dgamma, dbeta
+
+
+def group_norm_forward(x, gamma, beta, num_groups, eps=1e-5):
+    """Group normalisation: per sample, each group of C/G channels normalised together.
+
+    x: (N, C, *) e.g. (N, C) or (N, C, H, W); gamma, beta: (C,); num_groups G divides C.
+    Each sample's channels c = g*C/G ... (g+1)*C/G - 1 with all their pixels form group g
+    (m = C/G * H * W values), standardised with its mean and BIASED variance; then
+    out = gamma[c] * xhat + beta[c] per channel, as torch.nn.GroupNorm. No running
+    statistics: training and test behave the same, whatever the batch size.
+    Returns out (x's shape and dtype) and cache (xhat, gamma, inv_std) for
+    `group_norm_backward` (inv_std: (N, G, 1)).
+    """
+    N, C = x.shape[:2]
+    bshape = (1, C) + (1,) * (x.ndim - 2)  # broadcasts a (C,) vector over x
+    xhat, inv_std = _standardize(x.reshape(N, num_groups, -1), (2,), eps)
+    xhat = xhat.reshape(x.shape)
+    return gamma.reshape(bshape) * xhat + beta.reshape(bshape), (xhat, gamma, inv_std)
+
+
+def group_norm_backward(dout, cache):
+    """Gradients of group normalisation.
+
+    dout: x's shape; cache from `group_norm_forward`. Returns dx (x's shape), dgamma (C,),
+    dbeta (C,). The affine part is per channel, so dgamma and dbeta sum over every axis
+    but C; dxhat = gamma[c] * dout goes through each group's standardisation as in
+    layer norm (`_standardize_backward` over the group's m values).
+    """
+    xhat, gamma, inv_std = cache
+    N, C = xhat.shape[:2]
+    G = inv_std.shape[1]
+    others = (0,) + tuple(range(2, xhat.ndim))  # every axis but the channel
+    bshape = (1, C) + (1,) * (xhat.ndim - 2)
+    dbeta = dout.sum(axis=others)
+    dgamma = (dout * xhat).sum(axis=others)
+    dxhat = (dout * gamma.reshape(bshape)).reshape(N, G, -1)
+    dx = _standardize_backward(dxhat, xhat.reshape(N, G, -1), inv_std, (2,))
+    return dx.reshape(xhat.shape), dgamma, dbeta

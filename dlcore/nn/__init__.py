@@ -4,7 +4,7 @@ from .conv import Conv2d, DepthwiseConv2d, DepthwiseSeparableConv2d
 from .dropout import Dropout, GaussianDropout
 from .layers import Flatten, Linear, Maxout
 from .module import Module, Parameter, Sequential
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d
 from .residual import Residual
 from .summary import CostTable, count_flops, count_params
@@ -22,6 +22,7 @@ __all__ = [
     "Flatten",
     "GaussianDropout",
     "GlobalAvgPool2d",
+    "GroupNorm",
     "LayerNorm",
     "LeakyReLU",
     "Linear",

@@ -1,10 +1,11 @@
-"""Normalisation layers: BatchNorm1d, BatchNorm2d (PyTorch's behaviour) and LayerNorm."""
+"""Normalisation layers: BatchNorm1d, BatchNorm2d, LayerNorm and GroupNorm (PyTorch's behaviour)."""
 import numbers
 
 import numpy as np
 
 from .. import _checks
 from .. import functional as F
+from ..backend import get_array_module
 from ..errors import DTypeError, ShapeError
 from .module import Module, Parameter
 
@@ -144,3 +145,67 @@ class LayerNorm(Module):
     def extra_repr(self):
         S = self.normalized_shape
         return f"{S[0] if len(S) == 1 else S}, eps={self.eps:g}"
+
+
+class GroupNorm(Module):
+    """Group norm (Wu & He, 2018): per sample, the channels split into num_groups groups,
+    each normalised over its channels and pixels; then a per-channel scale and shift.
+
+    Input and output (N, C, *) with C = num_channels: (N, C) or (N, C, H, W). gamma (C,)
+    starts at ones, beta (C,) at zeros (affine=False: no parameters, gamma = 1, beta = 0).
+    No running statistics and nothing depends on the batch: training and eval give the
+    same outputs, for any N. num_groups = 1 is layer norm over (C, H, W) (with a per-channel
+    rather than per-element affine); num_groups = num_channels is instance norm.
+    As torch.nn.GroupNorm(num_groups, num_channels, eps=1e-5, affine=True).
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=np.float32):
+        super().__init__()
+        self.num_groups = _checks.positive_int(num_groups, "num_groups", "GroupNorm")
+        self.num_channels = _checks.positive_int(num_channels, "num_channels", "GroupNorm")
+        if self.num_channels % self.num_groups:
+            raise ValueError(
+                f"GroupNorm: num_channels ({self.num_channels}) must be divisible by "
+                f"num_groups ({self.num_groups}); each group holds num_channels / "
+                f"num_groups channels")
+        self.eps = _checks.number(eps, "eps", "GroupNorm", low=0.0, low_inclusive=False)
+        self.affine = bool(affine)
+        C = self.num_channels
+        self.gamma = Parameter(np.ones(C, dtype=dtype), name="gamma") if affine else None
+        self.beta = Parameter(np.zeros(C, dtype=dtype), name="beta") if affine else None
+
+    def forward(self, x):
+        if not (getattr(x, "ndim", 0) >= 2 and x.shape[1] == self.num_channels
+                and getattr(x, "dtype", None) is not None and x.dtype.kind == "f"
+                and (not self.affine or x.dtype == self.gamma.data.dtype)):
+            self._refuse(x)
+        if self.affine:
+            gamma, beta = self.gamma.data, self.beta.data
+        else:
+            xp = get_array_module(x)
+            gamma = xp.ones(self.num_channels, dtype=x.dtype)
+            beta = xp.zeros(self.num_channels, dtype=x.dtype)
+        return self._save_for_backward(
+            *F.group_norm_forward(x, gamma, beta, self.num_groups, eps=self.eps))
+
+    def _refuse(self, x):
+        where = repr(self)
+        _checks.float_array(x, "input", where)
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ShapeError(f"{where} expects input of shape (N, C) or (N, C, H, W) with "
+                             f"C = num_channels = {self.num_channels}, got {tuple(x.shape)}")
+        raise DTypeError(
+            f"{where}: input has dtype {x.dtype} but gamma has dtype "
+            f"{self.gamma.data.dtype}; use one dtype (e.g. x.astype(np.float32), or "
+            f"module.to(dtype=np.float64) for gradient checks)"
+        )
+
+    def backward(self, dout):
+        dx, dgamma, dbeta = F.group_norm_backward(dout, self._cache_for(dout))
+        self._add_grad(self.gamma, dgamma)
+        self._add_grad(self.beta, dbeta)
+        return dx
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps:g}, "
+                f"affine={self.affine}")
