@@ -4,7 +4,9 @@ For every top-level module of the Sequential (identified by its index in it):
 the mean and standard deviation of its output, the fraction of dead units (ReLU family),
 the fraction of saturated outputs (sigmoid, tanh) and, after a backward pass, the norm of
 its weight gradient and of the gradient flowing into its output. A nested Sequential
-counts as one layer (its own layers are not looked into).
+counts as one layer (its own layers are not looked into). Across one optimiser step:
+the ratio of the size of each layer's weight update to the size of its weights
+(`weight_snapshot` before the step, `update_ratios` after it).
 
 Definitions (also in each function's docstring):
 
@@ -14,6 +16,9 @@ Definitions (also in each function's docstring):
   column of an (N, D) output, one (c, h, w) position of an (N, C, H, W) one.
 - saturated output: sigmoid outputs below 1e-2 or above 1 - 1e-2; tanh outputs with
   |out| > 1 - 1e-2 (`SATURATION_TOL`), where the derivative is below about 0.02.
+- update ratio of a layer: ||W_after - W_before|| / ||W_before|| (L2 norms over every entry
+  of the weight W), for one step. CS231n's notes give ~1e-3 as a rule of thumb for a
+  healthy rate; it is a heuristic, not a law.
 
 Statistics are computed in float64 and returned as Python floats; masks as numpy arrays.
 Numpy only: the plots of these numbers live in `dlcore.viz`.
@@ -36,7 +41,10 @@ __all__ = [
     "dead_units",
     "gradient_norms",
     "layer_report",
+    "output_gradients",
     "report_table",
+    "update_ratios",
+    "weight_snapshot",
 ]
 
 RELU_FAMILY = (ReLU, LeakyReLU, ELU)
@@ -184,6 +192,65 @@ def gradient_norms(model, x, y, loss):
                          "CrossEntropyLoss()) for the backward pass; got None")
     stats = layer_report(model, x, y, loss)
     return [(s.index, s.grad_norm) for s in stats if s.grad_norm is not None]
+
+
+def output_gradients(model, x, y, loss):
+    """d(loss)/d(output) of every top-level module for the batch x, in order.
+
+    Calls model.zero_grad() first, then loss(model(x), y) and one backward pass, so the
+    parameter gradients of this batch are left in every p.grad. Returns a list of
+    len(model) arrays, element i of the shape of layer i's output (the last is
+    loss.backward(), the gradient with respect to the model's output).
+    """
+    if y is None or loss is None:
+        raise ValueError("output_gradients: needs the targets y and a loss (e.g. "
+                         "CrossEntropyLoss()) for the backward pass; got None")
+    outs = _forward(model, x, "output_gradients")
+    return _backward(model, outs, y, loss, "output_gradients")
+
+
+def weight_snapshot(model):
+    """Copies of the weight W of every top-level layer that has one: {layer index: array}.
+
+    Take it just before optimizer.step() and pass it to `update_ratios` after the step.
+    Biases are left out: they start at zero, so their own ratio is undefined at first.
+    """
+    _check_model(model, "weight_snapshot")
+    snap = {i: _weight(m).data.copy() for i, m in enumerate(model) if _weight(m) is not None}
+    if not snap:
+        raise ValueError("weight_snapshot: no top-level layer of the Sequential has a weight W "
+                         "(a nested Sequential counts as one layer without one)")
+    return snap
+
+
+def update_ratios(model, before):
+    """Size of each layer's last update relative to its weights: ||W - W_before|| / ||W_before||.
+
+    model: the Sequential after the step; before: `weight_snapshot(model)` taken before it.
+    Returns a list of (layer index, ratio) pairs, input side first. For plain SGD the update
+    is -lr * grad, so the ratio is lr * ||dW|| / ||W||: proportional to the learning rate.
+    """
+    where = "update_ratios"
+    _check_model(model, where)
+    if not isinstance(before, dict):
+        raise TypeError(f"{where}: before must be the dict that weight_snapshot(model) returns "
+                        f"({{layer index: weight array}}), got {type(before).__name__}")
+    have = {i for i, m in enumerate(model) if _weight(m) is not None}
+    if set(before) != have:
+        raise ValueError(f"{where}: before holds layers {sorted(before)} but the model's layers "
+                         f"with a weight are {sorted(have)}; take the snapshot from this model")
+    ratios = []
+    for i in sorted(before):
+        W = _weight(model[i]).data
+        if tuple(before[i].shape) != tuple(W.shape):
+            raise ShapeError(f"{where}: the snapshot of layer {i} has shape "
+                             f"{tuple(before[i].shape)}, its weight now {tuple(W.shape)}")
+        size = _norm(before[i])
+        if not size > 0:
+            raise ValueError(f"{where}: layer {i}'s weight was {size} before the step (norm), "
+                             f"so the ratio is undefined")
+        ratios.append((i, _norm(W - before[i]) / size))
+    return ratios
 
 
 def layer_report(model, x, y=None, loss=None):

@@ -205,3 +205,79 @@ def test_clear_errors():
         D.report_table([{"index": 0}])
     with pytest.raises(ValueError, match="empty"):
         D.report_table([])
+
+
+# ---------------------------------------------------------------- update ratios, output gradients
+
+def test_update_ratio_of_a_hand_set_step():
+    # W = [[3, 4]] (norm 5), b = [1]; one SGD step with a hand-set gradient (0.6, 0.8) (norm 1)
+    from dlcore.optim import SGD
+    lin = nn.Linear(2, 1, dtype=np.float64)
+    _set(lin, [[3.0], [4.0]], [1.0])
+    model = nn.Sequential(lin, nn.ReLU())
+    before = D.weight_snapshot(model)
+    assert list(before) == [0]
+    lin.W.grad[...] = [[0.6], [0.8]]
+    lin.b.grad[...] = [50.0]                            # biases do not enter the ratio
+    SGD(model.parameters(), lr=0.05).step()
+    ((index, ratio),) = D.update_ratios(model, before)
+    assert index == 0 and ratio == pytest.approx(0.05 * 1.0 / 5.0, rel=1e-12)
+    np.testing.assert_array_equal(before[0], [[3.0], [4.0]])   # a copy, not a view
+
+
+def test_update_ratio_is_proportional_to_the_sgd_learning_rate():
+    # the same gradient from the same weights: ratio = lr |dW| / |W| for each layer
+    from dlcore.optim import SGD
+    x = np.random.default_rng(0).standard_normal((16, 5))
+    y = np.arange(16) % 3
+    ratios = {}
+    for lr in (0.01, 0.04):
+        model = nn.Sequential(nn.Linear(5, 7, rng=0, dtype=np.float64), nn.ReLU(),
+                              nn.Linear(7, 3, rng=1, dtype=np.float64))
+        W = [model[0].W.data.copy(), model[2].W.data.copy()]
+        norms = D.gradient_norms(model, x, y, losses.CrossEntropyLoss())
+        before = D.weight_snapshot(model)
+        SGD(model.parameters(), lr=lr).step()
+        ratios[lr] = D.update_ratios(model, before)
+        assert [i for i, _ in ratios[lr]] == [0, 2]
+        expected = [lr * g / np.linalg.norm(w) for (_, g), w in zip(norms, W)]
+        np.testing.assert_allclose([r for _, r in ratios[lr]], expected, rtol=1e-12)
+    np.testing.assert_allclose([r for _, r in ratios[0.04]],
+                               [4 * r for _, r in ratios[0.01]], rtol=1e-12)
+
+
+def test_output_gradients_of_a_linear_layer_under_mse():
+    # y_hat = x W: dMSE/dy_hat = 2 (x W - y) / (n d); the gradient into the ReLU's output too
+    rng = np.random.default_rng(2)
+    x, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    lin = nn.Linear(3, 2, bias=False, dtype=np.float64)
+    W = rng.standard_normal((3, 2))
+    _set(lin, W)
+    grads = D.output_gradients(nn.Sequential(lin), x, y, losses.MSELoss())
+    np.testing.assert_allclose(grads[0], 2 * (x @ W - y) / 8, rtol=1e-12)
+    model = nn.Sequential(nn.Linear(3, 5, rng=0, dtype=np.float64), nn.ReLU(),
+                          nn.Linear(5, 2, rng=1, dtype=np.float64))
+    grads = D.output_gradients(model, x, y, losses.MSELoss())
+    assert [g.shape for g in grads] == [(4, 5), (4, 5), (4, 2)]
+    h = model[0](x)
+    np.testing.assert_allclose(grads[1], grads[2] @ model[2].W.data.T, rtol=1e-12)
+    np.testing.assert_allclose(grads[0], grads[1] * (h > 0), rtol=1e-12)
+
+
+def test_update_ratio_errors():
+    model = nn.Sequential(nn.Linear(3, 2, rng=0), nn.ReLU(), nn.Linear(2, 2, rng=1))
+    with pytest.raises(TypeError, match="weight_snapshot"):
+        D.update_ratios(model, [model[0].W.data])
+    with pytest.raises(ValueError, match=r"holds layers \[0\] but .* \[0, 2\]"):
+        D.update_ratios(model, {0: model[0].W.data.copy()})
+    snap = D.weight_snapshot(model)
+    snap[2] = np.zeros((3, 3))
+    with pytest.raises(ShapeError, match="layer 2 has shape"):
+        D.update_ratios(model, snap)
+    snap[2] = np.zeros((2, 2))
+    with pytest.raises(ValueError, match="layer 2's weight was 0.0"):
+        D.update_ratios(model, snap)
+    with pytest.raises(ValueError, match="no top-level layer"):
+        D.weight_snapshot(nn.Sequential(nn.ReLU()))
+    with pytest.raises(ValueError, match="needs the targets"):
+        D.output_gradients(model, np.zeros((2, 3), dtype=np.float32), None, None)
