@@ -8,8 +8,10 @@ Each loss is a small class used the same way::
 
 Definitions, defaults and reductions are PyTorch's (`torch.nn.functional`), so the
 numbers match `torch.nn.<Name>Loss()` for the same inputs: the mean over all
-elements, except CrossEntropy and MultiMargin, which average one value per sample
-over the batch. The math is `dlcore.functional.losses` (forward/backward pairs); a
+elements, except CrossEntropy, MultiMargin and CategoricalHinge, which average one value
+per sample over the batch. Losses PyTorch lacks (MAPE, MSLE, categorical hinge, log-cosh)
+follow Keras's formulas, with the mean over all elements that Keras's default reduction
+gives. The math is `dlcore.functional.losses` (forward/backward pairs); a
 class is its door: it checks pred and target once, then calls the pair.
 """
 import math
@@ -23,6 +25,7 @@ from .errors import ShapeError
 
 __all__ = [
     "BCEWithLogitsLoss",
+    "CategoricalHingeLoss",
     "CosineProximityLoss",
     "CrossEntropyLoss",
     "HuberLoss",
@@ -30,7 +33,9 @@ __all__ = [
     "L1Loss",
     "LogCoshLoss",
     "Loss",
+    "MAPELoss",
     "MSELoss",
+    "MSLELoss",
     "MultiMarginLoss",
     "PoissonNLLLoss",
 ]
@@ -212,18 +217,24 @@ class _ClassScoresLoss(Loss):
 class CrossEntropyLoss(_ClassScoresLoss):
     """Softmax cross-entropy on logits, averaged over the batch.
 
-    pred: logits (N, C), any real numbers; target: integer labels (N,) in [0, C).
-    With p = softmax(pred) and smoothing eps, sample n contributes
+    pred: logits (N, C), any real numbers; target: either integer labels (N,) in [0, C)
+    (Keras's "sparse categorical" cross-entropy) or class probabilities (N, C), one-hot or
+    soft, each row >= 0 and summing to 1 (Keras's "categorical" cross-entropy; PyTorch
+    accepts such targets since 1.10). Labels and their one-hot rows give the same value and
+    gradient. With p = softmax(pred), target distribution t (the one-hot row of a label, or
+    the given row) and smoothing eps, sample n contributes
 
-        (1 - eps) * (-log p[n, y_n])  +  eps * mean_c(-log p[n, c])
+        -sum_c q[n, c] log p[n, c],    q = (1 - eps) t + eps / C
 
-    i.e. cross-entropy against the target distribution q = (1 - eps) onehot(y) + eps / C
-    (PyTorch's `label_smoothing`). Gradient: (p - q) / N. log p comes from
-    `log_softmax`, so logits far apart (e.g. 1000) give finite values.
+    (PyTorch's `label_smoothing`, applied to probability targets the same way). Gradient:
+    (p - q) / N. log p comes from `log_softmax`, so logits far apart (e.g. 1000) give finite
+    values. PyTorch does not check probability targets; here a row that does not sum to 1
+    (within 1e-4) is rejected, since it is usually logits or counts passed by mistake.
     """
 
     _forward = staticmethod(F.cross_entropy_forward)
     _backward = staticmethod(F.cross_entropy_backward)
+    _probabilities = False  # the kind of target of the latest call
 
     def __init__(self, label_smoothing=0.0):
         self.label_smoothing = _checks.number(
@@ -232,6 +243,39 @@ class CrossEntropyLoss(_ClassScoresLoss):
 
     def _hyper(self):
         return {"label_smoothing": self.label_smoothing}
+
+    def check_target(self, pred, target):
+        self._probabilities = hasattr(target, "dtype") and target.dtype.kind == "f"
+        if not self._probabilities:
+            return super().check_target(pred, target)
+        if pred.ndim != 2 or target.shape != pred.shape:
+            raise ShapeError(
+                f"{self._where}: a float target holds class probabilities and must have "
+                f"pred's shape (N, C) = {tuple(pred.shape)}, got {tuple(target.shape)}; "
+                f"for class indices pass integer labels of shape (N,)"
+            )
+        if get_array_module(target) is np:  # on a GPU this would wait for the device
+            sums = target.sum(axis=1)
+            worst = int(np.argmax(np.abs(sums - 1)))
+            if abs(float(sums[worst]) - 1) > 1e-4:
+                raise ValueError(
+                    f"{self._where}: each row of probability targets must sum to 1, "
+                    f"row {worst} sums to {float(sums[worst]):g}"
+                )
+        return target.astype(pred.dtype, copy=False)
+
+    def value_ranges(self):
+        return [("target", "probability targets", 0.0, 1.0)] if self._probabilities else []
+
+    def forward(self, pred, target):
+        if self._probabilities:
+            return Loss.forward(self, pred, target)
+        return super().forward(pred, target)
+
+    def __call__(self, pred, target):
+        if hasattr(target, "dtype") and target.dtype.kind == "f":
+            return Loss.__call__(self, pred, target)
+        return super().__call__(pred, target)
 
     def __repr__(self):
         return f"CrossEntropyLoss(label_smoothing={self.label_smoothing:g})"
@@ -276,6 +320,117 @@ class MultiMarginLoss(_ClassScoresLoss):
 
     def __repr__(self):
         return f"MultiMarginLoss(p={self.p}, margin={self.margin:g})"
+
+
+class CategoricalHingeLoss(_ClassScoresLoss):
+    """Keras's categorical hinge loss, averaged over the batch.
+
+    pred: scores x (N, C); target: integer labels y (N,) in [0, C), or their one-hot rows
+    (N, C) as floats (what Keras takes; anything but exact one-hot rows is rejected). Sample
+    n contributes
+
+        max(0, 1 + neg - x[n, y_n]),    neg = max(0, max_{j != y_n} x[n, j])
+
+    Keras writes neg = max_j((1 - t_j) x_j) and pos = sum_j t_j x_j on the one-hot t, so the
+    true class enters the max as 0: neg is floored at 0. Where some wrong score is >= 0
+    (always, on softmax outputs) this is Crammer and Singer's multi-class hinge, which charges
+    the largest violation only; `MultiMarginLoss` (Weston and Watkins) sums the violations of
+    every wrong class and divides by C. Where every wrong score is negative the floor makes
+    the loss depend on a shift of all scores, which Crammer-Singer's does not.
+    Gradient (where the term is positive): -1 on x[n, y_n], +1 on the largest wrong score if
+    it is above 0, divided by N; 0 at the kink, as the other hinges here.
+    """
+
+    _forward = staticmethod(F.categorical_hinge_forward)
+    _backward = staticmethod(F.categorical_hinge_backward)
+
+    def check_target(self, pred, target):
+        if hasattr(target, "dtype") and target.dtype.kind == "f" and target.ndim == 2:
+            if pred.ndim != 2 or target.shape != pred.shape:
+                raise ShapeError(
+                    f"{self._where}: one-hot targets must have pred's shape "
+                    f"{tuple(pred.shape)}, got {tuple(target.shape)}"
+                )
+            xp = get_array_module(target)
+            one_hot = ((target == 0) | (target == 1)).all() & (target.sum(axis=1) == 1).all()
+            if not bool(one_hot):
+                raise ValueError(
+                    f"{self._where}: float targets must be one-hot rows (a single 1, the rest 0); "
+                    f"for class indices pass integer labels of shape (N,)"
+                )
+            target = target.argmax(axis=1).astype(xp.int64)
+        return super().check_target(pred, target)
+
+
+class MAPELoss(Loss):
+    """Mean absolute percentage error (Keras's `mean_absolute_percentage_error`):
+
+        100 * mean(|target - pred| / max(|target|, eps)),   eps = 1e-7 (Keras's epsilon)
+
+    over all elements. pred, target: same shape. Scale-free, but a target near 0 makes its
+    term explode: Keras divides by eps there (a target of 0 and a prediction of 1 cost
+    1e9 percent), which `MAPELoss` refuses with an error instead (allow_zero_target=True
+    gives Keras's number). Gradient: 100 sign(pred - target) / (max(|target|, eps) n).
+    """
+
+    _forward = staticmethod(F.mape_forward)
+    _backward = staticmethod(F.mape_backward)
+
+    def __init__(self, eps=1e-7, allow_zero_target=False):
+        self.eps = _checks.number(eps, "eps", "MAPELoss", low=0.0, low_inclusive=False)
+        if not isinstance(allow_zero_target, bool):
+            raise TypeError(
+                f"MAPELoss: allow_zero_target must be True or False, got {allow_zero_target!r}"
+            )
+        self.allow_zero_target = allow_zero_target
+
+    def _hyper(self):
+        return {"eps": self.eps}
+
+    def check_target(self, pred, target):
+        target = super().check_target(pred, target)
+        if not self.allow_zero_target and get_array_module(target) is np:
+            small = np.abs(target) < self.eps
+            if small.any():
+                raise ValueError(
+                    f"MAPELoss: {int(small.sum())} target(s) with |target| < eps = {self.eps:g} "
+                    f"(e.g. at index {tuple(int(i) for i in np.argwhere(small)[0])}); a "
+                    f"percentage of 0 is undefined. Keras divides by eps there; pass "
+                    f"allow_zero_target=True for its number, or use a loss without a ratio"
+                )
+        return target
+
+    def __repr__(self):
+        return f"MAPELoss(eps={self.eps:g}, allow_zero_target={self.allow_zero_target})"
+
+
+class MSLELoss(Loss):
+    """Mean squared logarithmic error: mean((log(1 + pred) - log(1 + target))^2) over all
+    elements (Keras's `mean_squared_logarithmic_error`). pred, target: same shape.
+
+    The error of log(1 + y): relative for large values, so it suits targets spanning orders
+    of magnitude. Keras clips pred and target below at eps = 1e-7 before the log, which
+    silently gives a zero gradient to every negative prediction; here nothing is clipped
+    (the same number as Keras's for values >= 1e-7): targets must be >= 0 and predictions
+    > -1, where log(1 + pred) exists, or the loss raises. Gradient:
+    2 (log(1 + pred) - log(1 + target)) / ((1 + pred) n).
+    """
+
+    _forward = staticmethod(F.msle_forward)
+    _backward = staticmethod(F.msle_backward)
+
+    def check_target(self, pred, target):
+        target = super().check_target(pred, target)
+        if get_array_module(pred) is np and float(pred.min()) <= -1:
+            raise ValueError(
+                f"MSLELoss: pred must be > -1 (log(1 + pred) is undefined otherwise), got a "
+                f"minimum of {float(pred.min()):g}; Keras would clip it to 1e-7 silently. Map "
+                f"the output into (-1, inf) first, e.g. with exp or softplus"
+            )
+        return target
+
+    def value_ranges(self):
+        return [("target", "target", 0.0, None)]
 
 
 class KLDivLoss(Loss):

@@ -9,13 +9,16 @@ from dlcore.errors import DTypeError, ShapeError
 from dlcore.gradcheck import numerical_gradient, relative_error
 from dlcore.losses import (
     BCEWithLogitsLoss,
+    CategoricalHingeLoss,
     CosineProximityLoss,
     CrossEntropyLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
     LogCoshLoss,
+    MAPELoss,
     MSELoss,
+    MSLELoss,
     MultiMarginLoss,
     PoissonNLLLoss,
 )
@@ -385,8 +388,9 @@ BAD_INPUT = [  # (make, pred, target, error, message)
          r"CrossEntropyLoss: labels must lie in \[0, 2\] for 3 classes, got values from 3 to 3"),
         (CrossEntropyLoss, a([[0.0, 1.0], [1.0, 0.0]]), np.array([-1, 1]), ValueError,
          r"labels must lie in \[0, 1\] for 2 classes, got values from -1 to 1"),
-        (CrossEntropyLoss, a([[0.0, 1.0]]), a([1.0]), DTypeError,
-         r"CrossEntropyLoss: labels must be integer class indices .* got dtype float64"),
+        (CrossEntropyLoss, a([[0.0, 1.0]]), a([1.0]), ShapeError,
+         (r"CrossEntropyLoss: a float target holds class probabilities and must have pred's "
+         r"shape \(N, C\) = \(1, 2\), got \(1,\); for class indices pass integer labels")),
         (CrossEntropyLoss, a([[0.0, 1.0], [1.0, 0.0]]), np.array([[0], [1]]), ShapeError,
          r"CrossEntropyLoss: labels must have shape \(2,\) .* got \(2, 1\)"),
         (CrossEntropyLoss, a([0.0, 1.0]), np.array([1]), ShapeError,
@@ -600,6 +604,235 @@ BAD_HYPERPARAMETERS += [
         (lambda: CosineProximityLoss(eps=-1.0), ValueError,
          r"CosineProximityLoss: eps must be in \(0\.0, inf\], got -1\.0"),
 ]
+
+
+# === MAPE, MSLE, categorical hinge; cross-entropy on probability targets ===
+# Keras 3's formulas (keras/src/losses/losses.py), transcribed to numpy with its epsilon 1e-7
+# and evaluated on exactly these inputs (keras is not installed here either):
+#   mape = 100 * mean(|(t - p) / maximum(|t|, eps)|)
+#   msle = mean((log(maximum(p, eps) + 1) - log(maximum(t, eps) + 1))^2)
+#   categorical_hinge = maximum(max((1 - t) * p) - sum(t * p) + 1, 0) on one-hot t
+# then averaged over the rows (Keras's default "sum_over_batch_size").
+
+MSLE_P = a([[0.5, 2.5, 1.0], [3.0, 0.2, 40.0]])
+MSLE_T = a([[1.0, 2.0, 0.5], [3.0, 10.0, 100.0]])
+
+
+def test_mape_matches_keras_formula_and_hand_computed_gradient():
+    # |t - p| / |t| = [0.5, 0.2, 5.6667; 14, 0, 1.4667]: 100 * their mean
+    value, grad = value_and_grad(MAPELoss(), P, T)
+    assert value == pytest.approx(363.88888888888886, rel=1e-14)
+    assert value == pytest.approx(100 * (0.5 + 0.2 + 1.7 / 0.3 + 14 + 0 + 2.2 / 1.5) / 6,
+                                  rel=1e-14)
+    # 100 sign(p - t) / (|t| n), with sign(0) = 0
+    np.testing.assert_allclose(grad, 100 / 6 * a([[-1 / 1.0, -1 / 1.0, 1 / 0.3],
+                                                  [1 / 0.2, 0.0, -1 / 1.5]]), rtol=1e-14)
+
+
+def test_mape_is_asymmetric_in_the_prediction():
+    # target 100: predicting 50 costs 50 %, predicting 150 costs 50 % too, but no
+    # under-forecast can cost more than 100 % (pred >= 0), an over-forecast can cost any amount
+    loss = MAPELoss()
+    t = a([100.0])
+    assert loss(a([50.0]), t) == loss(a([150.0]), t) == 50.0
+    assert loss(a([0.0]), t) == 100.0 and loss(a([1000.0]), t) == 900.0
+    # the scale does not matter
+    assert loss(a([5.0]), a([10.0])) == loss(a([5000.0]), a([10000.0]))
+
+
+def test_mape_zero_target_raises_unless_keras_number_is_asked_for():
+    pred, target = a([1.0, 1.0]), a([0.0, 2.0])
+    with pytest.raises(ValueError, match=r"MAPELoss: 1 target\(s\) with \|target\| < eps = 1e-07 "
+                                         r"\(e\.g\. at index \(0,\)\); a percentage of 0 is "
+                                         r"undefined\. Keras divides by eps there"):
+        MAPELoss()(pred, target)
+    # Keras: 100 * mean(|0 - 1| / 1e-7, |2 - 1| / 2) = 100 * (1e7 + 0.5) / 2
+    loss = MAPELoss(allow_zero_target=True)
+    assert loss(pred, target) == pytest.approx(500000025.0, rel=1e-12)
+    np.testing.assert_allclose(loss.backward(), [100 / (1e-7 * 2), -100 / (2 * 2)], rtol=1e-12)
+
+
+def test_msle_matches_keras_formula_and_hand_computed_gradient():
+    value, grad = value_and_grad(MSLELoss(), MSLE_P, MSLE_T)
+    assert value == pytest.approx(0.9851401467842443, rel=1e-13)
+    r = np.log1p(MSLE_P) - np.log1p(MSLE_T)
+    assert value == pytest.approx(np.mean(r**2), rel=1e-14)
+    np.testing.assert_allclose(grad, 2 * r / ((1 + MSLE_P) * 6), rtol=1e-14)
+    # equal relative errors cost about the same at any scale: 2x at 1000 and at 100000 both
+    # cost about (log 2)^2 (log(2001/1001)^2 = 0.4798, log(200001/100001)^2 = 0.4804)
+    loss = MSLELoss()
+    assert loss(a([2000.0]), a([1000.0])) == pytest.approx(math.log(2001 / 1001) ** 2, rel=1e-14)
+    assert loss(a([2e5]), a([1e5])) == pytest.approx(LN2**2, rel=2e-5)
+    assert MSELoss()(a([2e5]), a([1e5])) == 1e4 * MSELoss()(a([2000.0]), a([1000.0]))
+
+
+def test_msle_punishes_under_prediction_more_than_over():
+    # the same absolute miss of 50 around a target of 100
+    loss = MSLELoss()
+    assert loss(a([50.0]), a([100.0])) > 2 * loss(a([150.0]), a([100.0]))
+
+
+def test_msle_differs_from_keras_only_where_keras_clips():
+    # a zero target: Keras takes log(1 + 1e-7); we take log(1 + 0) = 0: 4e-8 apart here
+    # (torch has no MSLE; the Keras number from the transcription above)
+    p, t = a([0.5, 2.0]), a([0.0, 1.0])
+    assert MSLELoss()(p, t) == pytest.approx(0.16440195389316548, rel=1e-14)
+    assert MSLELoss()(p, t) - 0.16440191334666165 == pytest.approx(4.0547e-8, rel=1e-3)
+    # a negative prediction in (-1, 0): Keras clips it to 1e-7 (0.0822..., zero gradient);
+    # we keep log(1 + p)
+    loss = MSLELoss()
+    assert loss(a([-0.5, 2.0]), t) == pytest.approx(0.32242748390568343, rel=1e-14)
+    assert loss.backward()[0] == pytest.approx(2 * math.log(0.5) / (0.5 * 2), rel=1e-14)
+
+
+def test_categorical_hinge_matches_keras_formula():
+    # rows: 1 + 0.5 - 0.8 = 0.7; 1 + 1.0 - 1.1 = 0.9; 1 + 0.6 - 0.1 = 1.5
+    loss = CategoricalHingeLoss()
+    value, grad = value_and_grad(loss, SCORES, LABELS)
+    assert value == pytest.approx(1.0333333333333332, rel=1e-14)
+    np.testing.assert_allclose(grad, a([[0, -1, 0, 1], [1, 0, 0, -1], [-1, 0, 1, 0]]) / 3,
+                               rtol=1e-15)
+    # one-hot rows (Keras's input) give the same number and gradient
+    assert loss(SCORES, np.eye(4)[LABELS]) == value
+    np.testing.assert_array_equal(loss.backward(), grad)
+
+
+def test_categorical_hinge_floors_the_wrong_class_maximum_at_zero():
+    # shift every score by -2: all wrong scores negative. Keras: 2.2, 1.9, 2.9 (the true class
+    # enters max((1 - t) * x) as 0); Crammer-Singer (shift-invariant) would still give 0.7, 0.9, 1.5
+    loss = CategoricalHingeLoss()
+    assert loss(SCORES - 2, LABELS) == pytest.approx(2.3333333333333335, rel=1e-14)
+    crammer_singer = np.mean([1 + np.max(np.delete(row, y)) - row[y]
+                              for row, y in zip(SCORES - 2, LABELS)])
+    assert crammer_singer == pytest.approx(1.0333333333333332, rel=1e-14)
+    # only -1 on the true class: the floor (a constant) gets no gradient
+    np.testing.assert_allclose(loss.backward(), a([[0, -1, 0, 0], [0, 0, 0, -1], [-1, 0, 0, 0]]) / 3)
+
+
+def test_categorical_hinge_vs_multi_margin_max_vs_sum():
+    # scores [2, 1.5, 1.2], label 0: violations 0.5 and 0.2. Categorical hinge charges the
+    # largest (0.5); MultiMarginLoss sums them and divides by C = 3: 0.7 / 3
+    x, y = a([[2.0, 1.5, 1.2]]), np.array([0])
+    assert CategoricalHingeLoss()(x, y) == pytest.approx(0.5, rel=1e-15)
+    assert MultiMarginLoss()(x, y) == pytest.approx(0.7 / 3, rel=1e-15)
+
+
+# torch 2.13.0: F.cross_entropy(LOGITS, PROBS, label_smoothing=ls) in float64, gradients from
+# .backward(); F.cross_entropy(LOGITS, one_hot(LABELS, 4).double(), label_smoothing=0.1)
+# = 0.9629779434357566 (the label value above); float32: 1.2038112878799438.
+PROBS = a([[0.1, 0.6, 0.2, 0.1], [0.0, 0.0, 0.25, 0.75], [0.7, 0.1, 0.1, 0.1]])
+TORCH_PROBS = {
+    0.0: (1.20381127676909,
+          [[0.041402606016067045, 0.0031533458662923804, -0.021337028068831494,
+            -0.023218923813527925],
+           [0.020030132518324386, 0.01483868713224409, 0.16068363510324374, -0.1955524547538122],
+           [0.029047309001422415, 0.002176025212845212, -0.017377950041311915,
+            -0.013845384172955688]]),
+    0.2: (1.3611446101024234,
+          [[0.03140260601606706, 0.02648667919962573, -0.024670361402164828,
+            -0.03321892381352792],
+           [0.003363465851657723, -0.0018279795344225732, 0.1606836351032438,
+            -0.1622191214204789],
+           [0.05904730900142242, -0.00782397478715479, -0.027377950041311917,
+            -0.02384538417295569]]),
+}
+
+
+@pytest.mark.parametrize("smoothing", sorted(TORCH_PROBS))
+def test_cross_entropy_probability_targets_match_pytorch(smoothing):
+    torch_value, torch_grad = TORCH_PROBS[smoothing]
+    value, grad = value_and_grad(CrossEntropyLoss(label_smoothing=smoothing), LOGITS, PROBS)
+    assert value == pytest.approx(torch_value, rel=1e-13)
+    np.testing.assert_allclose(grad, torch_grad, rtol=1e-12, atol=1e-15)
+    value32 = CrossEntropyLoss()(LOGITS.astype(np.float32), PROBS.astype(np.float32))
+    assert value32 == pytest.approx(1.2038112878799438, rel=1e-6)
+
+
+def test_sparse_and_one_hot_targets_give_the_same_loss():
+    for smoothing in (0.0, 0.1):
+        loss = CrossEntropyLoss(label_smoothing=smoothing)
+        sparse = loss(LOGITS, LABELS)
+        g_sparse = loss.backward()
+        one_hot = loss(LOGITS, np.eye(4)[LABELS])
+        assert one_hot == pytest.approx(sparse, rel=1e-15)
+        np.testing.assert_allclose(loss.backward(), g_sparse, rtol=1e-15, atol=1e-17)
+    assert CrossEntropyLoss(label_smoothing=0.1)(LOGITS, np.eye(4)[LABELS]) == pytest.approx(
+        0.9629779434357566, rel=1e-13)
+    # the label path still takes integer labels after a call with probabilities
+    loss = CrossEntropyLoss()
+    loss(LOGITS, PROBS)
+    assert loss(LOGITS, LABELS) == pytest.approx(TORCH["cross_entropy"][3], rel=1e-13)
+
+
+_rng12 = np.random.default_rng(12)
+_T12 = _rng12.choice([-1.0, 1.0], (4, 5)) * _rng12.uniform(0.5, 3.0, (4, 5))
+_CH_X = a([[0.5, 1.2, -0.3, 0.2, -1.0],      # label 0: 1 + 1.2 - 0.5 = 1.7
+           [-0.6, -1.1, -0.8, -0.2, -1.5],   # label 3: wrong max -0.6 < 0, floored: 1.2
+           [0.1, -0.5, 0.4, -0.9, 2.0],      # label 4: 1 + 0.4 - 2 < 0, inactive
+           [0.7, 0.3, 0.9, 1.4, -0.2]])      # label 2: 1 + 1.4 - 0.9 = 1.5
+GRAD_CASES_MORE.update({
+    "mape": (MAPELoss(), _T12 + _D, _T12),
+    "msle": (MSLELoss(), _rng12.uniform(-0.5, 3.0, (4, 5)), _rng12.uniform(0.0, 5.0, (4, 5))),
+    "categorical_hinge": (CategoricalHingeLoss(), _CH_X, np.array([0, 3, 4, 2])),
+    "cross_entropy_probs": (CrossEntropyLoss(), _X, _rng12.dirichlet(np.ones(5), size=4)),
+    "cross_entropy_probs_smoothed": (CrossEntropyLoss(label_smoothing=0.3), _X,
+                                     _rng12.dirichlet(np.ones(5), size=4)),
+})
+
+
+@pytest.mark.parametrize("loss, target", [
+    (MAPELoss(), np.full((3, 4), 2.0)),
+    (MSLELoss(), np.full((3, 4), 2.0)),
+    (CategoricalHingeLoss(), np.array([0, 2, 1])),
+    (CrossEntropyLoss(label_smoothing=0.1), np.full((3, 4), 0.25)),
+], ids=lambda v: type(v).__name__)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gradient_keeps_pred_dtype_new_losses(loss, target, dtype):
+    pred = np.random.default_rng(1).uniform(-0.5, 1.0, (3, 4)).astype(dtype)
+    value = loss(pred, target)
+    assert type(value) is float and math.isfinite(value)
+    grad = loss.backward()
+    assert grad.dtype == dtype and grad.shape == pred.shape
+    loss(pred.astype(np.float64), target)
+    np.testing.assert_allclose(grad, loss.backward(), rtol=1e-5, atol=1e-6)
+
+
+BAD_INPUT += [
+        (MSLELoss, a([-1.0, 1.0]), a([1.0, 1.0]), ValueError,
+         (r"MSLELoss: pred must be > -1 \(log\(1 \+ pred\) is undefined otherwise\), got a minimum "
+         r"of -1; Keras would clip it to 1e-7 silently")),
+        (MSLELoss, a([-3.0, 1.0]), a([1.0, 1.0]), ValueError, r"got a minimum of -3"),
+        (MSLELoss, a([0.0, 1.0]), a([-0.5, 1.0]), ValueError,
+         r"MSLELoss: target must lie in \[0, inf\), got values from -0.5 to 1"),
+        (MAPELoss, a([[1.0, 2.0], [3.0, 4.0]]), a([[1.0, 2.0], [3.0, 0.0]]), ValueError,
+         r"MAPELoss: 1 target\(s\) with \|target\| < eps = 1e-07 \(e\.g\. at index \(1, 1\)\)"),
+        (MAPELoss, a([1.0]), a([1.0, 2.0]), ShapeError,
+         r"MAPELoss: pred and target must have the same shape"),
+        (CategoricalHingeLoss, a([[0.0, 1.0]]), a([[0.5, 0.5]]), ValueError,
+         r"CategoricalHingeLoss: float targets must be one-hot rows \(a single 1, the rest 0\)"),
+        (CategoricalHingeLoss, a([[0.0, 1.0]]), a([[0.0, 1.0, 0.0]]), ShapeError,
+         r"CategoricalHingeLoss: one-hot targets must have pred's shape \(1, 2\), got \(1, 3\)"),
+        (CategoricalHingeLoss, a([[0.0, 1.0]]), np.array([2]), ValueError,
+         r"CategoricalHingeLoss: labels must lie in \[0, 1\] for 2 classes"),
+        (CrossEntropyLoss, a([[0.0, 1.0]]), a([[0.7, 0.7]]), ValueError,
+         r"CrossEntropyLoss: each row of probability targets must sum to 1, row 0 sums to 1\.4"),
+        (CrossEntropyLoss, a([[0.0, 1.0]]), a([[-0.5, 1.5]]), ValueError,
+         r"CrossEntropyLoss: probability targets must lie in \[0, 1\], got values from -0.5 to 1.5"),
+        (CrossEntropyLoss, a([[0.0, 1.0]]), a([[1.0, 0.0, 0.0]]), ShapeError,
+         r"must have pred's shape \(N, C\) = \(1, 2\), got \(1, 3\)"),
+]
+
+BAD_HYPERPARAMETERS += [
+        (lambda: MAPELoss(eps=0.0), ValueError, r"MAPELoss: eps must be in \(0\.0, inf\]"),
+        (lambda: MAPELoss(allow_zero_target=1), TypeError,
+         r"MAPELoss: allow_zero_target must be True or False, got 1"),
+]
+
+
+def test_reprs_new_losses():
+    assert repr(MAPELoss()) == "MAPELoss(eps=1e-07, allow_zero_target=False)"
+    assert repr(MSLELoss()) == "MSLELoss()"
+    assert repr(CategoricalHingeLoss()) == "CategoricalHingeLoss()"
 
 
 # --- the checks shared by both groups of losses ----------------------------------------------

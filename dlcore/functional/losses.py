@@ -1,8 +1,9 @@
 """Losses as forward/backward pairs: `<loss>_forward(pred, target, **hyper) -> (value, cache)`
 with value a 0-d array, and `<loss>_backward(cache) -> dpred`, d(value)/d(pred).
 
-Definitions and reductions are PyTorch's: the mean over all elements, except cross-entropy
-and multi-margin, which average one value per sample over the batch.
+Definitions and reductions are PyTorch's: the mean over all elements, except cross-entropy,
+multi-margin and categorical hinge, which average one value per sample over the batch. The
+losses PyTorch lacks (categorical hinge, MAPE, MSLE, log-cosh) follow Keras's formulas.
 """
 import math
 
@@ -47,15 +48,20 @@ def huber_backward(cache):
 
 
 def cross_entropy_forward(logits, y, label_smoothing=0.0):
-    """Softmax cross-entropy: logits (N, C), integer labels y (N,) in [0, C).
+    """Softmax cross-entropy: logits (N, C) against integer labels y (N,) in [0, C)
+    ("sparse" targets) or class probabilities y (N, C) (one-hot or soft targets).
 
-    Against q = (1 - eps) onehot(y) + eps / C (eps = label_smoothing):
-    value = -sum(q * log_softmax(logits)) / N. Cache: (logits, q).
+    Against q = (1 - eps) target + eps / C (eps = label_smoothing, target the one-hot
+    rows of the labels or the given probabilities): value = -sum(q * log_softmax(logits)) / N.
+    Integer labels and their one-hot rows give the same number. Cache: (logits, q).
     """
     xp = get_array_module(logits)
     n, c = logits.shape
-    q = xp.full(logits.shape, label_smoothing / c, dtype=logits.dtype)
-    q[xp.arange(n), y] += 1.0 - label_smoothing
+    if y.ndim == 2:
+        q = (1.0 - label_smoothing) * y.astype(logits.dtype) + label_smoothing / c
+    else:
+        q = xp.full(logits.shape, label_smoothing / c, dtype=logits.dtype)
+        q[xp.arange(n), y] += 1.0 - label_smoothing
     return -(q * log_softmax(logits, axis=1)).sum() / n, (logits, q)
 
 
@@ -100,6 +106,65 @@ def multi_margin_backward(cache):
     dx = dm.copy()
     dx[get_array_module(m).arange(n), y] = -dm.sum(axis=1)
     return dx / (n * c)
+
+
+def categorical_hinge_forward(x, y):
+    """Keras's categorical hinge: scores x (N, C), labels y (N,); sample n contributes
+    max(0, neg - x[n, y_n] + 1) with neg = max(0, max_{j != y_n} x[n, j]), averaged over N.
+    (Keras writes neg = max_j((1 - t_j) x_j) on one-hot t: the true class enters that max
+    as 0, so neg is never below 0.) Cache: (x, y, j*, active) with j* the argmax among
+    the wrong classes and active the samples with a positive term."""
+    xp = get_array_module(x)
+    n = x.shape[0]
+    rows = xp.arange(n)
+    wrong = x.copy()
+    wrong[rows, y] = -xp.inf
+    j = wrong.argmax(axis=1)
+    neg = xp.maximum(wrong[rows, j], 0)
+    m = neg - x[rows, y] + 1
+    return xp.maximum(m, 0).sum() / n, (x, y, j, m > 0, neg > 0)
+
+
+def categorical_hinge_backward(cache):
+    """Where the term is positive: -1 on the true class, +1 on the largest wrong class
+    when its score is above 0 (else the max picked Keras's 0, which has no gradient); / N."""
+    x, y, j, active, wrong_counts = cache
+    xp = get_array_module(x)
+    n = x.shape[0]
+    rows = xp.arange(n)
+    dx = xp.zeros_like(x)
+    dx[rows, y] -= active
+    dx[rows, j] += active & wrong_counts
+    return dx / n
+
+
+def mape_forward(pred, target, eps=1e-7):
+    """Keras's mean absolute percentage error: 100 mean(|target - pred| / max(|target|, eps)).
+    Cache: (d, the clamped |target|)."""
+    xp = get_array_module(pred)
+    d = pred - target
+    scale = xp.maximum(xp.abs(target), eps)
+    return 100 * (xp.abs(d) / scale).mean(), (d, scale)
+
+
+def mape_backward(cache):
+    """100 sign(pred - target) / (max(|target|, eps) n)."""
+    d, scale = cache
+    return 100 * get_array_module(d).sign(d) / (scale * d.size)
+
+
+def msle_forward(pred, target):
+    """Mean squared logarithmic error: mean((log(1 + pred) - log(1 + target))^2), for
+    pred, target > -1 (no clipping here). Cache: (the log difference, 1 + pred)."""
+    xp = get_array_module(pred)
+    r = xp.log1p(pred) - xp.log1p(target)
+    return (r * r).mean(), (r, 1 + pred)
+
+
+def msle_backward(cache):
+    """2 (log(1 + pred) - log(1 + target)) / ((1 + pred) n)."""
+    r, one_plus_pred = cache
+    return 2 * r / (one_plus_pred * r.size)
 
 
 def kl_div_forward(log_q, p):
