@@ -393,3 +393,79 @@ def test_running_after_repeats_classic_slips():
     result = run("batchnorm.running_after_repeats", var_from_zero)
     assert result.status == "wrong" and result.passed == 0
     assert result.errors[("slow momentum (0.01)", "running_var")] > 0.1
+
+
+# ---------------------------------------------------------------- the exercise's own hints
+
+def _hints(result):
+    return [line.strip() for line in result.lines if line.strip().startswith("hint:")]
+
+
+def _backward_with(dout, x, gamma, eps, *, eps_outside=False, ddof=0, var_path=True):
+    """A learner's compact-formula backward, written out with one slip."""
+    xc = x - x.mean(axis=0)
+    var = x.var(axis=0, ddof=ddof)
+    inv_std = 1 / (np.sqrt(var) + eps) if eps_outside else 1 / np.sqrt(var + eps)
+    xhat = xc * inv_std
+    g = gamma * dout
+    bracket = g - g.mean(axis=0) - (xhat * (g * xhat).mean(axis=0) if var_path else 0)
+    return inv_std * bracket, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+
+
+def backward_without_variance_path(dout, x, gamma, eps=1e-5):
+    return _backward_with(dout, x, gamma, eps, var_path=False)
+
+
+def backward_eps_outside(dout, x, gamma, eps=1e-5):
+    return _backward_with(dout, x, gamma, eps, eps_outside=True)
+
+
+def backward_unbiased(dout, x, gamma, eps=1e-5):
+    return _backward_with(dout, x, gamma, eps, ddof=1)
+
+
+def backward_unbiased_exact(dout, x, gamma, eps=1e-5):
+    """The exact gradient of a forward pass that normalised with var * N / (N - 1)."""
+    n = x.shape[0]
+    inv_std = 1 / np.sqrt(x.var(axis=0, ddof=1) + eps)
+    xhat = (x - x.mean(axis=0)) * inv_std
+    g = gamma * dout
+    dx = inv_std * (g - g.mean(axis=0) - xhat * (g * xhat).sum(axis=0) / (n - 1))
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+
+
+def test_backward_slips_are_named_in_a_hint():
+    cases = [(backward_without_variance_path, bn.HINT_NO_VARIANCE_PATH),
+             (backward_eps_outside, bn.HINT_EPS_OUTSIDE),
+             (backward_unbiased, bn.HINT_UNBIASED),
+             (backward_unbiased_exact, bn.HINT_UNBIASED)]
+    for candidate, hint in cases:
+        result = run("batchnorm.batchnorm_backward", candidate)
+        assert result.status == "wrong" and result.passed == 0, candidate.__name__
+        assert _hints(result) == [f"hint: {hint}"], (candidate.__name__, result.lines)
+    # eps outside the root moves dx by ~1e-5 relative: a slip the tolerance catches
+    assert failed_line(run("batchnorm.batchnorm_backward", backward_eps_outside),
+                       "batchnorm_backward", "dx", "random dout")
+    # the right answer, and a slip that is none of these (gamma forgotten), claim no hint
+    assert bool(run("batchnorm.batchnorm_backward", bn.batchnorm_backward))
+    forgot_gamma = run("batchnorm.batchnorm_backward",
+                       lambda dout, x, gamma, eps=1e-5: _backward_with(dout, x, np.ones_like(gamma), eps))
+    assert not forgot_gamma and _hints(forgot_gamma) == []
+
+
+def test_forward_and_running_variance_slips_are_named_in_a_hint():
+    def eps_outside(x, gamma, beta, eps=1e-5):
+        return gamma * (x - x.mean(0)) / (x.std(0) + eps) + beta
+
+    def unbiased(x, gamma, beta, eps=1e-5):
+        return gamma * (x - x.mean(0)) / np.sqrt(x.var(0, ddof=1) + eps) + beta
+
+    def biased_running(running_mean, running_var, x, momentum=0.1):
+        return ((1 - momentum) * running_mean + momentum * x.mean(0),
+                (1 - momentum) * running_var + momentum * x.var(0))
+
+    for candidate, hint in ((eps_outside, bn.HINT_EPS_OUTSIDE), (unbiased, bn.HINT_UNBIASED)):
+        result = run("batchnorm.batchnorm_train_forward", candidate)
+        assert not result and _hints(result) == [f"hint: {hint}"], result.lines
+    result = run("batchnorm.update_running", biased_running)
+    assert not result and _hints(result) == [f"hint: {bn.HINT_RUNNING_BIASED}"], result.lines

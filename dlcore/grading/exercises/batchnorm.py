@@ -14,6 +14,12 @@ of several wrong formulas (the variance path dropped, gamma forgotten).
 learner derives it (the reference is `dlcore.functional.layernorm_backward`).
 `running_after_repeats` asks for the running statistics after k steps on one batch, predicted
 in closed form (a geometric series) rather than looped.
+
+Hints: each classic slip of batch norm is recomputed from the case's inputs and compared
+with the wrong answer (to 1e-9, far below the ~5e-6 a slip moves it by), so `check` names
+the slip only when the numbers are exactly that slip: the path through the variance left out
+of dx, eps outside the square root, the unbiased variance (1/(N-1)) where the biased one
+normalises, and the reverse for the running variance.
 """
 import numpy as np
 
@@ -150,6 +156,90 @@ def _backward_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- hints: the classic slips
+
+def _slipped_backward(dout, x, gamma, eps, *, eps_outside=False, ddof=0, var_path=True,
+                      var_path_divisor=None):
+    """(dx, dgamma, dbeta) of the compact formula, computed with a slip: eps outside the root,
+    the variance divided by N - ddof, the variance term dropped, or its mean taken over
+    var_path_divisor values instead of N (the exact gradient of the 1/(N-1) forward)."""
+    n = x.shape[0]
+    xc = x - x.mean(axis=0)
+    var = (xc * xc).sum(axis=0) / (n - ddof)
+    inv_std = 1 / (np.sqrt(var) + eps) if eps_outside else 1 / np.sqrt(var + eps)
+    xhat = xc * inv_std
+    dxhat = gamma * dout
+    dx = dxhat - dxhat.mean(axis=0)
+    if var_path:
+        dx = dx - xhat * (dxhat * xhat).sum(axis=0) / (var_path_divisor or n)
+    return inv_std * dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+
+
+def _backward_matches(case, name, got, **slip):
+    dout, x, gamma = case.args
+    eps = case.kwargs.get("eps", 1e-5)
+    index = {"dx": 0, "dgamma": 1, "dbeta": 2}.get(name)
+    if index is None:
+        return False
+    wrong = _slipped_backward(dout, x, gamma, eps, **slip)[index]
+    return np.allclose(got, wrong, rtol=1e-9, atol=1e-12)
+
+
+def _no_variance_path(case, name, expected, got):
+    return name == "dx" and _backward_matches(case, name, got, var_path=False)
+
+
+def _backward_eps_outside(case, name, expected, got):
+    return _backward_matches(case, name, got, eps_outside=True)
+
+
+def _backward_unbiased(case, name, expected, got):
+    n = case.args[1].shape[0]
+    return (_backward_matches(case, name, got, ddof=1)
+            or _backward_matches(case, name, got, ddof=1, var_path_divisor=n - 1))
+
+
+def _slipped_forward(x, gamma, beta, eps, *, eps_outside=False, ddof=0):
+    xc = x - x.mean(axis=0)
+    var = (xc * xc).sum(axis=0) / (x.shape[0] - ddof)
+    std = np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps)
+    return gamma * xc / std + beta
+
+
+def _forward_eps_outside(case, name, expected, got):
+    x, gamma, beta = case.args
+    wrong = _slipped_forward(x, gamma, beta, case.kwargs.get("eps", 1e-5), eps_outside=True)
+    return np.allclose(got, wrong, rtol=1e-9, atol=1e-12)
+
+
+def _forward_unbiased(case, name, expected, got):
+    x, gamma, beta = case.args
+    wrong = _slipped_forward(x, gamma, beta, case.kwargs.get("eps", 1e-5), ddof=1)
+    return np.allclose(got, wrong, rtol=1e-9, atol=1e-12)
+
+
+def _running_var_biased(case, name, expected, got):
+    running_mean, running_var, x = case.args
+    momentum = case.kwargs.get("momentum", 0.1)
+    return name == "running_var" and np.allclose(
+        got, (1 - momentum) * running_var + momentum * x.var(axis=0), rtol=1e-9, atol=1e-12)
+
+
+HINT_NO_VARIANCE_PATH = ("dx misses the path through the variance: var depends on x too, "
+                         "which adds the term - xhat * mean(dxhat * xhat) inside the bracket")
+HINT_EPS_OUTSIDE = ("eps sits outside the square root: divide by sqrt(var + eps), not "
+                    "sqrt(var) + eps")
+HINT_UNBIASED = ("the variance divides by N - 1: batch norm normalises with the BIASED "
+                 "batch variance (divide by N); only the running variance is kept unbiased")
+HINT_RUNNING_BIASED = ("the running variance is updated with the biased batch variance "
+                       "(divide by N): PyTorch keeps the UNBIASED one, times N / (N - 1)")
+
+FORWARD_HINTS = ((HINT_EPS_OUTSIDE, _forward_eps_outside), (HINT_UNBIASED, _forward_unbiased))
+BACKWARD_HINTS = ((HINT_NO_VARIANCE_PATH, _no_variance_path),
+                  (HINT_EPS_OUTSIDE, _backward_eps_outside),
+                  (HINT_UNBIASED, _backward_unbiased))
+
+
 # ---------------------------------------------------------------- running statistics
 
 def update_running(running_mean, running_var, x, momentum=0.1):
@@ -279,15 +369,17 @@ def _running_after_cases(rng):
 
 EXERCISES = [
     register(Exercise(PREFIX + "batchnorm_train_forward", "batchnorm_train_forward",
-                      _train_forward_cases, batchnorm_train_forward, ("out",))),
+                      _train_forward_cases, batchnorm_train_forward, ("out",),
+                      hints=FORWARD_HINTS)),
     register(Exercise(PREFIX + "batchnorm2d_train_forward", "batchnorm2d_train_forward",
                       _train_forward_2d_cases, batchnorm2d_train_forward, ("out",))),
     register(Exercise(PREFIX + "batchnorm_eval_forward", "batchnorm_eval_forward",
                       _eval_forward_cases, batchnorm_eval_forward, ("out",))),
     register(Exercise(PREFIX + "batchnorm_backward", "batchnorm_backward", _backward_cases,
-                      batchnorm_backward, ("dx", "dgamma", "dbeta"))),
+                      batchnorm_backward, ("dx", "dgamma", "dbeta"), hints=BACKWARD_HINTS)),
     register(Exercise(PREFIX + "update_running", "update_running", _update_running_cases,
-                      update_running, ("running_mean", "running_var"))),
+                      update_running, ("running_mean", "running_var"),
+                      hints=((HINT_RUNNING_BIASED, _running_var_biased),))),
     register(Exercise(PREFIX + "fold_batchnorm", "fold_batchnorm", _fold_cases,
                       fold_batchnorm, ("W", "b"))),
     register(Exercise(PREFIX + "layernorm_backward", "layernorm_backward",
