@@ -296,3 +296,113 @@ def test_sgd_noise_floor_slips_fail():
     for slip in (variance_of_w, no_square):
         result = run("schedules.sgd_noise_floor", slip)
         assert result.status == "wrong" and result.passed <= 1
+
+
+# ---------------------------------------------------------------- hints that name the slip
+
+def _ceil_step(lr0, step_size, gamma, t):
+    return lr0 * gamma ** math.ceil(t / step_size)
+
+
+def _late_step(lr0, step_size, gamma, t):
+    return lr0 * gamma ** max(0, (t - 1) // step_size)
+
+
+def _exp_t_plus_one(lr0, gamma, t):
+    return lr0 * gamma ** (t + 1)
+
+
+def _exp_plus_k(lr0, k, t):
+    return lr0 * math.exp(k * t)
+
+
+def _inverse_no_one(lr0, k, t):
+    return lr0 / (k * t) if t else lr0
+
+
+def _cos_t_minus_one(lr0, T_max, lr_min, t):
+    return lr_min + (lr0 - lr_min) * (1 + math.cos(math.pi * t / (T_max - 1))) / 2
+
+
+def _cos_no_half(lr0, T_max, lr_min, t):
+    return lr_min + (lr0 - lr_min) * (1 + math.cos(math.pi * t / T_max))
+
+
+def _cos_no_lr_min(lr0, T_max, lr_min, t):
+    return lr0 * (1 + math.cos(math.pi * t / T_max)) / 2
+
+
+def _cycle_no_abs(base_lr, max_lr, step_size, t):
+    cycle = math.floor(1 + t / (2 * step_size))
+    return base_lr + (max_lr - base_lr) * max(0.0, 1 - (t / step_size - 2 * cycle + 1))
+
+
+def _warmup_from_zero(lr0, warmup_steps, T_max, t):
+    if t < warmup_steps:
+        return lr0 * t / warmup_steps
+    return lr0 * (1 + math.cos(math.pi * (t - warmup_steps) / T_max)) / 2
+
+
+def _warmup_no_restart(lr0, warmup_steps, T_max, t):
+    if t < warmup_steps:
+        return lr0 * (t + 1) / warmup_steps
+    return lr0 * (1 + math.cos(math.pi * t / T_max)) / 2
+
+
+def _total_limit(lr0, gamma, T):
+    return lr0 / (1 - gamma)
+
+
+def _total_one_too_many(lr0, gamma, T):
+    return lr0 * (1 - gamma ** (T + 1)) / (1 - gamma)
+
+
+def _floor_small_rate(lr, lam, sigma2):
+    return lr * sigma2 / 4
+
+
+def _floor_variance(lr, lam, sigma2):
+    return lr * sigma2 / (lam * (2 - lr * lam))
+
+
+def _floor_without_half(lr, lam, sigma2):
+    return lr * sigma2 / (2 - lr * lam)
+
+
+HINTED_SLIPS = [
+    ("step_decay", _ceil_step, "dropped before the boundary"),
+    ("step_decay", _late_step, "decays one step late"),
+    ("exponential_decay", _exp_t_plus_one, "off by one factor gamma"),
+    ("exponential_decay_rate", _exp_plus_k, "your rate grows"),
+    ("inverse_time_decay", _inverse_no_one, "the 1 in 1 + k t is missing"),
+    ("cosine_annealing", _cos_t_minus_one, "divide by T_max, not T_max - 1"),
+    ("cosine_annealing", _cos_no_half, "without the /2"),
+    ("cosine_annealing", _cos_no_lr_min, "from lr0 down to lr_min"),
+    ("cyclic_triangular", _cycle_no_abs, "take |x|"),
+    ("warmup_cosine", _warmup_from_zero, "the first step already moves"),
+    ("warmup_cosine", _warmup_no_restart, "counts its own steps from 0"),
+    ("exponential_total", _total_limit, "the limit T -> infinity"),
+    ("exponential_total", _total_one_too_many, "one term too many"),
+    ("sgd_noise_floor", _floor_small_rate, "the small-rate limit"),
+    ("sgd_noise_floor", _floor_variance, "that is Var w"),
+    ("sgd_noise_floor", _floor_without_half, "twice the answer"),
+]
+
+
+@pytest.mark.parametrize("name, slip, words", HINTED_SLIPS,
+                         ids=[f"{n}-{s.__name__}" for n, s, _ in HINTED_SLIPS])
+def test_each_classic_slip_gets_its_own_hint(name, slip, words):
+    slip.__name__ = name
+    result = run("schedules." + name, slip)
+    assert result.status == "wrong"
+    hints = [line for line in result.lines if line.strip().startswith("hint:")]
+    assert hints and words in hints[0], result.lines
+
+
+def test_a_slip_no_hint_describes_gets_none_of_them():
+    def linear_instead(lr0, k, t):           # 1 - k t: not a slip the hints know
+        return lr0 * (1 - k * t)
+
+    result = run("schedules.inverse_time_decay", linear_instead)
+    assert result.status == "wrong"
+    assert not any("1 + k t is missing" in line for line in result.lines)

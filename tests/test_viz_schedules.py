@@ -127,3 +127,42 @@ def test_log_axes_are_labelled_with_plain_numbers():
               + panel.axes[1].get_yticklabels(minor=True) if t.get_text()]
     # '0.1', '2': numbers float() reads, not mathtext such as '$\\mathdefault{10^{-1}}$'
     assert labels and all(float(lab) > 0 for lab in labels)
+
+
+def test_plain_numbers_on_log_axes_even_far_from_1():
+    assert [vs._plain_number(x) for x in (0.02, 2, 1000, 1e5, 1e30, 2.5e-5)] == \
+        ["0.02", "2", "1000", "1e5", "1e30", "2.5e-5"]
+
+
+def test_a_loss_that_rounds_to_zero_neither_warns_nor_breaks_the_axis(recwarn):
+    # a run fitted to every image can print a float32 loss of exactly 0.0 (e.g. cosine from 2)
+    schedule = S.Constant(0.123)
+    vs._RUNS[(repr(schedule), 4, 0, 64, 32)] = {
+        "epochs": [0, 1, 2, 3], "lr": [0.123] * 4, "train_loss": [0.5, 0.1, 0.0, 0.0],
+        "val_acc": [0.9, 0.95, 0.96, 0.96], "diverged": None}
+    panel = vs.SchedulePanel(epochs=4)
+    panel.update(schedule)
+    assert not [w for w in recwarn if "non-positive ylim" in str(w.message)]
+    assert panel.axes[1].get_ylim() == pytest.approx((0.1 / 1.5, 0.5 * 1.5))
+    assert vs._loss_limits([0.0, float("inf")]) is None
+
+
+def test_accuracy_axis_shows_a_run_that_ends_low():
+    assert vs._accuracy_floor([0.6, 0.9, 0.97]) == 80          # good runs: 80-100
+    assert vs._accuracy_floor([0.05, 0.2, 0.49]) == 0          # all of a poor run shows
+    assert vs._accuracy_floor([0.45, 0.7, 0.83]) == 40
+    schedule = S.Constant(0.0456)
+    vs._RUNS[(repr(schedule), 3, 0, 64, 32)] = {
+        "epochs": [0, 1, 2], "lr": [0.0456] * 3, "train_loss": [2.2, 2.1, 2.0],
+        "val_acc": [0.1, 0.3, 0.5], "diverged": None}
+    panel = vs.SchedulePanel(epochs=3)
+    panel.update(schedule)
+    assert panel.axes[2].get_ylim()[0] <= 10
+
+
+def test_sliders_redraw_on_release_not_while_dragged():
+    import ipywidgets  # noqa: F401
+
+    box = viz.schedule_widget(kind="constant", lr0=0.05, epochs=4)
+    sliders = [c for row in box.children[:3] for c in row.children if hasattr(c, "readout")]
+    assert len(sliders) == 6 and not any(s.continuous_update for s in sliders)

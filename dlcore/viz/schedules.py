@@ -98,7 +98,7 @@ def describe_schedule(schedule, digits=3):
 def _plain_log_ticks(axis):
     """Label a log axis with plain numbers (0.01, 0.2) rather than 10⁻² or 2×10⁻¹. Powers of
     ten are always labelled; the minor ticks 2 and 5 only when the axis spans at most 1.5
-    decades, and every minor tick when it spans less than half a decade (so it keeps labels)."""
+    decades, and every minor tick when it spans less than 0.7 decades (so it keeps labels)."""
     from matplotlib.ticker import FuncFormatter
 
     def minor(x, pos=None):
@@ -107,12 +107,21 @@ def _plain_log_ticks(axis):
             return ""
         span = np.log10(high / low)
         mantissa = x / 10 ** np.floor(np.log10(x) + 1e-9)
-        if span < 0.5 or (span <= 1.5 and np.isclose(mantissa, (2, 5)).any()):
+        if span < 0.7 or (span <= 1.5 and np.isclose(mantissa, (2, 5)).any()):
             return f"{x:g}"
         return ""
 
-    axis.set_major_formatter(FuncFormatter(lambda x, pos=None: f"{x:g}"))
+    axis.set_major_formatter(FuncFormatter(lambda x, pos=None: _plain_number(x)))
     axis.set_minor_formatter(FuncFormatter(minor))
+
+
+def _plain_number(x):
+    """0.01, 2, 1000 as they are; beyond 1e5 or below 1e-4 a short power of ten, '1e30'
+    (not '1e+30' or '100000', and never 10⁻² or 2.42×10⁰)."""
+    if x <= 0 or 1e-4 <= x < 1e5:
+        return f"{x:g}"
+    mantissa, exponent = f"{x:.2g}".split("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 @functools.lru_cache(maxsize=1)
@@ -208,11 +217,30 @@ def _style_run_axes(axes, epochs):
     _plain_log_ticks(ax_loss.yaxis)
     ax_loss.set_ylabel("training loss")
     ax_acc.set_ylabel("val. accuracy (%)")
-    ax_acc.set_ylim(80, 100)  # where runs differ; an epoch below 80% leaves the axes
+    ax_acc.set_ylim(80, 100)  # where runs differ; see _accuracy_floor for runs ending low
     for ax in axes:
         ax.set_xlim(0.5, epochs + 0.5)
         ax.grid(True, alpha=0.3)
         ax.set_xlabel("epoch")
+
+
+def _accuracy_floor(val_acc):
+    """Bottom of the accuracy axis: 80% (where good runs differ; an early epoch below it
+    leaves the axes), or, for a run that ends below 85%, low enough to show all of it."""
+    acc = 100 * np.asarray(val_acc, dtype=float)
+    if acc.size == 0 or acc[-1] >= 85:
+        return 80.0
+    return float(min(80.0, 10 * np.floor(acc.min() / 10)))
+
+
+def _loss_limits(train_loss):
+    """Log-axis limits around the positive training losses (a loss can round to 0.0 in
+    float32 once every image is fitted), or None if there is none."""
+    loss = np.asarray(train_loss, dtype=float)
+    loss = loss[np.isfinite(loss) & (loss > 0)]
+    if loss.size == 0:
+        return None
+    return float(loss.min()) / 1.5, float(loss.max()) * 1.5
 
 
 def _draw_run(axes, schedule, epochs, seed, label=None):
@@ -235,6 +263,7 @@ def _draw_run(axes, schedule, epochs, seed, label=None):
         ax_acc.text(0.97, 0.05, f"final {100 * run['val_acc'][-1]:.1f}%",
                     transform=ax_acc.transAxes, ha="right", va="bottom", fontsize=8)
     _style_run_axes(axes, epochs)
+    ax_acc.set_ylim(_accuracy_floor(run["val_acc"]), 100)
     return run
 
 
@@ -245,7 +274,7 @@ def plot_schedule_run(schedule, epochs=20, seed=0, title=None):
     fig, axes = plt.subplots(1, 3, figsize=(10.5, 2.9))
     _draw_run(axes, schedule, epochs, seed)
     fig.suptitle(title or describe_schedule(schedule), fontsize=9)
-    fig.subplots_adjust(left=0.07, right=0.985, bottom=0.17, top=0.85, wspace=0.35)
+    fig.subplots_adjust(left=0.085, right=0.985, bottom=0.17, top=0.85, wspace=0.4)
     return fig
 
 
@@ -297,7 +326,8 @@ class SchedulePanel:
         self.figure = Figure(figsize=(width_px / dpi, height_px / dpi), dpi=dpi)
         self.canvas = FigureCanvasAgg(self.figure)
         self.axes = self.figure.subplots(1, 3)
-        self.figure.subplots_adjust(left=0.07, right=0.985, bottom=0.17, top=0.85, wspace=0.35)
+        # left margin wide enough for tick labels such as 0.0010 and the axis label
+        self.figure.subplots_adjust(left=0.085, right=0.985, bottom=0.17, top=0.85, wspace=0.4)
         self.timings, self.last_timing = [], None
         self._lock = threading.Lock()   # widget messages may arrive on another thread
         # the artists are made once and then moved: a full rebuild costs several times more
@@ -328,9 +358,10 @@ class SchedulePanel:
             done = np.asarray(run["epochs"]) + 1
             self._loss.set_data(done, run["train_loss"])
             self._acc.set_data(done, 100 * np.asarray(run["val_acc"]))
-            if run["train_loss"]:
-                low, high = min(run["train_loss"]), max(run["train_loss"])
-                self.axes[1].set_ylim(low / 1.5, high * 1.5)
+            limits = _loss_limits(run["train_loss"])
+            if limits is not None:
+                self.axes[1].set_ylim(*limits)
+            self.axes[2].set_ylim(_accuracy_floor(run["val_acc"]), 100)
             if run["diverged"] is not None:
                 epoch, step = run["diverged"]
                 self._note.set_text(f"diverged in epoch {epoch + 1}\n(step {step})")
@@ -358,22 +389,24 @@ def schedule_widget(kind="cosine", lr0=0.1, epochs=20, step_size=5, gamma=0.5, k
     """
     w = widgets()
     panel = SchedulePanel(epochs=epochs, seed=seed)
-    style = {"description_width": "initial"}
+    # a slider redraws when released, not at every value it passes while dragged: each new
+    # value trains a network (a fraction of a second), and a drag would queue dozens of them
+    slider = {"style": {"description_width": "initial"}, "continuous_update": False}
     controls = {
         "kind": w.Dropdown(options=list(SCHEDULE_KINDS), value=kind, description="schedule"),
         "lr0": w.FloatLogSlider(value=lr0, base=10, min=-3, max=0.5, step=0.05,
-                                description="lr0 (peak)", readout_format=".3g", style=style),
+                                description="lr0 (peak)", readout_format=".3g", **slider),
         "step_size": w.IntSlider(value=step_size, min=1, max=10, description="step_size",
-                                 style=style),
+                                 **slider),
         "gamma": w.FloatSlider(value=gamma, min=0.05, max=1.0, step=0.05, description="gamma",
-                               style=style),
+                               **slider),
         "k": w.FloatLogSlider(value=k, base=10, min=-2, max=1, step=0.1, description="k",
-                              readout_format=".3g", style=style),
+                              readout_format=".3g", **slider),
         "lr_min": w.FloatSlider(value=lr_min, min=0.0, max=0.1, step=0.005,
                                 description="lr_min / base_lr", readout_format=".3f",
-                                style=style),
+                                **slider),
         "warmup": w.IntSlider(value=warmup, min=1, max=10, description="warm-up epochs",
-                              style=style),
+                              **slider),
     }
     message = w.HTML()
     # shown at the PNG's own pixel width (narrower screens scale it down, never up)

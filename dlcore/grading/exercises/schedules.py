@@ -6,8 +6,14 @@ agree by construction). The cases sit where the classic slips show: t = 0, a ste
 hit exactly (t = step_size, where a floor division has already counted one decay), the
 middle and the end of a cosine (t = T_max/2, t = T_max), the rising half of a triangular
 cycle (where a missing abs() gives rates above max_lr), the last warm-up step and the first
-step after it. Exact arithmetic: the default tolerance (relative error 1e-7).
+step after it. Exact arithmetic: the default tolerance (relative error 1e-7). Each exercise
+has hints that recognise its classic slips from the numbers (a predicate per slip, called on a
+failing output: the slip's formula gives exactly what the learner returned).
 """
+import math
+
+import numpy as np
+
 from ... import schedules as S
 from ..registry import Case, Exercise, register
 
@@ -199,24 +205,211 @@ def _floor_cases(rng):
     return cases
 
 
+# ---------------------------------------------------------------- hints: the classic slips
+# predicate(case, name, expected, got), expected and got float64 arrays; each recomputes
+# what one slip returns for the case and compares it with the learner's value
+
+def _same(got, value):
+    return bool(np.allclose(got, value, rtol=1e-9, atol=0.0))
+
+
+def _decays_before_the_boundary(case, name, expected, got):
+    _, s, _, t = case.args
+    return t % s != 0 and float(got) < float(expected)
+
+
+def _decays_after_the_boundary(case, name, expected, got):
+    _, s, _, t = case.args
+    return t > 0 and t % s == 0 and float(got) > float(expected)
+
+
+def _exponent_t_plus_one(case, name, expected, got):
+    lr0, gamma, t = case.args
+    return _same(got, lr0 * gamma ** (t + 1)) or _same(got, lr0 * gamma ** (t - 1))
+
+
+def _plus_k(case, name, expected, got):
+    lr0, k, t = case.args
+    return k > 0 and t > 0 and _same(got, lr0 * math.exp(k * t))
+
+
+def _k_as_gamma(case, name, expected, got):
+    lr0, k, t = case.args
+    return _same(got, lr0 * k**t)
+
+
+def _no_one_in_denominator(case, name, expected, got):
+    lr0, k, t = case.args
+    return t > 0 and _same(got, lr0 / (k * t))
+
+
+def _cosine(lr0, T, lr_min, t, period=None, half=0.5, angle=math.pi):
+    return lr_min + (lr0 - lr_min) * half * (1 + math.cos(angle * t / (period or T)))
+
+
+def _cosine_over_t_minus_one(case, name, expected, got):
+    lr0, T, lr_min, t = case.args
+    return _same(got, _cosine(lr0, T, lr_min, t, period=T - 1))
+
+
+def _cosine_without_half(case, name, expected, got):
+    lr0, T, lr_min, t = case.args
+    return _same(got, _cosine(lr0, T, lr_min, t, half=1.0))
+
+
+def _cosine_without_pi(case, name, expected, got):
+    lr0, T, lr_min, t = case.args
+    return _same(got, _cosine(lr0, T, lr_min, t, angle=1.0))
+
+
+def _cosine_without_lr_min(case, name, expected, got):
+    lr0, T, lr_min, t = case.args
+    return lr_min > 0 and _same(got, _cosine(lr0, T, 0.0, t))
+
+
+def _triangle(base, top, s, t, absolute=True):
+    cycle = math.floor(1 + t / (2 * s))
+    x = t / s - 2 * cycle + 1
+    return base + (top - base) * max(0.0, 1.0 - (abs(x) if absolute else x))
+
+
+def _cycle_without_abs(case, name, expected, got):
+    base, top, s, t = case.args
+    return _same(got, _triangle(base, top, s, t, absolute=False))
+
+
+def _cycle_of_step_size(case, name, expected, got):
+    base, top, s, t = case.args
+    return _same(got, _triangle(base, top, s / 2, t))
+
+
+def _ramp_from_zero(case, name, expected, got):
+    lr0, w, _, t = case.args
+    return t < w and _same(got, lr0 * t / w)
+
+
+def _cosine_not_restarted(case, name, expected, got):
+    lr0, w, T, t = case.args
+    return t >= w and _same(got, _cosine(lr0, T, 0.0, t))
+
+
+def _geometric(lr0, gamma, T):
+    return lr0 * (1 - gamma**T) / (1 - gamma)
+
+
+def _one_term_too_many(case, name, expected, got):
+    lr0, gamma, T = case.args
+    return _same(got, _geometric(lr0, gamma, T + 1))
+
+
+def _one_term_too_few(case, name, expected, got):
+    lr0, gamma, T = case.args
+    return _same(got, _geometric(lr0, gamma, T - 1))
+
+
+def _the_limit(case, name, expected, got):
+    lr0, gamma, _ = case.args
+    return _same(got, lr0 / (1 - gamma))
+
+
+def _small_rate_floor(case, name, expected, got):
+    lr, _, sigma2 = case.args
+    return _same(got, lr * sigma2 / 4)
+
+
+def _variance_not_loss(case, name, expected, got):
+    lr, lam, sigma2 = case.args
+    return _same(got, lr * sigma2 / (lam * (2 - lr * lam)))
+
+
+def _loss_without_half(case, name, expected, got):
+    return _same(got, 2 * expected)
+
+
+def _contraction_not_squared(case, name, expected, got):
+    lr, lam, sigma2 = case.args
+    return _same(got, 0.5 * lam * lr * lr * sigma2 / (lr * lam))
+
+
+STEP_HINTS = (
+    (("the rate dropped before the boundary: the exponent is floor(t / step_size) "
+      "(t // step_size), which stays 0 until t = step_size"), _decays_before_the_boundary),
+    (("at t = step_size the rate has already been multiplied once, since floor(s / s) = 1; "
+      "yours decays one step late"), _decays_after_the_boundary),
+)
+EXPONENTIAL_HINTS = (
+    ("off by one factor gamma: at t = 0 the rate is lr0 itself, so the exponent is t",
+     _exponent_t_plus_one),
+)
+EXPONENTIAL_RATE_HINTS = (
+    ("your rate grows: the exponent is -k t (e^(+kt) with k > 0 grows)", _plus_k),
+    ("k is not the factor: in this form the factor per step is gamma = e^(-k)", _k_as_gamma),
+)
+INVERSE_TIME_HINTS = (
+    ("the 1 in 1 + k t is missing: at t = 1/k the rate must be half of lr0, not lr0",
+     _no_one_in_denominator),
+)
+COSINE_HINTS = (
+    (("divide by T_max, not T_max - 1: the cosine reaches lr_min at t = T_max, its midpoint "
+      "at T_max / 2"), _cosine_over_t_minus_one),
+    ("(1 + cos)/2 runs from 1 to 0; without the /2 the rate starts at 2 lr0 - lr_min",
+     _cosine_without_half),
+    ("the cosine's argument is pi t / T_max (radians), so that it reaches pi at t = T_max",
+     _cosine_without_pi),
+    ("the rate runs from lr0 down to lr_min: lr_min + (lr0 - lr_min) (1 + cos)/2",
+     _cosine_without_lr_min),
+)
+CYCLIC_HINTS = (
+    (("without the absolute value, x = t/s - 2 cycle + 1 is negative on the rising half and "
+      "the rate overshoots max_lr: take |x|"), _cycle_without_abs),
+    (("step_size is half a cycle: the rate reaches max_lr at t = step_size and base_lr again "
+      "at t = 2 step_size"), _cycle_of_step_size),
+)
+WARMUP_HINTS = (
+    (("the first step already moves: the ramp is lr0 (t + 1) / W, lr0 / W at t = 0 and lr0 "
+      "at t = W - 1"), _ramp_from_zero),
+    ("the cosine counts its own steps from 0: call it at t - warmup_steps",
+     _cosine_not_restarted),
+)
+TOTAL_HINTS = (
+    ("one term too many: lr_0 + ... + lr_(T-1) has T terms, so gamma^T, not gamma^(T+1)",
+     _one_term_too_many),
+    ("one term too few: lr_0 + ... + lr_(T-1) has T terms, so gamma^T, not gamma^(T-1)",
+     _one_term_too_few),
+    (("that is the limit T -> infinity; for a finite T the tail lr0 gamma^T / (1 - gamma) "
+      "is missing"), _the_limit),
+)
+FLOOR_HINTS = (
+    (("that is the small-rate limit lr sigma2 / 4: keep the lr^2 lam^2 term when you solve "
+      "Var w = (1 - lr lam)^2 Var w + lr^2 sigma2"), _small_rate_floor),
+    ("that is Var w at the fixed point; the question asks for the loss E f = (lam / 2) Var w",
+     _variance_not_loss),
+    ("twice the answer: f(w) = lam w^2 / 2, so E f = (lam / 2) Var w", _loss_without_half),
+    ("square the contraction: Var((1 - lr lam) w) = (1 - lr lam)^2 Var w",
+     _contraction_not_squared),
+)
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
-    register(Exercise(PREFIX + "step_decay", "step_decay", _step_cases, step_decay, ("lr",))),
+    register(Exercise(PREFIX + "step_decay", "step_decay", _step_cases, step_decay, ("lr",),
+                      hints=STEP_HINTS)),
     register(Exercise(PREFIX + "exponential_decay", "exponential_decay", _exponential_cases,
-                      exponential_decay, ("lr",))),
+                      exponential_decay, ("lr",), hints=EXPONENTIAL_HINTS)),
     register(Exercise(PREFIX + "exponential_decay_rate", "exponential_decay_rate",
-                      _exponential_rate_cases, exponential_decay_rate, ("lr",))),
+                      _exponential_rate_cases, exponential_decay_rate, ("lr",),
+                      hints=EXPONENTIAL_RATE_HINTS)),
     register(Exercise(PREFIX + "inverse_time_decay", "inverse_time_decay", _inverse_time_cases,
-                      inverse_time_decay, ("lr",))),
+                      inverse_time_decay, ("lr",), hints=INVERSE_TIME_HINTS)),
     register(Exercise(PREFIX + "cosine_annealing", "cosine_annealing", _cosine_cases,
-                      cosine_annealing, ("lr",))),
+                      cosine_annealing, ("lr",), hints=COSINE_HINTS)),
     register(Exercise(PREFIX + "cyclic_triangular", "cyclic_triangular", _cyclic_cases,
-                      cyclic_triangular, ("lr",))),
+                      cyclic_triangular, ("lr",), hints=CYCLIC_HINTS)),
     register(Exercise(PREFIX + "warmup_cosine", "warmup_cosine", _warmup_cases, warmup_cosine,
-                      ("lr",))),
+                      ("lr",), hints=WARMUP_HINTS)),
     register(Exercise(PREFIX + "exponential_total", "exponential_total", _total_cases,
-                      exponential_total, ("total",))),
+                      exponential_total, ("total",), hints=TOTAL_HINTS)),
     register(Exercise(PREFIX + "sgd_noise_floor", "sgd_noise_floor", _floor_cases,
-                      sgd_noise_floor, ("loss",))),
+                      sgd_noise_floor, ("loss",), hints=FLOOR_HINTS)),
 ]
