@@ -15,6 +15,7 @@ CHAPTER8 = [
     "regularization.decay_factor_momentum",
     "regularization.dropout_eval",
     "regularization.dropout_moments",
+    "regularization.dropout_ridge_penalty",
     "regularization.early_stop_epoch",
     "regularization.ema_update",
     "regularization.ema_weights",
@@ -387,3 +388,55 @@ def test_ema_weights_unrolled_and_slips_fail():
     assert not failed_line(result, "ema_weights", "weights", "started at theta_0, t = 1")
     result = run("regularization.ema_weights", reversed_order)
     assert result.status == "wrong" and result.passed == 0
+
+
+# ---------------------------------------------------------------- derive: dropout as a ridge penalty
+
+def test_dropout_ridge_penalty_is_the_sampled_excess_loss_and_slips_get_hints():
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((40, 3)) * np.array([0.5, 1.0, 2.0])
+    w, y, p = np.array([1.0, -0.5, 0.25]), rng.standard_normal(40), 0.3
+    scale = np.sum(w**2 * np.mean(X**2, axis=0))
+    # by hand: 0.3 / 0.7 and 0.3 * 0.7 times sum_j w_j^2 mean_i x_ij^2
+    assert reg.dropout_ridge_penalty(w, X, p) == pytest.approx(3 / 7 * scale, rel=1e-12)
+    assert reg.dropout_ridge_penalty(w, X, p, classic=True) == pytest.approx(0.21 * scale,
+                                                                               rel=1e-12)
+    # against dlcore's dropout: sampled loss minus the loss at the expected input
+    for classic, mean_input in ((False, X), (True, (1 - p) * X)):
+        sampled = np.mean([np.mean((y - F.dropout_forward(X, p, rng=s, classic=classic)[0] @ w)
+                                   ** 2) for s in range(20_000)])
+        excess = sampled - np.mean((y - mean_input @ w) ** 2)
+        assert excess == pytest.approx(reg.dropout_ridge_penalty(w, X, p, classic), rel=0.03)
+
+    def right(w, X, p, classic=False):
+        return float((p * (1 - p) if classic else p / (1 - p)) * np.sum(w**2 * (X**2).mean(0)))
+
+    def drop_probability(w, X, p, classic=False):   # the classic slip: p instead of p / (1 - p)
+        return right(w, X, p, classic) * (1 - p) if not classic else right(w, X, p, classic)
+
+    def with_half(w, X, p, classic=False):          # the 1/2 of another loss convention
+        return 0.5 * right(w, X, p, classic)
+
+    def summed(w, X, p, classic=False):             # sum over examples instead of the mean
+        return right(w, X, p, classic) * len(X)
+
+    def inverted_for_both(w, X, p, classic=False):  # classic scaling forgotten
+        return right(w, X, p)
+
+    def plain_ridge(w, X, p, classic=False):        # weight decay: forgets the inputs' scale
+        return float(p / (1 - p) * np.sum(w**2))
+
+    assert run("regularization.dropout_ridge_penalty", right).status == "ok"
+    for wrong, group, hint in (
+            (drop_probability, "many examples", "p instead of p / (1 - p)"),
+            (with_half, "many examples", "without a factor 1/2"),
+            (summed, "many examples", "a sum where a mean belongs"),
+            (inverted_for_both, "classic (unscaled) dropout", "that is the inverted penalty")):
+        result = run("regularization.dropout_ridge_penalty", wrong)
+        assert result.status == "wrong"
+        assert failed_line(result, "dropout_ridge_penalty", "penalty", group)
+        assert any(hint in line for line in result.lines), (wrong.__name__, result.lines)
+    result = run("regularization.dropout_ridge_penalty", inverted_for_both)
+    assert not failed_line(result, "dropout_ridge_penalty", "penalty", "many examples")
+    result = run("regularization.dropout_ridge_penalty", plain_ridge)
+    assert failed_line(result, "dropout_ridge_penalty", "penalty", "a few inputs")

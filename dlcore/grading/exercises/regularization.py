@@ -279,6 +279,79 @@ def _ema_weights_cases(rng):
     return cases
 
 
+# ---------------------------------------------------------------- derive: dropout as a ridge penalty
+
+def dropout_ridge_penalty(w, X, p, classic=False):
+    """What dropout on the inputs (drop probability p) adds, in expectation over the masks, to
+    the mean squared error mean_i (y_i - x~_i . w)^2 of a linear model without bias, beyond the
+    error of the expected input: E[loss] = mean_i (y_i - E[x~_i] . w)^2 + penalty. The noise
+    x~ - E[x~] has mean zero, so the penalty is the variance of x~_i . w averaged over i:
+    inverted (x~ = x r / (1 - p), E[x~] = x): p / (1 - p) * sum_j w_j^2 * mean_i X[i, j]^2;
+    classic (x~ = x r, E[x~] = (1 - p) x): p (1 - p) * sum_j w_j^2 * mean_i X[i, j]^2.
+    w: (d,); X: (n, d); returns a float."""
+    factor = p * (1.0 - p) if classic else p / (1.0 - p)
+    return float(factor * np.sum(w**2 * np.mean(X**2, axis=0)))
+
+
+def _ridge_cases(rng):
+    cases = []
+    for group, (n, d) in (("a few inputs", (30, 4)), ("many examples", (200, 7))):
+        for _ in range(2):
+            X = rng.standard_normal((n, d)) * rng.uniform(0.3, 3.0, size=d)  # unequal scales
+            cases.append(Case(group, (rng.standard_normal(d), X, _drop_probability(rng))))
+    cases.append(Case("p = 0.5", (rng.standard_normal(3), rng.standard_normal((50, 3)), 0.5)))
+    for _ in range(2):
+        X = rng.standard_normal((40, 5)) * rng.uniform(0.3, 3.0, size=5)
+        cases.append(Case("classic (unscaled) dropout", (rng.standard_normal(5), X,
+                                                          _drop_probability(rng)),
+                          {"classic": True}))
+    return cases
+
+
+def _ridge_factor(case, got):
+    """got divided by sum_j w_j^2 mean_i x_ij^2: the factor in front of the learner's penalty."""
+    w, X, p = case.args
+    return float(np.ravel(got)[0]) / float(np.sum(w**2 * np.mean(X**2, axis=0))), p
+
+
+def _ridge_used_p(case, name, expected, got):
+    factor, p = _ridge_factor(case, got)
+    return not case.kwargs.get("classic") and np.isclose(factor, p, rtol=1e-6)
+
+
+def _ridge_squared(case, name, expected, got):
+    factor, p = _ridge_factor(case, got)
+    return not case.kwargs.get("classic") and np.isclose(factor, p / (1 - p) ** 2, rtol=1e-6)
+
+
+def _ridge_classic_as_inverted(case, name, expected, got):
+    factor, p = _ridge_factor(case, got)
+    return bool(case.kwargs.get("classic")) and np.isclose(factor, p / (1 - p), rtol=1e-6)
+
+
+def _ridge_classic_p(case, name, expected, got):
+    factor, p = _ridge_factor(case, got)
+    return bool(case.kwargs.get("classic")) and np.isclose(factor, p, rtol=1e-6)
+
+
+def _ridge_used_half(case, name, expected, got):
+    return bool(np.allclose(got, expected / 2, rtol=1e-6))
+
+
+RIDGE_HINTS = (
+    ("the factor is p instead of p / (1 - p): a kept input is divided by 1 - p, so the "
+     "variance of x r / (1 - p) is x^2 p / (1 - p), not x^2 p", _ridge_used_p),
+    ("the factor is p / (1 - p)^2: the variance of the mask r is p (1 - p), and divided by "
+     "(1 - p)^2 that is p / (1 - p)", _ridge_squared),
+    ("with classic=True that is the inverted penalty: unscaled, x r has variance "
+     "x^2 p (1 - p)", _ridge_classic_as_inverted),
+    ("with classic=True the factor is p: the variance of a Bernoulli(1 - p) mask is "
+     "p (1 - p), not p", _ridge_classic_p),
+    ("half the expected value: the loss here is the mean of (y - x.w)^2 without a factor 1/2",
+     _ridge_used_half),
+)
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
@@ -303,4 +376,6 @@ EXERCISES = [
                       dropout_moments, ("mean", "var"))),
     register(Exercise(PREFIX + "ema_weights", "ema_weights", _ema_weights_cases, ema_weights,
                       ("weights",))),
+    register(Exercise(PREFIX + "dropout_ridge_penalty", "dropout_ridge_penalty", _ridge_cases,
+                      dropout_ridge_penalty, ("penalty",), hints=RIDGE_HINTS)),
 ]
