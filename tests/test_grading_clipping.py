@@ -19,6 +19,7 @@ CHAPTER6 = [
     "clipping.clipped_gd_distance",
     "clipping.clipped_step_length",
     "clipping.global_norm",
+    "clipping.rate_for_update_ratio",
     "clipping.value_clip_angle",
     "clipping.value_threshold_for_norm",
 ]
@@ -85,9 +86,25 @@ def test_global_norm_wrong_forms():
 def test_clip_by_value_only_the_positive_side():
     result = run("clipping.clip_by_value", lambda gs, c: [np.minimum(g, c) for g in gs])
     assert result.status == "wrong"
-    assert failed(result, "clip_by_value", "clipped[0]", "large negative entries")
-    assert result.errors[("large negative entries", "clipped[0]")] > 0.1
-    assert not failed(result, "clip_by_value", "clipped[0]", "nothing to cut")
+    assert failed(result, "clip_by_value", "clipped", "large negative entries")
+    assert result.errors[("large negative entries", "clipped")] > 0.1
+    assert not failed(result, "clip_by_value", "clipped", "nothing to cut")
+
+
+def test_clip_by_value_returns_the_natural_list_of_arrays_of_different_shapes():
+    # the cases hold three or four arrays of different shapes: the natural list passes as is
+    cases = cl.EXERCISES[1].cases(np.random.default_rng(0))
+    assert {len(c.args[0]) for c in cases} == {3, 4}
+    assert all(len({g.shape for g in c.args[0]}) > 1 for c in cases)
+    assert run("clipping.clip_by_value", lambda gs, c: [np.clip(g, -c, c) for g in gs]).status == "ok"
+    assert run("clipping.clip_by_value", lambda gs, c: tuple(np.clip(g, -c, c) for g in gs)).status == "ok"
+    # one flat vector instead of one array per parameter, or an array left out, fail with a sentence
+    flat = run("clipping.clip_by_value",
+               lambda gs, c: np.clip(np.concatenate([g.ravel() for g in gs]), -c, c))
+    assert flat.status == "wrong" and flat.passed == 0
+    short = run("clipping.clip_by_value", lambda gs, c: [np.clip(g, -c, c) for g in gs[:-1]])
+    assert short.status == "wrong" and short.passed == 0
+    assert "should hold" in "\n".join(short.lines)
 
 
 def test_clip_by_value_in_place_fails():
@@ -115,6 +132,19 @@ def _always_scale(gs, max_norm):
     total = cl.global_norm(gs)
     with np.errstate(invalid="ignore"):                         # 0 / 0 for all zeros
         return [g * max_norm / total for g in gs], total
+
+
+def test_clip_by_global_norm_cases_are_ragged_and_transposes_fail():
+    cases = cl.EXERCISES[2].cases(np.random.default_rng(0))
+    assert all(len({g.shape for g in c.args[0]}) > 1 for c in cases)
+
+    def transposed(gs, max_norm):
+        clipped, total = cl.clip_by_global_norm(gs, max_norm)
+        return [c.T for c in clipped], total
+
+    result = run("clipping.clip_by_global_norm", transposed)
+    assert failed(result, "clip_by_global_norm", "clipped", "above the threshold")
+    assert "transpose" in "\n".join(result.lines)
 
 
 def test_clip_by_global_norm_per_array():
@@ -263,3 +293,50 @@ def test_clipped_gd_distance_matches_dlcore_clip_and_slips_fail():
     result = run("clipping.clipped_gd_distance", always_clipped)
     assert failed(result, "clipped_gd_distance", "distance", "clipped, then not")
     assert not failed(result, "clipped_gd_distance", "distance", "every step clipped")
+
+
+# ---------------------------------------------------------------- diagnose: a rate from update ratios
+
+def test_rate_for_update_ratio_by_hand_and_against_a_real_sgd_step():
+    # ratios 1e-4 and 1e-2: geometric mean 1e-3, already on target
+    assert cl.rate_for_update_ratio(0.1, [1e-4, 1e-2]) == pytest.approx(0.1, rel=1e-12)
+    assert cl.rate_for_update_ratio(0.1, [1e-2, 1e-2], target=1e-3) == pytest.approx(0.01)
+    # the premise: one SGD step at the returned rate puts the geometric mean on target
+    from dlcore import diagnostics as D
+    from dlcore import losses, nn
+    from dlcore.optim import SGD
+    x = np.random.default_rng(0).standard_normal((32, 6))
+    y = np.arange(32) % 4
+
+    def ratios_at(lr):
+        model = nn.Sequential(nn.Linear(6, 8, rng=0, dtype=np.float64), nn.ReLU(),
+                              nn.Linear(8, 4, rng=1, dtype=np.float64))
+        D.gradient_norms(model, x, y, losses.CrossEntropyLoss())
+        before = D.weight_snapshot(model)
+        SGD(model.parameters(), lr=lr).step()
+        return np.array([r for _, r in D.update_ratios(model, before)])
+
+    r = ratios_at(0.5)
+    new_lr = cl.rate_for_update_ratio(0.5, r)
+    assert math.exp(np.mean(np.log(ratios_at(new_lr)))) == pytest.approx(1e-3, rel=1e-9)
+
+
+def test_rate_for_update_ratio_wrong_forms():
+    def arithmetic(lr, ratios, target=1e-3):
+        return lr * target / float(np.mean(ratios))
+
+    def inverted(lr, ratios, target=1e-3):
+        return lr * float(np.exp(np.mean(np.log(ratios)))) / target
+
+    def largest(lr, ratios, target=1e-3):
+        return lr * target / float(np.max(ratios))
+
+    def ignores_target(lr, ratios, target=1e-3):
+        return cl.rate_for_update_ratio(lr, ratios)
+
+    for wrong in (arithmetic, inverted, largest):
+        result = run("clipping.rate_for_update_ratio", wrong)
+        assert result.status == "wrong" and result.passed == 0, wrong.__name__
+    result = run("clipping.rate_for_update_ratio", ignores_target)
+    assert failed(result, "rate_for_update_ratio", "lr", "another target")
+    assert not failed(result, "rate_for_update_ratio", "lr", "rate far too high")

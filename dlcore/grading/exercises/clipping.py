@@ -5,9 +5,9 @@ Norm clipping uses the textbook factor max_norm / total when total > max_norm; P
 (and dlcore.clip) divide by total + 1e-6 instead, which changes results by about 1e-6
 relative, so those outputs are held to 1e-5 and either form passes.
 
-The checker compares each returned value as one array, so `clip_by_value` returns exactly
-three arrays in these cases (compared one by one) and `clip_by_global_norm`'s cases give
-arrays of one shape per case (the clipped list is compared as a stacked array).
+The clipped gradients come back as a list of arrays of different shapes, as a network's
+gradients are; `check` compares such a list array by array (lists of one shape are compared
+as one stacked array, which gives the same verdict).
 """
 import math
 
@@ -35,6 +35,11 @@ def _ragged(rng, scale=1.0):
     return [scale * rng.standard_normal(s) for s in ((4, 3), (3,), (3, 2))]
 
 
+def _network(rng, scale=1.0):
+    """Four gradient arrays of a two-layer network: W1 (5, 4), b1 (4,), W2 (4, 2), b2 (2,)."""
+    return [scale * rng.standard_normal(s) for s in ((5, 4), (4,), (4, 2), (2,))]
+
+
 def _global_norm_cases(rng):
     one = [rng.standard_normal((5, 4))]
     big = _ragged(rng)
@@ -59,9 +64,9 @@ def clip_by_value(grads, c):
 def _clip_by_value_cases(rng):
     return [
         Case("mixed signs, some entries cut", (_ragged(rng, 2.0), 1.0)),
-        Case("mixed signs, some entries cut", (_ragged(rng, 5.0), 0.5)),
+        Case("mixed signs, some entries cut", (_network(rng, 5.0), 0.5)),
         # very negative entries: clipping only from above leaves them alone
-        Case("large negative entries", ([-np.abs(a) - 1.0 for a in _ragged(rng, 3.0)], 0.7)),
+        Case("large negative entries", ([-np.abs(a) - 1.0 for a in _network(rng, 3.0)], 0.7)),
         Case("nothing to cut", (_ragged(rng, 0.1), 10.0)),
     ]
 
@@ -78,21 +83,17 @@ def clip_by_global_norm(grads, max_norm):
     return [g * scale for g in grads], total
 
 
-def _same_shape(rng, n, shape, scale=1.0):
-    return [scale * rng.standard_normal(shape) for _ in range(n)]
-
-
 def _clip_by_global_norm_cases(rng):
-    uneven = _same_shape(rng, 3, (4, 3), 0.05)
-    uneven[1][2, 1] = 50.0       # one array holds almost all of the norm
+    uneven = _network(rng, 0.05)
+    uneven[2][2, 1] = 50.0       # W2 holds almost all of the norm
     return [
-        Case("above the threshold", (_same_shape(rng, 3, (4, 3), 2.0), 1.0)),
-        Case("above the threshold", (_same_shape(rng, 2, (6,), 3.0), 2.5)),
+        Case("above the threshold", (_ragged(rng, 2.0), 1.0)),
+        Case("above the threshold", (_network(rng, 3.0), 2.5)),
         # per-array clipping would shrink only the big array
         Case("one array dominates", (uneven, 1.0)),
         # nothing may be scaled up, and the returned norm is still the one measured
-        Case("below the threshold", (_same_shape(rng, 3, (2, 5), 0.1), 5.0)),
-        Case("all zero", (_same_shape(rng, 2, (3, 2), 0.0), 1.0)),
+        Case("below the threshold", (_network(rng, 0.1), 5.0)),
+        Case("all zero", ([np.zeros((3, 2)), np.zeros(2)], 1.0)),
     ]
 
 
@@ -244,13 +245,39 @@ def _ints(rng, low, high, n):
     return [int(v) for v in rng.integers(low, high, size=n)]
 
 
+# ---------------------------------------------------------------- diagnose: a learning rate from update ratios
+
+def rate_for_update_ratio(lr, ratios, target=1e-3):
+    """Plain SGD at rate lr gave the update/weight ratios `ratios` (one per layer, all > 0)
+    on one step. The learning rate at which their geometric mean would be `target`:
+    each ratio is lr * |dW_l| / |W_l|, proportional to lr, so every ratio scales by the
+    same factor and their geometric mean does too: lr * target / geomean(ratios)."""
+    r = np.asarray(ratios, dtype=np.float64)
+    return float(lr * target / math.exp(float(np.mean(np.log(r)))))
+
+
+def _rate_cases(rng):
+    def spread(n, low, high):
+        return 10.0 ** rng.uniform(low, high, n)
+
+    return [
+        # the layers disagree by up to two decades: the mean of the ratios is pulled up by
+        # the largest one, their geometric mean is not
+        Case("layers spread over decades", (0.1, spread(4, -4.5, -2.0))),
+        Case("layers spread over decades", (0.03, spread(3, -5.0, -2.5))),
+        Case("rate far too high", (float(rng.uniform(1.0, 5.0)), spread(3, -1.5, -0.5))),
+        Case("rate far too low", (float(rng.uniform(1e-4, 1e-3)), spread(3, -6.0, -5.0))),
+        Case("another target", (0.05, spread(4, -3.5, -2.5)), {"target": 1e-2}),
+    ]
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
     register(Exercise(PREFIX + "global_norm", "global_norm", _global_norm_cases, global_norm,
                       ("norm",))),
     register(Exercise(PREFIX + "clip_by_value", "clip_by_value", _clip_by_value_cases,
-                      clip_by_value, ("clipped[0]", "clipped[1]", "clipped[2]"))),
+                      clip_by_value, ("clipped",))),
     register(Exercise(PREFIX + "clip_by_global_norm", "clip_by_global_norm",
                       _clip_by_global_norm_cases, clip_by_global_norm,
                       ("clipped", "total_norm"), tolerance=NORM_TOL)),
@@ -264,4 +291,6 @@ EXERCISES = [
                       _threshold_cases, value_threshold_for_norm, ("c",))),
     register(Exercise(PREFIX + "clipped_gd_distance", "clipped_gd_distance", _clipped_gd_cases,
                       clipped_gd_distance, ("distance",))),
+    register(Exercise(PREFIX + "rate_for_update_ratio", "rate_for_update_ratio", _rate_cases,
+                      rate_for_update_ratio, ("lr",))),
 ]
