@@ -18,6 +18,7 @@ CHAPTER9 = [
     "losses.huber_location",
     "losses.log_softmax",
     "losses.mae",
+    "losses.msle_constant",
     "losses.sigmoid_output_grads",
 ]
 
@@ -274,3 +275,37 @@ def test_huber_location_minimises_and_mean_or_median_fail():
     assert failed_line(result, "huber_location", "c", "no point beyond delta (the mean)")
     assert failed_line(result, "huber_location", "c", "a cluster and outliers on one side")
     assert not failed_line(result, "huber_location", "c", "tiny delta (near the median)")
+
+
+def test_msle_constant_is_the_closed_form_and_geometric_mean_or_mean_fail():
+    # d/dc mean((log(1 + c) - log(1 + y))^2) = 0  <=>  log(1 + c) = mean log(1 + y):
+    # c = exp(mean log(1 + y)) - 1, a geometric mean of 1 + y, shifted back by 1
+    y = np.array([0.0, 3.0, 15.0])                 # 1 + y = 1, 4, 16: geometric mean 4
+    assert L.msle_constant(y) == pytest.approx(3.0, rel=1e-12)
+    rng = np.random.default_rng(3)
+    y = np.floor(10 ** rng.uniform(0, 4, 30))
+    assert L.msle_constant(y) == pytest.approx(np.expm1(np.log1p(y).mean()), rel=1e-12)
+
+    def geometric_mean(y):                         # the classic slip: forgetting the +1
+        with np.errstate(divide="ignore"):
+            return float(np.exp(np.log(y).mean()))
+
+    def mean(y):
+        return float(np.mean(y))
+
+    def median(y):
+        return float(np.median(y))
+
+    for wrong in (geometric_mean, mean, median):
+        result = run("losses.msle_constant", wrong)
+        assert result.status == "wrong", wrong.__name__
+        assert failed_line(result, "msle_constant", "c", "small targets, zeros included")
+        assert failed_line(result, "msle_constant", "c", "targets below 1")
+    # far above 1 the +1 matters less, but still more than the tolerance
+    assert failed_line(run("losses.msle_constant", geometric_mean), "msle_constant", "c",
+                       "counts spanning orders of magnitude")
+
+    def closed_form(y):
+        return float(np.expm1(np.mean(np.log1p(y))))
+
+    assert run("losses.msle_constant", closed_form).status == "ok"

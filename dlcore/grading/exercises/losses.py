@@ -229,6 +229,34 @@ def _huber_location_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- derive: MSLE's best constant
+
+def msle_constant(y):
+    """targets y >= 0 (n,) -> the constant c minimising mean((log(1 + c) - log(1 + y_i))^2).
+    The loss is convex in log(1 + c); the reference bisects on the sign of its derivative,
+    taken from dlcore's msle_backward."""
+    lo, hi = float(y.min()), float(y.max())
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        _, cache = F.msle_forward(np.full_like(y, mid), y)
+        if float(F.msle_backward(cache).sum()) < 0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def _msle_constant_cases(rng):
+    return [
+        # a zero target: the geometric mean of y is 0 here, log(1 + y) is fine
+        Case("small targets, zeros included", (np.concatenate(
+            [[0.0], rng.uniform(0.0, 3.0, 11)]),)),
+        Case("counts spanning orders of magnitude", (np.floor(10 ** rng.uniform(0, 4, 40)),)),
+        Case("counts spanning orders of magnitude", (np.floor(10 ** rng.uniform(1, 6, 25)),)),
+        Case("targets below 1", (rng.uniform(0.05, 1.0, 15),)),
+    ]
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
@@ -245,4 +273,6 @@ EXERCISES = [
                       _sigmoid_grads_cases, sigmoid_output_grads, ("dmse", "dbce"))),
     register(Exercise(PREFIX + "huber_location", "huber_location", _huber_location_cases,
                       huber_location, ("c",))),
+    register(Exercise(PREFIX + "msle_constant", "msle_constant", _msle_constant_cases,
+                      msle_constant, ("c",))),
 ]
