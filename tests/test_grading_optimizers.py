@@ -18,6 +18,7 @@ CHAPTER4 = [
     "optimizers.adam_step",
     "optimizers.best_momentum",
     "optimizers.adam_displacement",
+    "optimizers.saddle_escape_steps",
 ]
 
 
@@ -313,3 +314,68 @@ def test_adam_displacement_of_lr_times_sign_fails_where_eps_matters():
     assert result.errors[("after several steps", "displacement")] < 1e-7
     assert result.errors[("tiny gradients (eps matters)", "displacement")] > 0.1
     assert result.errors[("large eps", "displacement")] > 0.1
+
+
+# ---------------------------------------------------------------- predicted: leaving a saddle
+
+def _hints(result):
+    return [line.strip() for line in result.lines if line.strip().startswith("hint:")]
+
+
+def test_saddle_escape_steps_matches_gradient_descent_on_the_quadratic():
+    # H = diag(ev); each component starts at delta; count the steps until the largest
+    # component reaches radius: the prediction t lies in (steps - 1, steps]
+    ev, lr, delta, radius = np.array([0.9, -0.3, 0.2, -0.05, 0.0]), 0.5, 1e-6, 1.0
+    t = ex.saddle_escape_steps(ev, lr, delta, radius)
+    d, steps = np.full(5, delta), 0
+    while np.abs(d).max() < radius:
+        d = d - lr * ev * d
+        steps += 1
+    assert steps - 1 < t <= steps
+    assert t == pytest.approx(np.log(1e6) / np.log(1.15), rel=1e-12)     # 98.85 steps
+
+
+def test_saddle_escape_steps_by_hand():
+    # the chapter's saddle: lam_min = -0.7589, lr 0.1: 31.5 extra steps per tenfold smaller delta
+    per_decade = (ex.saddle_escape_steps(np.array([-0.7589, 0.7589]), 0.1, 1e-9, 1.0)
+                  - ex.saddle_escape_steps(np.array([-0.7589, 0.7589]), 0.1, 1e-8, 1.0))
+    assert per_decade == pytest.approx(np.log(10) / np.log(1.07589), rel=1e-12)
+    assert 31.4 < per_decade < 31.6
+
+
+def test_first_order_escape_fails_with_its_hint():
+    def first_order(eigenvalues, lr, delta, radius):
+        return np.log(radius / delta) / (lr * -np.min(eigenvalues))
+
+    result = run("optimizers.saddle_escape_steps", first_order)
+    assert result.status == "wrong" and result.passed == 0
+    assert result.errors[("one negative eigenvalue", "steps")] > 0.05
+    assert _hints(result) == [f"hint: {ex.HINT_FIRST_ORDER}"]
+
+
+def test_largest_size_eigenvalue_fails_with_its_hint():
+    def largest_size(eigenvalues, lr, delta, radius):
+        return np.log(radius / delta) / np.log1p(lr * np.abs(eigenvalues).max())
+
+    result = run("optimizers.saddle_escape_steps", largest_size)
+    assert result.status == "wrong"
+    assert result.errors[("several negative, a larger positive", "steps")] > 0.1
+    assert any(line == f"hint: {ex.HINT_LARGEST_SIZE}" for line in _hints(result))
+
+
+@pytest.mark.parametrize("variant", ["no_lr", "log10", "first_entry", "shrink_factor"])
+def test_other_wrong_escape_steps_fail(variant):
+    def wrong(eigenvalues, lr, delta, radius):
+        lam = np.min(eigenvalues)
+        if variant == "no_lr":
+            return np.log(radius / delta) / np.log1p(-lam)
+        if variant == "log10":
+            return np.log10(radius / delta) / np.log1p(-lr * lam)
+        if variant == "first_entry":            # assumes the eigenvalues come sorted
+            with np.errstate(divide="ignore"):      # a zero eigenvalue first: inf
+                return np.log(radius / delta) / np.log1p(-lr * eigenvalues[0])
+        return np.log(radius / delta) / -np.log(1 + lr * lam)     # 1 - lr|lam|: shrinking
+
+    result = run("optimizers.saddle_escape_steps", wrong)
+    assert result.status == "wrong" and result.passed == 0
+    assert _hints(result)[:1] != [f"hint: {ex.HINT_FIRST_ORDER}"]

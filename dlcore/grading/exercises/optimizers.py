@@ -14,7 +14,10 @@ correction, which the library writes differently, are spelled out here.
 Two exercises ask for a result derived before anything runs: `best_momentum` (the heavy
 ball's step and momentum for a spectrum [lam_min, lam_max], from the 2x2 iteration per
 eigen-direction; dlcore has no function for it) and `adam_displacement` (where Adam is after
-t steps on a constant gradient; the reference runs the library's Adam).
+t steps on a constant gradient; the reference runs the library's Adam). A third,
+`saddle_escape_steps`, predicts from a saddle's Hessian eigenvalues how many gradient-descent
+steps it takes to leave it; its hints name the classic slips (the eigenvalue of largest size
+instead of the most negative one, and ln(1 + x) taken as x).
 """
 import numpy as np
 
@@ -234,6 +237,76 @@ def _adam_displacement_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- predicted: leaving a saddle
+
+def saddle_escape_steps(eigenvalues, lr, delta, radius):
+    """Gradient-descent steps to leave a saddle, predicted from its Hessian's eigenvalues.
+
+    On J(d) = 1/2 d^T H d gradient descent with step lr multiplies the component of d along
+    an eigenvector of eigenvalue lam by (1 - lr * lam) per step. Every component starts at
+    size delta; with lr * max(eigenvalues) < 2 the positive directions shrink and the
+    component of the most negative eigenvalue lam_min grows fastest. Returns the real t at
+    which it reaches radius: ln(radius / delta) / ln(1 + lr * |lam_min|).
+
+    eigenvalues: 1-D array (any order) with at least one negative entry; lr, delta, radius > 0.
+    """
+    lam_min = float(np.min(eigenvalues))
+    return float(np.log(radius / delta) / np.log1p(-lr * lam_min))
+
+
+def _spectrum(rng, n_neg, n_pos, neg_scale, pos_scale):
+    ev = np.concatenate([-neg_scale * rng.uniform(0.1, 1.0, n_neg),
+                         pos_scale * rng.uniform(0.1, 1.0, n_pos), np.zeros(2)])
+    ev[0], ev[n_neg] = -neg_scale, pos_scale          # the extremes, exactly
+    return rng.permutation(ev)
+
+
+def _saddle_escape_cases(rng):
+    cases = []
+    # lr * |lam_min| from 0.2 to 1: ln(1 + x) and x differ by 10-30%
+    for _ in range(2):
+        ev = _spectrum(rng, 1, int(rng.integers(3, 8)), 1.0, float(rng.uniform(0.5, 2.0)))
+        cases.append(Case("one negative eigenvalue",
+                          (ev, float(rng.uniform(0.2, 0.9)), 1e-6, 1.0)))
+    # the largest eigenvalue in size is positive: the slip that takes max |lam| is visible
+    for _ in range(2):
+        neg = float(rng.uniform(0.1, 0.5))
+        ev = _spectrum(rng, int(rng.integers(2, 6)), int(rng.integers(4, 10)), neg,
+                       float(rng.uniform(2, 4)) * neg)
+        lr = float(rng.uniform(0.3, 0.9)) * 2 / np.max(ev)
+        cases.append(Case("several negative, a larger positive",
+                          (ev, lr, float(10.0 ** rng.uniform(-9, -3)), 0.5)))
+    # a small step: ln(1 + x) ~ x to about 1%, still outside the tolerance
+    ev = _spectrum(rng, 3, 5, 0.8, 1.0)
+    cases.append(Case("small steps (lr |lam| ~ 0.02)", (ev, 0.025, 1e-8, 1.0)))
+    return cases
+
+
+def _escape_hint_args(case):
+    eigenvalues, lr, delta, radius = case.args
+    return np.asarray(eigenvalues, dtype=float), lr, np.log(radius / delta)
+
+
+def _hint_first_order(case, name, expected, got):
+    ev, lr, log_ratio = _escape_hint_args(case)
+    return bool(np.allclose(got, log_ratio / (lr * -ev.min()), rtol=1e-6))
+
+
+def _hint_largest_size(case, name, expected, got):
+    ev, lr, log_ratio = _escape_hint_args(case)
+    lam = np.abs(ev).max()
+    candidates = [log_ratio / np.log1p(lr * lam), log_ratio / (lr * lam)]
+    return ev.max() > -ev.min() and any(np.allclose(got, c, rtol=1e-6) for c in candidates)
+
+
+HINT_FIRST_ORDER = ("you divided ln(radius / delta) by lr * |lam_min|: the component grows by the "
+                    "factor (1 + lr |lam_min|) per step, so divide by ln(1 + lr |lam_min|) "
+                    "(ln(1 + x) ~ x only for small x)")
+HINT_LARGEST_SIZE = ("you used the eigenvalue of largest size, which is positive here: a positive "
+                     "direction shrinks under gradient descent; the escape is along the MOST "
+                     "NEGATIVE eigenvalue")
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
@@ -253,4 +326,8 @@ EXERCISES = [
                       best_momentum, ("lr", "momentum"))),
     register(Exercise(PREFIX + "adam_displacement", "adam_displacement",
                       _adam_displacement_cases, adam_displacement, ("displacement",))),
+    register(Exercise(PREFIX + "saddle_escape_steps", "saddle_escape_steps",
+                      _saddle_escape_cases, saddle_escape_steps, ("steps",),
+                      hints=((HINT_FIRST_ORDER, _hint_first_order),
+                             (HINT_LARGEST_SIZE, _hint_largest_size)))),
 ]
