@@ -19,6 +19,7 @@ CHAPTER3 = [
     "initialization.initial_cross_entropy",
     "initialization.he_std_fan_out",
     "initialization.relu_depth_std",
+    "initialization.truncated_normal_std",
 ]
 
 
@@ -313,3 +314,74 @@ def test_relu_depth_std_wrong_answers():
     var = run("initialization.relu_depth_std", variance_not_std)
     assert var.status == "wrong" and (var.passed, var.total) == (2, 4)
     assert failed_line(var, "relu_depth_std", "std", "Xavier-like std: shrinks")
+
+
+# ---------------------------------------------------------------- derived: a truncated normal
+
+def hints(result):
+    return [line.strip() for line in result.lines if line.strip().startswith("hint:")]
+
+
+def test_truncated_normal_std_reference_values():
+    # Keras' and JAX's constant: "stddev of standard normal truncated to (-2, 2)"
+    assert ini.truncated_normal_std(1.0, 2.0) == pytest.approx(0.87962566103423978, rel=1e-15)
+    assert ini.truncated_normal_std(0.02, 2.0) == pytest.approx(0.02 * 0.87962566103423978, rel=1e-15)
+    # k = 1: the closed form 1 - 2 phi(1) / erf(1/sqrt 2) = 0.291125... (std 0.5396)
+    assert ini.truncated_normal_std(1.0, 1.0) ** 2 == pytest.approx(0.29112509, rel=1e-7)
+    assert ini.truncated_normal_std(3.0, 12.0) == pytest.approx(3.0, rel=1e-15)   # nothing cut
+
+
+def test_truncated_normal_std_matches_a_sample():
+    rng = np.random.default_rng(0)
+    sigma, k = 0.7, 1.5
+    w = rng.normal(0.0, sigma, size=4_000_000)
+    w = w[np.abs(w) <= k * sigma]
+    assert w.std() == pytest.approx(ini.truncated_normal_std(sigma, k), rel=2e-3)
+
+
+def untruncated(sigma, k):
+    return sigma
+
+
+def not_renormalised(sigma, k):
+    phi = math.exp(-k * k / 2) / math.sqrt(2 * math.pi)
+    return sigma * math.sqrt(1 - 2 * k * phi)
+
+
+def variance_not_std(sigma, k):
+    return ini.truncated_normal_std(sigma, k) ** 2
+
+
+def cut_at_values(sigma, k):     # PyTorch's trunc_normal_ reading: cut-offs +-k, not +-k sigma
+    c = k / sigma
+    phi = math.exp(-c * c / 2) / math.sqrt(2 * math.pi)
+    return sigma * math.sqrt(1 - 2 * c * phi / math.erf(c / math.sqrt(2)))
+
+
+def uniform_bound_slip(sigma, k):  # the uniform slip carried over: std = bound / sqrt(3)
+    return k * sigma / math.sqrt(3)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (untruncated, "that is sigma, the std of the normal before the cut"),
+    (not_renormalised, "divide the integral of z^2 phi(z) over [-k, k] by the kept mass"),
+    (variance_not_std, "that is the variance: take its square root"),
+    (cut_at_values, "the cut is at k standard deviations"),
+])
+def test_truncated_normal_std_classic_slips_fail_with_their_hint(wrong, hint):
+    result = run("initialization.truncated_normal_std", wrong)
+    assert result.status == "wrong"
+    assert len(hints(result)) >= 1 and all(hint in h for h in hints(result)), hints(result)
+
+
+def test_truncated_normal_std_slips_fail_every_group():
+    for wrong in (untruncated, not_renormalised, variance_not_std, uniform_bound_slip):
+        assert run("initialization.truncated_normal_std", wrong).passed == 0, wrong.__name__
+    # cutting at the values +-k is right only where sigma = 1 (the first case)
+    values = run("initialization.truncated_normal_std", cut_at_values)
+    assert values.passed == 0 and failed_line(values, "truncated_normal_std", "std", "other cuts")
+
+
+def test_truncated_normal_std_an_unknown_slip_gets_no_special_hint():
+    result = run("initialization.truncated_normal_std", uniform_bound_slip)
+    assert not any("sigma" in h or "kept mass" in h for h in hints(result))

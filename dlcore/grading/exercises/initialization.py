@@ -269,6 +269,65 @@ def _relu_depth_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- derived: a truncated normal
+
+def _normal_pdf(x):
+    return math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+
+
+def truncated_normal_std(sigma, k):
+    """Std of N(0, sigma^2) with every value beyond k * sigma cut off (and redrawn).
+
+    The kept mass is 2 Phi(k) - 1 = erf(k / sqrt 2) and, integrating by parts,
+    int_{-k}^{k} z^2 phi(z) dz = erf(k / sqrt 2) - 2 k phi(k), so the std is
+    sigma * sqrt(1 - 2 k phi(k) / erf(k / sqrt 2)) (0.8796 sigma for TensorFlow's k = 2).
+    """
+    mass = math.erf(k / math.sqrt(2.0))
+    return sigma * math.sqrt(1.0 - 2.0 * k * _normal_pdf(k) / mass)
+
+
+def _truncated_std_cases(rng):
+    return [
+        Case("TensorFlow's cut, k = 2", (1.0, 2.0)),
+        Case("TensorFlow's cut, k = 2", (float(rng.uniform(0.01, 0.5)), 2.0)),
+        Case("other cuts", (float(rng.uniform(0.05, 3.0)), float(rng.uniform(0.5, 1.5)))),
+        Case("other cuts", (float(rng.uniform(0.05, 3.0)), float(rng.uniform(2.5, 4.0)))),
+    ]
+
+
+def _hint_untruncated(case, name, expected, got):
+    sigma, _k = case.args
+    return np.allclose(got, sigma, rtol=1e-9, atol=0)
+
+
+def _hint_not_renormalised(case, name, expected, got):
+    sigma, k = case.args
+    return np.allclose(got, sigma * math.sqrt(1.0 - 2.0 * k * _normal_pdf(k)), rtol=1e-9, atol=0)
+
+
+def _hint_variance(case, name, expected, got):
+    return np.allclose(got, expected**2, rtol=1e-9, atol=0)
+
+
+def _hint_absolute_cut(case, name, expected, got):
+    sigma, k = case.args
+    c = k / sigma                       # the cut at +-k, as if k were a value, not a multiple
+    mass = math.erf(c / math.sqrt(2.0))
+    return np.allclose(got, sigma * math.sqrt(1.0 - 2.0 * c * _normal_pdf(c) / mass),
+                       rtol=1e-9, atol=0)
+
+
+TRUNCATED_STD_HINTS = (
+    ("that is sigma, the std of the normal before the cut: removing the tails removes the "
+     "largest |w|, so the std must be smaller", _hint_untruncated),
+    ("the density of the truncated normal is phi(z) / P(|z| <= k): divide the integral of "
+     "z^2 phi(z) over [-k, k] by the kept mass erf(k / sqrt(2))", _hint_not_renormalised),
+    ("that is the variance: take its square root", _hint_variance),
+    ("the cut is at k standard deviations (+-k sigma), not at the values +-k "
+     "(PyTorch's trunc_normal_ takes values; TensorFlow's cuts at 2 sigma)", _hint_absolute_cut),
+)
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
@@ -290,4 +349,7 @@ EXERCISES = [
                       he_std_fan_out, ("std",))),
     register(Exercise(PREFIX + "relu_depth_std", "relu_depth_std", _relu_depth_cases,
                       relu_depth_std, ("std",))),
+    register(Exercise(PREFIX + "truncated_normal_std", "truncated_normal_std",
+                      _truncated_std_cases, truncated_normal_std, ("std",),
+                      hints=TRUNCATED_STD_HINTS)),
 ]
