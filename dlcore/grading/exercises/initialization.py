@@ -318,13 +318,13 @@ def _hint_absolute_cut(case, name, expected, got):
 
 
 TRUNCATED_STD_HINTS = (
-    ("that is sigma, the std of the normal before the cut: removing the tails removes the "
-     "largest |w|, so the std must be smaller", _hint_untruncated),
-    ("the density of the truncated normal is phi(z) / P(|z| <= k): divide the integral of "
-     "z^2 phi(z) over [-k, k] by the kept mass erf(k / sqrt(2))", _hint_not_renormalised),
+    (("that is sigma, the std of the normal before the cut: removing the tails removes the "
+      "largest |w|, so the std must be smaller"), _hint_untruncated),
+    (("the density of the truncated normal is phi(z) / P(|z| <= k): divide the integral of "
+      "z^2 phi(z) over [-k, k] by the kept mass erf(k / sqrt(2))"), _hint_not_renormalised),
     ("that is the variance: take its square root", _hint_variance),
-    ("the cut is at k standard deviations (+-k sigma), not at the values +-k "
-     "(PyTorch's trunc_normal_ takes values; TensorFlow's cuts at 2 sigma)", _hint_absolute_cut),
+    (("the cut is at k standard deviations (+-k sigma), not at the values +-k "
+      "(PyTorch's trunc_normal_ takes values; TensorFlow's cuts at 2 sigma)"), _hint_absolute_cut),
 )
 
 
