@@ -75,3 +75,37 @@ def test_plot_bn_runs_and_grid():
     assert [a.get_title() for a in fig.axes] == ["batch 16, lr 1", "batch 32, lr 1"]
     with pytest.raises(ValueError, match="at least one batch size"):
         viz.plot_bn_grid(batch_sizes=())
+
+
+# ---------------------------------------------------------------- normalising without the batch
+
+def test_norm_mlp_variants_share_weights_and_place_the_norm_layer():
+    nets = {k: viz.norm_mlp(k, depth=2, width=16, num_groups=4, rng=3)
+            for k in (None, "batch", "layer", "group")}
+    assert [type(m).__name__ for m in nets["group"]] == ["Linear", "GroupNorm", "ReLU"] * 2 + ["Linear"]
+    assert [type(m).__name__ for m in nets[None]] == ["Linear", "ReLU"] * 2 + ["Linear"]
+    assert nets["group"][1].num_groups == 4 and nets["batch"][0].b is None
+    first = [m.W.data for m in nets["layer"] if isinstance(m, nn.Linear)]
+    for k in (None, "batch", "group"):
+        for a, b in zip(first, [m.W.data for m in nets[k] if isinstance(m, nn.Linear)], strict=True):
+            assert np.array_equal(a, b)
+    with pytest.raises(ValueError, match="norm must be None, 'batch', 'layer' or 'group'"):
+        viz.norm_mlp("instance")
+
+
+def test_norm_axes_masks_count_the_values_behind_one_statistic():
+    N, C, HW = 4, 6, 5
+    sizes = {k: int(viz.norm_axes_mask(k, (N, C, HW), num_groups=3).sum()) for k in viz.NORM_KINDS}
+    assert sizes == {"batch": N * HW, "layer": C * HW, "instance": HW, "group": C // 3 * HW}
+    gn = viz.norm_axes_mask("group", (N, C, HW), num_groups=3)
+    assert gn[0, :2].all() and not gn[0, 2:].any() and not gn[1:].any()
+    with pytest.raises(ValueError, match="kind must be one of"):
+        viz.norm_axes_mask("weight")
+
+
+def test_plot_norm_axes_draws_four_labelled_cubes():
+    fig = viz.plot_norm_axes(num_groups=3)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["batch norm", "layer norm", "instance norm", "group norm (3 groups)"]
+    assert all(ax.get_xlabel() == "C (channels)" and ax.get_ylabel() == "N (samples)"
+               for ax in fig.axes)

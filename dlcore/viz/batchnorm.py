@@ -21,10 +21,14 @@ from ._mpl import pyplot, widgets
 __all__ = [
     "BN_BATCH_SIZES",
     "BN_LEARNING_RATES",
+    "NORM_KINDS",
     "bn_run",
     "bn_widget",
+    "norm_axes_mask",
+    "norm_mlp",
     "plot_bn_grid",
     "plot_bn_runs",
+    "plot_norm_axes",
     "sigmoid_mlp",
 ]
 
@@ -194,3 +198,81 @@ def bn_widget(batch_size=32, lr=0.1, depth=6, width=32, epochs=6, n_train=512):
 
     out = w.interactive_output(draw, {"batch_size": bs, "lr": lrs})
     return w.VBox([w.HBox([bs, lrs]), out])
+
+
+# ---------------------------------------------------------------- normalising without the batch
+
+NORM_KINDS = ("batch", "layer", "instance", "group")
+
+
+def norm_mlp(norm=None, depth=2, width=64, num_groups=8, in_features=64, rng=0,
+             dtype=np.float32):
+    """Sequential of `depth` blocks [Linear(., width), norm layer, ReLU], then
+    Linear(width, 10). norm: None, "batch" (BatchNorm1d), "layer" (LayerNorm(width)) or
+    "group" (GroupNorm(num_groups, width)); a normalised block's Linear has no bias (the
+    norm's beta takes its place). The Linear weights depend only on `rng` (an int), so the
+    variants start from the same weights. Input (N, in_features), output (N, 10) logits."""
+    if norm not in (None, "batch", "layer", "group"):
+        raise ValueError(f"norm_mlp: norm must be None, 'batch', 'layer' or 'group', "
+                         f"got {norm!r}")
+    make = {None: None,
+            "batch": lambda: nn.BatchNorm1d(width, dtype=dtype),
+            "layer": lambda: nn.LayerNorm(width, dtype=dtype),
+            "group": lambda: nn.GroupNorm(num_groups, width, dtype=dtype)}[norm]
+    layers, d = [], in_features
+    for i in range(depth):
+        layers.append(nn.Linear(d, width, bias=norm is None, rng=1000 * rng + i, dtype=dtype))
+        if make is not None:
+            layers.append(make())
+        layers.append(nn.ReLU())
+        d = width
+    layers.append(nn.Linear(d, _N_CLASSES, rng=1000 * rng + depth, init="xavier", dtype=dtype))
+    return nn.Sequential(*layers)
+
+
+def norm_axes_mask(kind, shape=(4, 6, 5), num_groups=3):
+    """Boolean (N, C, HW) mask of the values ONE statistic (one mean, one variance) is taken
+    over, for the first sample, channel or group: batch norm (one channel, all samples and
+    pixels), layer norm (one sample, all channels and pixels), instance norm (one sample,
+    one channel) or group norm (one sample, the C / num_groups channels of a group)."""
+    N, C, HW = shape
+    mask = np.zeros(shape, dtype=bool)
+    if kind == "batch":
+        mask[:, 0, :] = True
+    elif kind == "layer":
+        mask[0, :, :] = True
+    elif kind == "instance":
+        mask[0, 0, :] = True
+    elif kind == "group":
+        mask[0, : C // num_groups, :] = True
+    else:
+        raise ValueError(f"norm_axes_mask: kind must be one of {NORM_KINDS}, got {kind!r}")
+    return mask
+
+
+def plot_norm_axes(shape=(4, 6, 5), num_groups=3):
+    """Four cubes (Wu & He, 2018, Figure 2): a batch of activations with axes N (samples),
+    C (channels) and H, W (pixels, flattened to one axis); the blue cells are the values
+    that one mean and one variance are computed over, for batch, layer, instance and group
+    norm. Returns the Figure."""
+    plt = pyplot()
+    fig = plt.figure(figsize=(11, 3.3))
+    titles = {"batch": "batch norm", "layer": "layer norm", "instance": "instance norm",
+              "group": f"group norm ({num_groups} groups)"}
+    for i, kind in enumerate(NORM_KINDS):
+        ax = fig.add_subplot(1, 4, i + 1, projection="3d")
+        mask = norm_axes_mask(kind, shape, num_groups)
+        # voxel axes: x = C, y = N, z = H,W
+        filled = np.ones(shape, dtype=bool).transpose(1, 0, 2)
+        colors = np.where(mask.transpose(1, 0, 2)[..., None],
+                          np.array([0.12, 0.47, 0.71, 0.9]), np.array([0.9, 0.9, 0.9, 0.25]))
+        ax.voxels(filled, facecolors=colors, edgecolor=(0.4, 0.4, 0.4, 0.3), linewidth=0.3)
+        ax.set_xlabel("C (channels)", labelpad=-10, fontsize=8)
+        ax.set_ylabel("N (samples)", labelpad=-10, fontsize=8)
+        ax.set_zlabel("H, W (pixels)", labelpad=-10, fontsize=8)
+        ax.set_xticks([]), ax.set_yticks([]), ax.set_zticks([])
+        ax.set_box_aspect(tuple(np.array(shape)[[1, 0, 2]]))
+        ax.view_init(elev=22, azim=-50)
+        ax.set_title(titles[kind], fontsize=10)
+    fig.subplots_adjust(left=0.0, right=1.0, bottom=0.02, top=0.92, wspace=0.05)
+    return fig
