@@ -235,7 +235,7 @@ def norm_axes_mask(kind, shape=(4, 6, 5), num_groups=3):
     over, for the first sample, channel or group: batch norm (one channel, all samples and
     pixels), layer norm (one sample, all channels and pixels), instance norm (one sample,
     one channel) or group norm (one sample, the C / num_groups channels of a group)."""
-    N, C, HW = shape
+    C = shape[1]
     mask = np.zeros(shape, dtype=bool)
     if kind == "batch":
         mask[:, 0, :] = True

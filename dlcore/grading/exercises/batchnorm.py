@@ -219,7 +219,7 @@ def _forward_unbiased(case, name, expected, got):
 
 
 def _running_var_biased(case, name, expected, got):
-    running_mean, running_var, x = case.args
+    _, running_var, x = case.args
     momentum = case.kwargs.get("momentum", 0.1)
     return name == "running_var" and np.allclose(
         got, (1 - momentum) * running_var + momentum * x.var(axis=0), rtol=1e-9, atol=1e-12)
