@@ -323,7 +323,7 @@ def test_sigmoid_flat_beyond_wrong_answers():
 
     half = run("activations.sigmoid_flat_beyond", tanh_answer)
     assert half.status == "wrong" and half.passed == 0
-    assert "got/expected = 1/2" in "\n".join(half.lines)
+    assert "twice tanh's" in "\n".join(half.lines)     # the exercise's own hint, not only 1/2
     peak = run("activations.sigmoid_flat_beyond", forgot_the_peak)
     assert peak.status == "wrong" and peak.passed == 0
     assert failed_line(peak, "sigmoid_flat_beyond", "x", "one percent")
@@ -336,3 +336,51 @@ def test_not_implemented_is_reported_for_every_exercise():
     for exercise_id in CHAPTER2:
         result = run(exercise_id, blank)
         assert result.status == "not-implemented" and result.passed == 0 and result.total >= 2
+
+
+def test_dead_units_with_a_float_tolerance_calls_a_tiny_output_dead():
+    # np.isclose(h, 0) (atol 1e-8) and h < 1e-6 both pass 1e-6 as alive; the 1e-12 output catches them
+    for candidate in (lambda h: np.all(np.isclose(h, 0), axis=0), lambda h: np.all(h < 1e-6, axis=0)):
+        result = run("activations.dead_units", candidate)
+        assert result.status == "wrong"
+        assert failed_line(result, "dead_units", "mask", "tiny outputs are alive") is not None
+
+
+# ---------------------------------------------------------------- chapter 2's own hints
+
+def _hints(result):
+    return [line.strip()[len("hint: "):] for line in result.lines if line.strip().startswith("hint:")]
+
+
+@pytest.mark.parametrize("candidate, exercise_id, words", [
+    (lambda depth: 0.5 ** depth, "activations.sigmoid_chain_bound", "1/2 * 1/2 = 1/4"),
+    (lambda mean, std: 1 - act.relu_zero_fraction(mean, std), "activations.relu_zero_fraction",
+     "P(z > 0)"),
+    (lambda mean, std: act.relu_zero_fraction(mean / std, std), "activations.relu_zero_fraction",
+     "not with the variance"),
+    (lambda ratio: act.sigmoid_flat_beyond(ratio) / 2, "activations.sigmoid_flat_beyond",
+     "twice tanh's"),
+])
+def test_classic_slips_get_their_own_hint(candidate, exercise_id, words):
+    result = run(exercise_id, candidate)
+    assert result.status == "wrong"
+    assert any(words in hint for hint in _hints(result)), result.lines
+
+
+def test_an_unrelated_slip_gets_none_of_the_exercise_hints():
+    # depth - 1 factors: wrong, but not the 1/2-per-layer slip
+    result = run("activations.sigmoid_chain_bound", lambda depth: 0.25 ** (depth - 1))
+    assert result.status == "wrong"
+    assert not any("1/2 * 1/2" in hint for hint in _hints(result))
+
+
+def test_elu_forward_that_blends_the_branches_fails_on_huge_x():
+    # the trap the exercise describes: 0 * inf = nan where x is huge
+    def blended(x, alpha=1.0):
+        mask = (x > 0).astype(x.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return mask * x + (1 - mask) * alpha * (np.exp(x) - 1)
+
+    result = run("activations.elu_forward", blended)
+    assert result.status == "wrong"
+    assert failed_line(result, "elu_forward", "out", "huge |x| and x = 0") is not None

@@ -95,3 +95,61 @@ def test_not_implemented_is_reported():
     for exercise_id in ("backprop.silu_backward", "backprop.gate_gradients"):
         result = run(exercise_id, blank)
         assert result.status == "not-implemented" and result.passed == 0 and result.total >= 2
+
+
+# ---------------------------------------------------------------- chapter 1's own hints
+
+def _hints(result):
+    return [line.strip()[len("hint: "):] for line in result.lines if line.strip().startswith("hint:")]
+
+
+def _forward_difference(f, x, h=1e-5):
+    grad, f0 = np.zeros_like(x), f(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        grad[i] = (f(x) - f0) / h
+        x[i] = old
+    return grad
+
+
+def _two_layer(decay_factor=1.0, relu_mask=True):
+    def grads(X, y, W1, b1, W2, b2, reg=0.0):
+        loss, g = bp.two_layer_loss_and_grads(X, y, W1, b1, W2, b2, reg=reg)
+        g = dict(g)
+        g["W1"] = g["W1"] + (decay_factor - 1) * reg * W1
+        g["W2"] = g["W2"] + (decay_factor - 1) * reg * W2
+        if not relu_mask:
+            z1 = X @ W1 + b1
+            _, dscores = bp.softmax_cross_entropy(np.maximum(z1, 0) @ W2 + b2, y)
+            da1 = dscores @ W2.T
+            g["W1"], g["b1"] = X.T @ da1 + reg * W1, da1.sum(axis=0)
+        return loss, g
+    return grads
+
+
+@pytest.mark.parametrize("candidate, exercise_id, words", [
+    (_forward_difference, "backprop.numerical_gradient", "forward difference"),
+    (_two_layer(decay_factor=2.0), "backprop.two_layer_loss_and_grads", "not 2 reg * W"),
+    (_two_layer(decay_factor=0.0), "backprop.two_layer_loss_and_grads", "is missing"),
+    (_two_layer(relu_mask=False), "backprop.two_layer_loss_and_grads", "without the ReLU"),
+    (lambda dout, x: dout * _sigmoid(x), "backprop.silu_backward", "product rule adds"),
+    (lambda dout, x: dout * (_sigmoid(x) + _sigmoid(x) * (1 - _sigmoid(x))),
+     "backprop.silu_backward", "with x"),
+    (lambda x, y, z, d: (d * np.maximum(y, z), d * np.maximum(y, z), d * (x + y) * (z > y)),
+     "backprop.gate_gradients", "sum of both paths"),
+    (lambda x, y, z, d: (d * np.maximum(y, z), d * np.maximum(y, z) + d * (x + y), d * (x + y)),
+     "backprop.gate_gradients", "larger one only"),
+])
+def test_classic_slips_get_their_own_hint(candidate, exercise_id, words):
+    result = run(exercise_id, candidate)
+    assert result.status == "wrong"
+    assert any(words in hint for hint in _hints(result)), result.lines
+
+
+def test_a_right_answer_or_an_unrelated_slip_gets_no_exercise_hint():
+    # the reference itself: no failure, no hint; a sign flip in SiLU: none of SiLU's hints
+    assert not _hints(run("backprop.silu_backward", bp.silu_backward))
+    flipped = run("backprop.silu_backward", lambda dout, x: -bp.silu_backward(dout, x))
+    assert flipped.status == "wrong"
+    assert not any("product rule" in h for h in _hints(flipped))

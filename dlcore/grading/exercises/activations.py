@@ -207,9 +207,11 @@ def dead_units(h):
 def _relu_batch(rng, n, h, dead=(), tiny=()):
     out = np.maximum(_normal(rng, n, h), 0.0)
     out[:, list(dead)] = 0.0
-    for j in tiny:  # alive, but only just: one small positive output in the column
+    # alive, but only just: one small positive output in the column (1e-12 catches a
+    # threshold such as h < 1e-6 or np.isclose(h, 0) standing in for "h <= 0")
+    for j, value in zip(tiny, (1e-6, 1e-12)):
         out[:, j] = 0.0
-        out[rng.integers(0, n), j] = 1e-6
+        out[rng.integers(0, n), j] = value
     return out
 
 
@@ -299,6 +301,44 @@ def _sigmoid_flat_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- hints for classic slips
+
+def _all_close(a, b):
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-9, atol=1e-300))
+
+
+def _chain_half(case, name, expected, got):            # 1/2 per layer instead of 1/4
+    return _all_close(got, np.full_like(expected, 0.5 ** float(case.args[0])))
+
+
+def _zero_fraction_flipped(case, name, expected, got):  # P(z > 0) instead of P(z <= 0)
+    return _all_close(got, 1.0 - expected)
+
+
+def _zero_fraction_variance(case, name, expected, got):  # mean / std^2 instead of mean / std
+    mean, std = case.args
+    return _all_close(got, np.array(0.5 * math.erfc(mean / (std * std * math.sqrt(2.0)))))
+
+
+def _flat_tanh(case, name, expected, got):             # tanh's |x|: half the sigmoid's
+    return _all_close(got, expected / 2)
+
+
+HINTS = {
+    "sigmoid_chain_bound": (
+        ("each factor was taken as 1/2: sigma(z) (1 - sigma(z)) is largest at sigma = 1/2, "
+         "where it is 1/2 * 1/2 = 1/4", _chain_half),),
+    "relu_zero_fraction": (
+        ("this is the fraction of outputs that are positive, P(z > 0): a ReLU outputs 0 where "
+         "z <= 0, i.e. Phi(-mean / std)", _zero_fraction_flipped),
+        ("the normal is standardised with the standard deviation, (z - mean) / std, not with "
+         "the variance std^2", _zero_fraction_variance)),
+    "sigmoid_flat_beyond": (
+        ("this is where tanh reaches the ratio: sigma(x) = (1 + tanh(x / 2)) / 2, so sigmoid's "
+         "derivative is 1 / (4 cosh^2(x / 2)) and its |x| is twice tanh's", _flat_tanh),),
+}
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
@@ -321,9 +361,12 @@ EXERCISES = [
     register(Exercise(PREFIX + "maxout_parameter_count", "maxout_parameter_count",
                       _maxout_count_cases, maxout_parameter_count, ("count",))),
     register(Exercise(PREFIX + "sigmoid_chain_bound", "sigmoid_chain_bound",
-                      _sigmoid_chain_cases, sigmoid_chain_bound, ("bound",))),
+                      _sigmoid_chain_cases, sigmoid_chain_bound, ("bound",),
+                      hints=HINTS["sigmoid_chain_bound"])),
     register(Exercise(PREFIX + "relu_zero_fraction", "relu_zero_fraction",
-                      _relu_zero_fraction_cases, relu_zero_fraction, ("fraction",))),
+                      _relu_zero_fraction_cases, relu_zero_fraction, ("fraction",),
+                      hints=HINTS["relu_zero_fraction"])),
     register(Exercise(PREFIX + "sigmoid_flat_beyond", "sigmoid_flat_beyond",
-                      _sigmoid_flat_cases, sigmoid_flat_beyond, ("x",))),
+                      _sigmoid_flat_cases, sigmoid_flat_beyond, ("x",),
+                      hints=HINTS["sigmoid_flat_beyond"])),
 ]

@@ -239,6 +239,96 @@ def _gate_gradients_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- hints for classic slips
+
+def _close(a, b):
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-7, atol=1e-12))
+
+
+def _forward_difference(case, name, expected, got):   # error of order h, not h^2
+    err = np.max(np.abs(got - expected) / np.maximum(np.abs(got) + np.abs(expected), 1e-12))
+    return 1e-8 <= err < 1e-4
+
+
+def _decay_doubled(case, name, expected, got):        # d/dW (reg/2 ||W||^2) taken as 2 reg W
+    key = name.split('"')[1] if '"' in name else ""
+    if key not in ("W1", "W2"):
+        return False
+    W = np.asarray(case.args[2 if key == "W1" else 4], dtype=np.float64)
+    return _close(got - expected, case.kwargs["reg"] * W)
+
+
+def _decay_missing(case, name, expected, got):
+    key = name.split('"')[1] if '"' in name else ""
+    if key not in ("W1", "W2") or not case.kwargs["reg"]:
+        return False
+    W = np.asarray(case.args[2 if key == "W1" else 4], dtype=np.float64)
+    return _close(expected - got, case.kwargs["reg"] * W)
+
+
+def _no_relu_mask(case, name, expected, got):         # dz1 = da1: ReLU's slope forgotten
+    if name not in ('grads["W1"]', 'grads["b1"]'):
+        return False
+    X, y, W1, b1, W2, b2 = (np.asarray(a, dtype=np.float64) if i != 1 else a
+                            for i, a in enumerate(case.args))
+    z1 = X @ W1 + b1
+    _, dscores = softmax_cross_entropy(np.maximum(z1, 0) @ W2 + b2, y)
+    da1 = dscores @ W2.T
+    wrong = X.T @ da1 + case.kwargs["reg"] * W1 if name == 'grads["W1"]' else da1.sum(axis=0)
+    return _close(got, wrong)
+
+
+def _sigmoid(x):
+    return _sigmoid_forward(np.asarray(x, dtype=np.float64))[0]
+
+
+def _silu_gate_constant(case, name, expected, got):   # d(x s)/dx = s: no product rule
+    dout, x = case.args
+    return _close(got, dout * _sigmoid(x))
+
+
+def _silu_x_dropped(case, name, expected, got):       # s + s (1 - s): the x of x s' lost
+    dout, x = case.args
+    s = _sigmoid(x)
+    return _close(got, dout * (s + s * (1 - s)))
+
+
+def _gate_fork_lost(case, name, expected, got):       # dy from the add gate only
+    x, y, z, dout = case.args
+    return name == "dy" and _close(got, dout * np.maximum(y, z))
+
+
+def _gate_max_to_both(case, name, expected, got):     # the max gate fed both of its inputs
+    x, y, z, dout = case.args
+    if name == "dz":
+        return _close(got, dout * (x + y))
+    return name == "dy" and _close(got, dout * np.maximum(y, z) + dout * (x + y))
+
+
+HINTS = {
+    "numerical_gradient": (
+        ("the error is of order h (here ~1e-6), not h^2: a forward difference "
+         "(f(x + h) - f(x)) / h instead of the central (f(x + h) - f(x - h)) / (2h)?",
+         _forward_difference),),
+    "two_layer_loss_and_grads": (
+        ("off by exactly reg * W: the penalty (reg / 2) ||W||^2 has the gradient reg * W, "
+         "not 2 reg * W", _decay_doubled),
+        ("short of exactly reg * W: the penalty's gradient reg * W is missing", _decay_missing),
+        ("this is the gradient of a network without the ReLU: multiply da1 by relu'(z1) = "
+         "(z1 > 0) before the first layer's backward", _no_relu_mask)),
+    "silu_backward": (
+        ("this is dout * sigmoid(x): the gate sigmoid(x) depends on x too, so the product rule "
+         "adds x * sigmoid'(x)", _silu_gate_constant),
+        ("this is dout * (s + s (1 - s)): the second term of the product rule is x * s (1 - s), "
+         "with x", _silu_x_dropped)),
+    "gate_gradients": (
+        ("dy holds only the add gate's path: y also feeds the max gate, and a variable used "
+         "twice receives the sum of both paths", _gate_fork_lost),
+        ("the max gate sent the gradient to both of its inputs: it goes to the larger one only "
+         "(y where y > z, else z)", _gate_max_to_both)),
+}
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
@@ -252,12 +342,13 @@ EXERCISES = [
                       _softmax_ce_cases, softmax_cross_entropy, ("loss", "dlogits"))),
     register(Exercise(PREFIX + "numerical_gradient", "numerical_gradient",
                       _numerical_gradient_cases, numerical_gradient, ("grad",),
-                      tolerance=NUMERICAL_GRADIENT_TOLERANCE)),
+                      tolerance=NUMERICAL_GRADIENT_TOLERANCE, hints=HINTS["numerical_gradient"])),
     register(Exercise(PREFIX + "two_layer_loss_and_grads", "two_layer_loss_and_grads",
                       _two_layer_cases, two_layer_loss_and_grads,
-                      ("loss", ("grads", ("W1", "b1", "W2", "b2"))))),
+                      ("loss", ("grads", ("W1", "b1", "W2", "b2"))),
+                      hints=HINTS["two_layer_loss_and_grads"])),
     register(Exercise(PREFIX + "silu_backward", "silu_backward", _silu_backward_cases,
-                      silu_backward, ("dx",))),
+                      silu_backward, ("dx",), hints=HINTS["silu_backward"])),
     register(Exercise(PREFIX + "gate_gradients", "gate_gradients", _gate_gradients_cases,
-                      gate_gradients, ("dx", "dy", "dz"))),
+                      gate_gradients, ("dx", "dy", "dz"), hints=HINTS["gate_gradients"])),
 ]
