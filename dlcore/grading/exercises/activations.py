@@ -326,16 +326,16 @@ def _flat_tanh(case, name, expected, got):             # tanh's |x|: half the si
 
 HINTS = {
     "sigmoid_chain_bound": (
-        ("each factor was taken as 1/2: sigma(z) (1 - sigma(z)) is largest at sigma = 1/2, "
-         "where it is 1/2 * 1/2 = 1/4", _chain_half),),
+        (("each factor was taken as 1/2: sigma(z) (1 - sigma(z)) is largest at sigma = 1/2, "
+          "where it is 1/2 * 1/2 = 1/4"), _chain_half),),
     "relu_zero_fraction": (
-        ("this is the fraction of outputs that are positive, P(z > 0): a ReLU outputs 0 where "
-         "z <= 0, i.e. Phi(-mean / std)", _zero_fraction_flipped),
-        ("the normal is standardised with the standard deviation, (z - mean) / std, not with "
-         "the variance std^2", _zero_fraction_variance)),
+        (("this is the fraction of outputs that are positive, P(z > 0): a ReLU outputs 0 where "
+          "z <= 0, i.e. Phi(-mean / std)"), _zero_fraction_flipped),
+        (("the normal is standardised with the standard deviation, (z - mean) / std, not with "
+          "the variance std^2"), _zero_fraction_variance)),
     "sigmoid_flat_beyond": (
-        ("this is where tanh reaches the ratio: sigma(x) = (1 + tanh(x / 2)) / 2, so sigmoid's "
-         "derivative is 1 / (4 cosh^2(x / 2)) and its |x| is twice tanh's", _flat_tanh),),
+        (("this is where tanh reaches the ratio: sigma(x) = (1 + tanh(x / 2)) / 2, so sigmoid's "
+          "derivative is 1 / (4 cosh^2(x / 2)) and its |x| is twice tanh's"), _flat_tanh),),
 }
 
 

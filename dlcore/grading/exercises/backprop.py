@@ -294,7 +294,7 @@ def _silu_x_dropped(case, name, expected, got):       # s + s (1 - s): the x of 
 
 
 def _gate_fork_lost(case, name, expected, got):       # dy from the add gate only
-    x, y, z, dout = case.args
+    _, y, z, dout = case.args
     return name == "dy" and _close(got, dout * np.maximum(y, z))
 
 
@@ -307,25 +307,25 @@ def _gate_max_to_both(case, name, expected, got):     # the max gate fed both of
 
 HINTS = {
     "numerical_gradient": (
-        ("the error is of order h (here ~1e-6), not h^2: a forward difference "
-         "(f(x + h) - f(x)) / h instead of the central (f(x + h) - f(x - h)) / (2h)?",
+        (("the error is of order h (here ~1e-6), not h^2: a forward difference "
+          "(f(x + h) - f(x)) / h instead of the central (f(x + h) - f(x - h)) / (2h)?"),
          _forward_difference),),
     "two_layer_loss_and_grads": (
-        ("off by exactly reg * W: the penalty (reg / 2) ||W||^2 has the gradient reg * W, "
-         "not 2 reg * W", _decay_doubled),
+        (("off by exactly reg * W: the penalty (reg / 2) ||W||^2 has the gradient reg * W, "
+          "not 2 reg * W"), _decay_doubled),
         ("short of exactly reg * W: the penalty's gradient reg * W is missing", _decay_missing),
-        ("this is the gradient of a network without the ReLU: multiply da1 by relu'(z1) = "
-         "(z1 > 0) before the first layer's backward", _no_relu_mask)),
+        (("this is the gradient of a network without the ReLU: multiply da1 by relu'(z1) = "
+          "(z1 > 0) before the first layer's backward"), _no_relu_mask)),
     "silu_backward": (
-        ("this is dout * sigmoid(x): the gate sigmoid(x) depends on x too, so the product rule "
-         "adds x * sigmoid'(x)", _silu_gate_constant),
-        ("this is dout * (s + s (1 - s)): the second term of the product rule is x * s (1 - s), "
-         "with x", _silu_x_dropped)),
+        (("this is dout * sigmoid(x): the gate sigmoid(x) depends on x too, so the product rule "
+          "adds x * sigmoid'(x)"), _silu_gate_constant),
+        (("this is dout * (s + s (1 - s)): the second term of the product rule is x * s (1 - s), "
+          "with x"), _silu_x_dropped)),
     "gate_gradients": (
-        ("dy holds only the add gate's path: y also feeds the max gate, and a variable used "
-         "twice receives the sum of both paths", _gate_fork_lost),
-        ("the max gate sent the gradient to both of its inputs: it goes to the larger one only "
-         "(y where y > z, else z)", _gate_max_to_both)),
+        (("dy holds only the add gate's path: y also feeds the max gate, and a variable used "
+          "twice receives the sum of both paths"), _gate_fork_lost),
+        (("the max gate sent the gradient to both of its inputs: it goes to the larger one only "
+          "(y where y > z, else z)"), _gate_max_to_both)),
 }
 
 
