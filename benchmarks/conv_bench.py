@@ -33,7 +33,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from _machine import busy_seconds
+from _machine import busy_seconds, openblas_description, use_native_openblas
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 N, C_IN, C_OUT, SIZE, K = 32, 32, 64, 32, 3
@@ -49,6 +49,9 @@ def parse_args(argv=None):
     p.add_argument("--iters", type=int, default=5, help="timed steps per process (default 5)")
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     p.add_argument("--no-torch", action="store_true", help="measure dlcore only")
+    p.add_argument("--keep-openblas-coretype", action="store_true",
+                   help="keep $OPENBLAS_CORETYPE for numpy's OpenBLAS (default: lift it and let "
+                   "OpenBLAS pick the kernels for this CPU; see benchmarks/_machine.py)")
     p.add_argument("--profile", action="store_true",
                    help="also print a cProfile of dlcore's steps, by function")
     p.add_argument("--json", metavar="PATH", help="also write every measurement to PATH")
@@ -198,6 +201,7 @@ def profile_dlcore(case):
 def main(args):
     if args._worker:
         return worker(*args._worker, args.iters)
+    use_native_openblas(args.keep_openblas_coretype)  # the workers inherit the environment
     tpython = None if args.no_torch else torch_python()
     runners = [("dlcore", sys.executable)] + ([("torch", tpython)] if tpython else [])
     samples = {(f, c, t): [] for f, _ in runners for c in CASES for t in args.threads}
@@ -220,6 +224,7 @@ def main(args):
           f"{os.cpu_count()} CPUs; numpy {np.__version__}, dlcore {versions['dlcore']}, "
           f"torch {versions.get('torch', 'not measured')}"
           + (f"; machine busy {min(load):.1f}-{max(load):.1f} cores during runs" if load else ""))
+    print(openblas_description())
     head = (f"{'threads':>7}  {'case':<48}{'dlcore ms':>10}{'(fwd+bwd)':>14}"
             f"{'torch ms':>10}{'(fwd+bwd)':>14}{'ratio':>7}{'CPU ms d/t':>16}{'ratio':>7}")
     print(head)

@@ -34,7 +34,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from _machine import busy_seconds
+from _machine import busy_seconds, openblas_description, use_native_openblas
 
 SIZES = (784, 256, 128, 10)
 N_SAMPLES = 60_000
@@ -54,6 +54,9 @@ def parse_args(argv=None):
                    "and torch (default: $OMP_NUM_THREADS if set, else the number of CPUs)")
     p.add_argument("--workloads", default="abc", help="which of a, b, c to run (default abc)")
     p.add_argument("--no-torch", action="store_true", help="measure dlcore only")
+    p.add_argument("--keep-openblas-coretype", action="store_true",
+                   help="keep $OPENBLAS_CORETYPE for numpy's OpenBLAS (default: lift it and let "
+                   "OpenBLAS pick the kernels for this CPU; see benchmarks/_machine.py)")
     p.add_argument("--profile", action="store_true",
                    help="also profile one dlcore epoch of (a) with cProfile")
     p.add_argument("--json", metavar="PATH", help="also write every figure as JSON to PATH")
@@ -79,6 +82,8 @@ ARGS = parse_args()
 THREADS = ARGS.threads or default_threads()
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(THREADS)  # before numpy and torch load their thread pools
+if not ARGS._worker:  # before numpy loads; the workers inherit the environment
+    use_native_openblas(ARGS.keep_openblas_coretype)
 
 import numpy as np
 
@@ -320,6 +325,7 @@ def main():
           f"{os.cpu_count()} CPUs ({_cpu_model()}); {THREADS} thread(s) per framework; "
           f"numpy {np.__version__}, torch {torch_version}; "
           f"machine load during runs {min(load):.1f}-{max(load):.1f} cores")
+    print(openblas_description())
     print("samples/s from the epoch's wall time and from the process's CPU time (the second")
     print("is not inflated by waiting for a core that another program holds)")
     header = (f"{'workload':<38}{'dlcore':>9}{'torch':>9}{'ratio':>7}{'dlcore':>9}{'torch':>9}"
