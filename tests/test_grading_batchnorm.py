@@ -14,6 +14,7 @@ CHAPTER7 = [
     "batchnorm.batchnorm_eval_forward",
     "batchnorm.batchnorm_train_forward",
     "batchnorm.fold_batchnorm",
+    "batchnorm.group_norm_forward",
     "batchnorm.layernorm_backward",
     "batchnorm.running_after_repeats",
     "batchnorm.update_running",
@@ -469,3 +470,57 @@ def test_forward_and_running_variance_slips_are_named_in_a_hint():
         assert not result and _hints(result) == [f"hint: {hint}"], result.lines
     result = run("batchnorm.update_running", biased_running)
     assert not result and _hints(result) == [f"hint: {bn.HINT_RUNNING_BIASED}"], result.lines
+
+
+# ---------------------------------------------------------------- group norm forward
+
+def _gn_from(groups_of, x, gamma, beta, num_groups, eps):
+    """Standardise the (N, G, m) view `groups_of(x)` returns, map back, apply the affine."""
+    N, C = x.shape[:2]
+    g, back = groups_of(x)
+    xhat = back((g - g.mean(axis=2, keepdims=True)) / np.sqrt(g.var(axis=2, keepdims=True) + eps))
+    shape = (1, C) + (1,) * (x.ndim - 2)
+    return gamma.reshape(shape) * xhat + beta.reshape(shape)
+
+
+def test_group_norm_reference_matches_nn_group_norm_and_wrong_groupings_fail():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 6, 3, 3)) * 2 + 1
+    gamma, beta = rng.standard_normal(6), rng.standard_normal(6)
+    layer = nn.GroupNorm(3, 6, dtype=np.float64)
+    layer.gamma.data[:], layer.beta.data[:] = gamma, beta
+    np.testing.assert_allclose(bn.group_norm_forward(x, gamma, beta, 3), layer(x), rtol=1e-14)
+
+    def interleaved(x, gamma, beta, num_groups, eps=1e-5):   # channels c, c + G, ... together
+        N, C = x.shape[:2]
+        k = C // num_groups
+
+        def groups_of(x):
+            g = x.reshape(N, k, num_groups, -1).swapaxes(1, 2).reshape(N, num_groups, -1)
+            return g, lambda h: h.reshape(N, num_groups, k, -1).swapaxes(1, 2).reshape(x.shape)
+        return _gn_from(groups_of, x, gamma, beta, num_groups, eps)
+
+    def per_channel(x, gamma, beta, num_groups, eps=1e-5):   # instance norm, whatever G is
+        N, C = x.shape[:2]
+        return _gn_from(lambda x: (x.reshape(N, C, -1), lambda h: h.reshape(x.shape)),
+                        x, gamma, beta, num_groups, eps)
+
+    def over_the_batch(x, gamma, beta, num_groups, eps=1e-5):  # groups mixed across samples
+        N, C = x.shape[:2]
+
+        def groups_of(x):
+            g = x.reshape(N, num_groups, -1).swapaxes(0, 1).reshape(1, num_groups, -1)
+            return g, lambda h: h.reshape(num_groups, N, -1).swapaxes(0, 1).reshape(x.shape)
+        return _gn_from(groups_of, x, gamma, beta, num_groups, eps)
+
+    interleaved_result = run("batchnorm.group_norm_forward", interleaved)
+    assert interleaved_result.status == "wrong"
+    assert failed_line(interleaved_result, "group_norm_forward", "out", "images")
+    # with one group, or one channel per group, the order of channels does not matter
+    assert not failed_line(interleaved_result, "group_norm_forward", "out", "one group (G = 1)")
+    channel = run("batchnorm.group_norm_forward", per_channel)
+    assert failed_line(channel, "group_norm_forward", "out", "one group (G = 1)")
+    assert not failed_line(channel, "group_norm_forward", "out", "a group per channel (G = C)")
+    batch = run("batchnorm.group_norm_forward", over_the_batch)
+    assert failed_line(batch, "group_norm_forward", "out", "images")
+    assert not failed_line(batch, "group_norm_forward", "out", "a single sample")

@@ -13,7 +13,8 @@ of several wrong formulas (the variance path dropped, gamma forgotten).
 `layernorm_backward` asks for the backward pass of layer norm with no formula given: the
 learner derives it (the reference is `dlcore.functional.layernorm_backward`).
 `running_after_repeats` asks for the running statistics after k steps on one batch, predicted
-in closed form (a geometric series) rather than looped.
+in closed form (a geometric series) rather than looped. `group_norm_forward` asks for group
+norm from its definition alone, for images and for features.
 
 Hints: each classic slip of batch norm is recomputed from the case's inputs and compared
 with the wrong answer (to 1e-9, far below the ~5e-6 a slip moves it by), so `check` names
@@ -365,6 +366,41 @@ def _running_after_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- group norm forward, from its definition
+
+def group_norm_forward(x, gamma, beta, num_groups, eps=1e-5):
+    """x (N, C) or (N, C, H, W), gamma and beta (C,), num_groups G dividing C -> out (x's shape).
+
+    Per sample, channels g*C/G ... (g+1)*C/G - 1 with all their pixels form group g, which is
+    standardised with its own mean and biased variance; then gamma and beta per channel, as
+    torch.nn.GroupNorm. The reference is dlcore.functional.group_norm_forward."""
+    return F.group_norm_forward(x, gamma, beta, num_groups, eps=eps)[0]
+
+
+def _group_images(rng, n, c, h, w):
+    """(n, c, h, w) inputs: each channel of each sample with its own offset and spread, so
+    statistics per channel, per sample or over the batch all give other answers."""
+    loc = rng.uniform(-3, 3, size=(n, c, 1, 1))
+    return loc + rng.uniform(0.3, 3.0, size=(n, c, 1, 1)) * _normal(rng, n, c, h, w)
+
+
+def _group_norm_cases(rng):
+    def case(group, shape, G, **kw):
+        x = _group_images(rng, *shape) if len(shape) == 4 else _features(rng, *shape)
+        return Case(group, (x, *_affine(rng, shape[1]), G), kw)
+
+    return [
+        case("images", (3, 6, 4, 4), 3),
+        case("images", (2, 8, 3, 5), 2, eps=1e-3),
+        # one group: layer norm over (C, H, W); as many groups as channels: instance norm
+        case("one group (G = 1)", (2, 4, 3, 3), 1),
+        case("a group per channel (G = C)", (2, 4, 3, 3), 4),
+        # features, no pixels; a single sample must not need a batch
+        case("features (N, C)", (5, 8), 4),
+        case("a single sample", (1, 6, 2, 2), 2),
+    ]
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
@@ -387,4 +423,6 @@ EXERCISES = [
     register(Exercise(PREFIX + "running_after_repeats", "running_after_repeats",
                       _running_after_cases, running_after_repeats,
                       ("running_mean", "running_var"))),
+    register(Exercise(PREFIX + "group_norm_forward", "group_norm_forward", _group_norm_cases,
+                      group_norm_forward, ("out",))),
 ]
