@@ -2,7 +2,13 @@
 import nbformat
 import pytest
 
-from dlcore.grading.build.execute import BLAS_THREADS, execute_notebook, kernel_environment
+from dlcore.grading.build.execute import (
+    BLAS_THREADS,
+    WIDGET_TEXT,
+    WIDGET_VIEW,
+    execute_notebook,
+    kernel_environment,
+)
 
 
 def test_kernel_environment_adds_one_blas_thread_but_keeps_a_choice():
@@ -23,6 +29,20 @@ def test_an_executed_notebook_sees_one_blas_thread(tmp_path, monkeypatch):
     out = execute_notebook(path, timeout=60)
     assert out.cells[0].outputs[0]["text"].strip() == "['1', '1', '1']"
 
+
+
+def test_a_stored_widget_says_how_to_get_it_instead_of_its_repr(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import ipywidgets as w\nw.VBox([w.IntSlider(3)])"))
+    nb.cells.append(nbformat.v4.new_code_cell("print('VBox(children=()) in a print stays')"))
+    path = tmp_path / "widget.ipynb"
+    nbformat.write(nb, path)
+    out = execute_notebook(path, timeout=60)
+    (shown,) = out.cells[0].outputs
+    assert WIDGET_VIEW in shown["data"] and shown["data"]["text/plain"] == WIDGET_TEXT
+    assert out.cells[1].outputs[0]["text"].startswith("VBox(children=()) in a print")
+    assert "widgets" not in out.metadata
 
 
 def test_waits_are_cut_into_slices_that_each_end_with_a_check():

@@ -5,7 +5,9 @@
 Each notebook runs top to bottom in a fresh python3 kernel whose working folder is
 the notebook's own, with at most 120 s per cell. Outputs are stored; widget state and
 nbclient's per-cell timestamps are not, so re-running a seeded notebook changes
-nothing in git. Prints each notebook's wall time; exits 1 if any notebook failed
+nothing in git. Without widget state, JupyterLab shows a stored widget output as its
+text form (normally the repr "VBox(children=(...") until the cell runs: that text is
+replaced by WIDGET_TEXT, which says what to do. Prints each notebook's wall time; exits 1 if any notebook failed
 (a failing notebook is left as it was).
 """
 from __future__ import annotations
@@ -21,12 +23,16 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from traitlets.config import Config
 
-__all__ = ["execute_notebook", "find_notebooks", "kernel_environment", "main"]
+__all__ = ["WIDGET_TEXT", "execute_notebook", "find_notebooks", "kernel_environment",
+           "label_widget_outputs", "main"]
 
 CELL_TIMEOUT = 120
 # One BLAS thread per kernel unless the caller chose otherwise (as `make` does): kernels
 # run side by side with other work, and oversubscribed BLAS pools slow them down 10-50x.
 BLAS_THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_TEXT = ("Live widget: run this cell (Shift+Enter) to get its controls; they re-run "
+               "the experiment in your kernel.")
 
 
 def find_notebooks(paths):
@@ -57,6 +63,16 @@ def execute_notebook(path, timeout=CELL_TIMEOUT, kernel_name="python3"):
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+    return label_widget_outputs(nb)
+
+
+def label_widget_outputs(nb):
+    """Give every stored widget output the text WIDGET_TEXT (in place; returns nb)."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if WIDGET_VIEW in data:
+                data["text/plain"] = WIDGET_TEXT
     return nb
 
 
