@@ -127,6 +127,19 @@ def test_every_toc_page_is_built(book: Path):
     assert not (book / "solutions").exists(), "solutions/ was built into the book; it must not be"
 
 
+def test_every_page_names_an_icon_the_book_serves(book: Path):
+    # Without <link rel="icon"> a browser asks for /favicon.ico, a 404 on every page.
+    icon = re.compile(r'<link[^>]*rel="(?:shortcut )?icon"[^>]*href="([^"]+)"')
+    problems = []
+    for page in _pages(book):
+        found = icon.findall(page.read_text(encoding="utf-8", errors="replace"))
+        if not found:
+            problems.append(f"{page.relative_to(book)}: no <link rel=icon>")
+        elif not (page.parent / found[0]).resolve().is_file():
+            problems.append(f"{page.relative_to(book)}: icon {found[0]} is not in the book")
+    assert not problems, "\n".join(problems[:20])
+
+
 def test_no_page_reaches_another_host(book: Path):
     problems = []
     for page in _pages(book):
