@@ -379,3 +379,113 @@ def test_other_wrong_escape_steps_fail(variant):
     result = run("optimizers.saddle_escape_steps", wrong)
     assert result.status == "wrong" and result.passed == 0
     assert _hints(result)[:1] != [f"hint: {ex.HINT_FIRST_ORDER}"]
+
+
+# ---------------------------------------------------------------- the classic slips get named
+
+def _momentum_buffer(theta, grad, state, lr, momentum):
+    buf = momentum * state["v"] + grad
+    return theta - lr * buf, {"v": buf}
+
+
+def _momentum_uphill(theta, grad, state, lr, momentum):
+    v = momentum * state["v"] + lr * grad
+    return theta + v, {"v": v}
+
+
+def _nesterov_old_buffer(theta, grad, state, lr, momentum):
+    new = momentum * state["buf"] + grad
+    return theta - lr * (grad + momentum * state["buf"]), {"buf": new}
+
+
+def _adagrad_eps_inside(theta, grad, state, lr, eps=1e-10):
+    s = state["sum"] + grad**2
+    return theta - lr * grad / np.sqrt(s + eps), {"sum": s}
+
+
+def _adagrad_plus(theta, grad, state, lr, eps=1e-10):
+    s = state["sum"] + grad**2
+    return theta + lr * grad / (np.sqrt(s) + eps), {"sum": s}
+
+
+def _rmsprop_eps_inside(theta, grad, state, lr, alpha=0.99, eps=1e-8):
+    r = alpha * state["square_avg"] + (1 - alpha) * grad**2
+    return theta - lr * grad / np.sqrt(r + eps), {"square_avg": r}
+
+
+def _rmsprop_plus(theta, grad, state, lr, alpha=0.99, eps=1e-8):
+    r = alpha * state["square_avg"] + (1 - alpha) * grad**2
+    return theta + lr * grad / (np.sqrt(r) + eps), {"square_avg": r}
+
+
+def _bias_one_minus_beta(m, v, beta1, beta2, t):
+    return m / (1 - beta1), v / (1 - beta2)
+
+
+def _adam(variant):
+    def step(theta, grad, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        t = state["t"] + 1
+        m = beta1 * state["m"] + (1 - beta1) * grad
+        v = beta2 * state["v"] + (1 - beta2) * grad**2
+        if variant == "one_minus_beta":
+            m_hat, v_hat = m / (1 - beta1), v / (1 - beta2)
+        else:
+            m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+        if variant == "eps_inside":
+            return theta - lr * m_hat / np.sqrt(v_hat + eps), {"m": m, "v": v, "t": t}
+        if variant == "corrected_state":
+            return theta - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m_hat, "v": v_hat, "t": t}
+        return theta - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v, "t": t}
+    return step
+
+
+def _best_momentum_gd_step(lam_min, lam_max):
+    root = np.sqrt(lam_max / lam_min)
+    return 2 / (lam_min + lam_max), float(((root - 1) / (root + 1)) ** 2)
+
+
+def _best_momentum_rate(lam_min, lam_max):
+    root = np.sqrt(lam_max / lam_min)
+    return float((2 / (np.sqrt(lam_max) + np.sqrt(lam_min))) ** 2), float((root - 1) / (root + 1))
+
+
+def _displacement_sign(g, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    return -t * lr * np.sign(g)
+
+
+def _displacement_one_step(g, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    return -lr * g / (np.abs(g) + eps)
+
+
+@pytest.mark.parametrize("exercise, wrong, words", [
+    ("sgd_momentum_step", _momentum_buffer, "PyTorch's buffer"),
+    ("sgd_momentum_step", _momentum_uphill, "climbs the loss"),
+    ("nesterov_step", _nesterov_old_buffer, "plain momentum"),
+    ("adagrad_step", _adagrad_eps_inside, "inside the square root"),
+    ("adagrad_step", _adagrad_plus, "climbs the loss"),
+    ("rmsprop_step", _rmsprop_eps_inside, "inside the square root"),
+    ("rmsprop_step", _rmsprop_plus, "climbs the loss"),
+    ("bias_corrected", _bias_one_minus_beta, "1 - beta instead of 1 - beta^t"),
+    ("adam_step", _adam("one_minus_beta"), "1 - beta instead of 1 - beta^t"),
+    ("adam_step", _adam("eps_inside"), "inside the square root"),
+    ("adam_step", _adam("corrected_state"), "raw averages"),
+    ("best_momentum", _best_momentum_gd_step, "gradient descent's best step"),
+    ("best_momentum", _best_momentum_rate, "the momentum is its square"),
+    ("adam_displacement", _displacement_sign, "forgets eps"),
+    ("adam_displacement", _displacement_one_step, "t times"),
+])
+def test_classic_slip_is_named_in_a_hint(exercise, wrong, words):
+    result = run(f"optimizers.{exercise}", wrong)
+    assert result.status == "wrong"
+    hints = _hints(result)
+    assert len(hints) == 1 and words in hints[0], hints
+
+
+def test_a_right_answer_to_another_question_gets_no_slip_hint():
+    # lr = 1 / lam_max is no slip this exercise knows: no hint rather than a wrong one
+    def guess(lam_min, lam_max):
+        root = np.sqrt(lam_max / lam_min)
+        return 1 / lam_max, float(((root - 1) / (root + 1)) ** 2)
+
+    result = run("optimizers.best_momentum", guess)
+    assert result.status == "wrong" and _hints(result) == []
