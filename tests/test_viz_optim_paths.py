@@ -197,3 +197,18 @@ def test_switching_the_surface_in_the_widget_redraws_one_surface():
     fresh = viz.OptimPathsPanel("rosenbrock", optimizers=("gd", "adam"), steps=40)
     rosen = op.SURFACES["rosenbrock"]
     assert image.value == fresh.update(lr=rosen.lr, lr_adaptive=rosen.lr_adaptive)
+
+
+def test_a_surface_switch_in_the_widget_is_one_redraw():
+    # Resetting the two learning-rate sliders fires their observers inside the switch; those
+    # nested redraws must not each recompute and redraw (three updates per switch tripled
+    # the wait), while a later slider move still redraws once.
+    panel = viz.OptimPathsPanel("ravine", optimizers=("gd", "adam"), steps=40)
+    box = panel.widget()
+    surface_menu, lr_slider = box.children[0].children[0], box.children[1].children[0]
+    before = len(panel.timings)
+    surface_menu.value = "saddle"
+    assert len(panel.timings) == before + 1
+    assert lr_slider.value == pytest.approx(op.SURFACES["saddle"].lr)
+    lr_slider.value = 0.2
+    assert len(panel.timings) == before + 2 and panel.settings["lr"] == pytest.approx(0.2)

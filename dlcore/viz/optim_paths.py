@@ -494,13 +494,21 @@ class OptimPathsPanel:
                             style=style)
         timing = w.Label()
 
+        resetting = []   # non-empty while a surface switch resets the learning-rate sliders
+
         def redraw(_=None):
             # The whole read-compute-show under the panel's lock, so that an image computed
             # from older slider values can never replace a newer one.
             with self._lock:
+                if resetting:        # a slider reset inside a surface switch: drawn below
+                    return
                 if surf.value != self.surface.name:
                     new = SURFACES[surf.value]
-                    lr.value, lra.value = new.lr, new.lr_adaptive   # each fires redraw again
+                    resetting.append(True)
+                    try:     # each assignment fires redraw again, which returns at once
+                        lr.value, lra.value = new.lr, new.lr_adaptive
+                    finally:
+                        resetting.clear()
                 image.value = self.update(surface=surf.value, lr=lr.value,
                                           lr_adaptive=lra.value, momentum=mom.value,
                                           beta1=b1.value, beta2=b2.value, steps=steps.value)
