@@ -309,3 +309,207 @@ def test_msle_constant_is_the_closed_form_and_geometric_mean_or_mean_fail():
         return float(np.expm1(np.mean(np.log1p(y))))
 
     assert run("losses.msle_constant", closed_form).status == "ok"
+
+
+# ---------------------------------------------------------------- the classic slips are named
+
+def _sig(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _ls(x):
+    s = x - x.max(axis=-1, keepdims=True)
+    return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))
+
+
+def huber_constant_slip(pred, target, delta=1.0):
+    r = pred - target
+    a = np.abs(r)
+    return float(np.where(a < delta, 0.5 * r * r, delta * a - delta / 2).mean()), \
+        np.clip(r, -delta, delta) / r.size
+
+
+def huber_no_half(pred, target, delta=1.0):
+    r = pred - target
+    a = np.abs(r)
+    return float(np.where(a < delta, r * r, delta * (a - delta / 2)).mean()), \
+        np.clip(r, -delta, delta) / r.size
+
+
+def huber_clip_at_1(pred, target, delta=1.0):
+    r = pred - target
+    a = np.abs(r)
+    return float(np.where(a < delta, 0.5 * r * r, delta * (a - delta / 2)).mean()), \
+        np.clip(r, -1.0, 1.0) / r.size
+
+
+def mae_is_mse(pred, target):
+    r = pred - target
+    return float((r * r).mean()), 2 * r / r.size
+
+
+def mae_sign_at_zero(pred, target):
+    r = pred - target
+    return float(np.abs(r).mean()), np.where(r >= 0, 1.0, -1.0) / r.size
+
+
+def log_softmax_axis_0(x):
+    s = x - x.max(axis=0, keepdims=True)
+    return s - np.log(np.exp(s).sum(axis=0, keepdims=True))
+
+
+def _ce(logits, labels, q):
+    lp = _ls(logits)
+    n = logits.shape[0]
+    return float(-(q * lp).sum() / n), (np.exp(lp) - q) / n
+
+
+def ce_c_minus_1(logits, labels, eps):
+    n, c = logits.shape
+    q = np.full((n, c), eps / (c - 1))
+    q[np.arange(n), labels] = 1 - eps
+    return _ce(logits, labels, q)
+
+
+def ce_true_class_short(logits, labels, eps):
+    n, c = logits.shape
+    q = np.full((n, c), eps / c)
+    q[np.arange(n), labels] = 1 - eps
+    return _ce(logits, labels, q)
+
+
+def ce_mean_over_classes(logits, labels, eps):
+    n, c = logits.shape
+    q = np.full((n, c), eps / c)
+    q[np.arange(n), labels] += 1 - eps
+    value, grad = _ce(logits, labels, q)
+    return value / c, grad / c
+
+
+def bce_sigmoid_slope(x, t):
+    e = np.exp(-np.abs(x))
+    s = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return float((np.maximum(x, 0) - x * t + np.log1p(e)).mean()), (s - t) * s * (1 - s) / x.size
+
+
+def _hinge_parts(scores, labels, margin, keep_true=False):
+    n, c = scores.shape
+    rows = np.arange(n)
+    m = np.maximum(0.0, margin - scores[rows, labels][:, None] + scores)
+    if not keep_true:
+        m[rows, labels] = 0.0
+    active = (m > 0) * 1.0
+    active[rows, labels] = 0.0
+    d = active.copy()
+    d[rows, labels] = -active.sum(axis=1)
+    return m, d, n, c, rows
+
+
+def hinge_true_class_kept(scores, labels, margin=1.0):
+    m, d, n, c, _ = _hinge_parts(scores, labels, margin, keep_true=True)
+    return float(m.sum() / (n * c)), d / (n * c)
+
+
+def hinge_true_grad_minus_1(scores, labels, margin=1.0):
+    m, d, n, c, rows = _hinge_parts(scores, labels, margin)
+    d[rows, labels] = -1.0 * (d[rows, labels] < 0)
+    return float(m.sum() / (n * c)), d / (n * c)
+
+
+def hinge_largest_only(scores, labels, margin=1.0):
+    m, _, n, c, rows = _hinge_parts(scores, labels, margin)
+    j = m.argmax(axis=1)
+    d = np.zeros_like(scores)
+    d[rows, j] = m[rows, j] > 0
+    d[rows, labels] -= m[rows, j] > 0
+    return float(m.max(axis=1).sum() / n), d / n
+
+
+def hinge_not_over_c(scores, labels, margin=1.0):
+    m, d, n, c, _ = _hinge_parts(scores, labels, margin)
+    return float(m.sum() / n), d / n
+
+
+def sigmoid_mse_no_slope(z, y):
+    p = _sig(z)
+    return 2 * (p - y), p - y
+
+
+def sigmoid_bce_with_slope(z, y):
+    p = _sig(z)
+    return 2 * (p - y) * p * (1 - p), (p - y) * p * (1 - p)
+
+
+def location_mean(x, delta):
+    return float(np.mean(x))
+
+
+def location_median(x, delta):
+    return float(np.median(x))
+
+
+def location_trimmed(x, delta):        # the points within delta of the median, outer pulls dropped
+    inside = np.abs(x - np.median(x)) <= delta
+    return float(x[inside].mean())
+
+
+def msle_geometric(y):
+    with np.errstate(divide="ignore"):
+        return float(np.exp(np.mean(np.log(y))))
+
+
+def msle_plus_one(y):
+    return float(np.exp(np.mean(np.log1p(y))))
+
+
+def msle_mean(y):
+    return float(np.mean(y))
+
+
+SLIPS = [
+    ("losses.huber", huber_constant_slip, "HINT_HUBER_CONSTANT"),
+    ("losses.huber", huber_no_half, "HINT_HUBER_NO_HALF"),
+    ("losses.huber", huber_clip_at_1, "HINT_HUBER_CLIP_AT_1"),
+    ("losses.mae", mae_is_mse, "HINT_MAE_SQUARED"),
+    ("losses.mae", mae_sign_at_zero, "HINT_MAE_SIGN_AT_ZERO"),
+    ("losses.log_softmax", log_softmax_axis_0, "HINT_LOG_SOFTMAX_AXIS"),
+    ("losses.cross_entropy_label_smoothing", ce_c_minus_1, "HINT_CE_C_MINUS_1"),
+    ("losses.cross_entropy_label_smoothing", ce_true_class_short, "HINT_CE_TRUE_CLASS_SHORT"),
+    ("losses.cross_entropy_label_smoothing", ce_mean_over_classes, "HINT_CE_MEAN_OVER_CLASSES"),
+    ("losses.bce_with_logits", bce_sigmoid_slope, "HINT_BCE_SIGMOID_SLOPE"),
+    ("losses.hinge", hinge_true_class_kept, "HINT_HINGE_TRUE_CLASS"),
+    ("losses.hinge", hinge_true_grad_minus_1, "HINT_HINGE_TRUE_GRAD"),
+    ("losses.hinge", hinge_largest_only, "HINT_HINGE_LARGEST_ONLY"),
+    ("losses.hinge", hinge_not_over_c, "HINT_HINGE_TIMES_C"),
+    ("losses.sigmoid_output_grads", sigmoid_mse_no_slope, "HINT_SIGMOID_MSE_NO_SLOPE"),
+    ("losses.sigmoid_output_grads", sigmoid_bce_with_slope, "HINT_SIGMOID_BCE_SLOPE"),
+    ("losses.huber_location", location_mean, "HINT_HUBER_LOCATION_MEAN"),
+    ("losses.huber_location", location_median, "HINT_HUBER_LOCATION_MEDIAN"),
+    ("losses.huber_location", location_trimmed, "HINT_HUBER_LOCATION_TRIMMED"),
+    ("losses.msle_constant", msle_geometric, "HINT_MSLE_GEOMETRIC"),
+    ("losses.msle_constant", msle_plus_one, "HINT_MSLE_PLUS_ONE"),
+    ("losses.msle_constant", msle_mean, "HINT_MSLE_MEAN"),
+]
+
+
+@pytest.mark.parametrize("exercise_id, slip, hint", SLIPS, ids=[s[1].__name__ for s in SLIPS])
+def test_each_classic_slip_fails_with_its_own_hint(exercise_id, slip, hint):
+    with np.errstate(all="ignore"):
+        result = run(exercise_id, slip)
+    assert result.status == "wrong"
+    hints = [line.strip() for line in result.lines if line.strip().startswith("hint:")]
+    assert hints == [f"hint: {getattr(L, hint)}"]
+
+
+def test_no_hint_predicate_holds_for_the_reference():
+    # a hint names a slip only where the answer differs from the right one
+    for exercise_id in CHAPTER9:
+        ex = get_exercise(exercise_id)
+        for case in ex.cases():
+            out = ex.reference(*case.args, **case.kwargs)
+            outs = out if len(ex.outputs) > 1 else (out,)
+            for name, value in zip(ex.output_names(), outs):
+                v = np.asarray(value, dtype=np.float64)
+                for sentence, predicate in ex.hints:
+                    with np.errstate(all="ignore"):
+                        assert not predicate(case, name, v, v), (exercise_id, sentence)

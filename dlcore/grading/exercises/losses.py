@@ -257,22 +257,260 @@ def _msle_constant_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- hints for the classic slips
+# Each predicate recomputes one slip from the failing case's inputs and holds when the learner's
+# output equals it (and the right answer does not): check() then names the slip in a sentence.
+
+def _is(got, expected, slip):
+    slip = np.asarray(slip, dtype=np.float64)
+    return (got.shape == slip.shape and bool(np.allclose(got, slip, rtol=1e-9, atol=0))
+            and not bool(np.allclose(expected, slip, rtol=1e-9, atol=0)))
+
+
+def _residuals(case):
+    pred, target = case.args[:2]
+    delta = case.kwargs.get("delta", case.args[2] if len(case.args) > 2 else 1.0)
+    return pred - target, delta
+
+
+def _hint_huber_constant(case, name, expected, got):
+    r, delta = _residuals(case)
+    a = np.abs(r)
+    return name == "loss" and _is(got, expected, np.where(a < delta, 0.5 * r * r,
+                                                          delta * a - delta / 2).mean())
+
+
+def _hint_huber_no_half(case, name, expected, got):
+    r, delta = _residuals(case)
+    a = np.abs(r)
+    return name == "loss" and _is(got, expected, np.where(a < delta, r * r,
+                                                          delta * (a - delta / 2)).mean())
+
+
+def _hint_huber_clip_at_1(case, name, expected, got):
+    r, _ = _residuals(case)
+    return name == "dpred" and _is(got, expected, np.clip(r, -1.0, 1.0) / r.size)
+
+
+HINT_HUBER_CONSTANT = ("the linear piece is delta (|r| - delta/2) = delta |r| - delta^2/2; with "
+                       "delta |r| - delta/2 the two pieces do not meet at |r| = delta unless delta = 1")
+HINT_HUBER_NO_HALF = ("the quadratic piece is r^2/2, not r^2: its slope r then meets the linear "
+                      "piece's slope delta at |r| = delta")
+HINT_HUBER_CLIP_AT_1 = "clip the gradient at -delta and delta, not at -1 and 1"
+
+
+def _hint_mae_squared(case, name, expected, got):
+    r, _ = _residuals(case)
+    slip = (r * r).mean() if name == "loss" else 2 * r / r.size
+    return _is(got, expected, slip)
+
+
+def _hint_mae_sign_at_zero(case, name, expected, got):
+    r, _ = _residuals(case)
+    return name == "dpred" and _is(got, expected, np.where(r >= 0, 1.0, -1.0) / r.size)
+
+
+HINT_MAE_SQUARED = "this is the mean squared error: MAE is the mean of |r|, its gradient sign(r)/n"
+HINT_MAE_SIGN_AT_ZERO = ("where r is exactly 0 the gradient is 0 (np.sign gives 0 there), as "
+                         "PyTorch takes it; yours gives +-1/n")
+
+
+def _hint_log_softmax_axis(case, name, expected, got):
+    x = case.args[0]
+    return x.ndim > 1 and _is(got, expected, F.log_softmax(x, axis=0))
+
+
+HINT_LOG_SOFTMAX_AXIS = ("you normalised along axis 0 (the batch); the classes are the last axis: "
+                         "max, sum and log-sum-exp along axis=-1 with keepdims=True")
+
+
+def _smoothed(case, wrong_share, true_share):
+    logits, labels, eps = case.args
+    n, c = logits.shape
+    q = np.full((n, c), wrong_share(eps, c))
+    q[np.arange(n), labels] = true_share(eps, c)
+    logp = F.log_softmax(logits, axis=-1)
+    return float(-(q * logp).sum() / n), (np.exp(logp) - q) / n
+
+
+def _hint_ce_c_minus_1(case, name, expected, got):
+    loss, grad = _smoothed(case, lambda e, c: e / (c - 1), lambda e, c: 1 - e)
+    return _is(got, expected, loss if name == "loss" else grad)
+
+
+def _hint_ce_true_class_short(case, name, expected, got):
+    loss, grad = _smoothed(case, lambda e, c: e / c, lambda e, c: 1 - e)
+    return _is(got, expected, loss if name == "loss" else grad)
+
+
+def _hint_ce_mean_over_classes(case, name, expected, got):
+    c = case.args[0].shape[1]
+    return _is(got, expected, expected / c)
+
+
+HINT_CE_MEAN_OVER_CLASSES = ("got/expected = 1/C: you averaged over all N C entries; "
+                             "cross-entropy sums over the classes and averages over the N samples")
+HINT_CE_C_MINUS_1 = ("you spread eps over the C - 1 wrong classes; PyTorch's label smoothing "
+                     "gives eps/C to every class, the true one included: q = (1 - eps) onehot + eps/C")
+HINT_CE_TRUE_CLASS_SHORT = ("the true class gets 1 - eps + eps/C: it keeps its share eps/C of the "
+                            "smoothing as well (add 1 - eps to it, do not overwrite it)")
+
+
+def _hint_bce_sigmoid_slope(case, name, expected, got):
+    x, t = case.args
+    s = F.sigmoid(x)
+    return name == "dx" and _is(got, expected, (s - t) * s * (1 - s) / x.size)
+
+
+HINT_BCE_SIGMOID_SLOPE = ("the gradient with respect to the logit is sigmoid(x) - t: the "
+                          "sigmoid's slope s(1 - s) cancels against the log's 1/s and 1/(1 - s)")
+
+
+def _hinge_terms(case):
+    scores, labels = case.args[:2]
+    margin = case.kwargs.get("margin", 1.0)
+    n, c = scores.shape
+    rows = np.arange(n)
+    m = np.maximum(0.0, margin - scores[rows, labels][:, None] + scores)
+    return m, rows, labels, n, c
+
+
+def _hint_hinge_true_class(case, name, expected, got):
+    m, _, _, n, c = _hinge_terms(case)
+    return name == "loss" and _is(got, expected, m.sum() / (n * c))
+
+
+def _hint_hinge_true_grad(case, name, expected, got):
+    m, rows, labels, n, c = _hinge_terms(case)
+    m[rows, labels] = 0.0
+    active = (m > 0) * 1.0
+    d = active.copy()
+    d[rows, labels] = -1.0 * (active.sum(axis=1) > 0)
+    return name == "dscores" and _is(got, expected, d / (n * c))
+
+
+def _hint_hinge_largest_only(case, name, expected, got):
+    m, rows, labels, n, c = _hinge_terms(case)
+    m[rows, labels] = 0.0
+    largest = m.max(axis=1)
+    return name == "loss" and any(_is(got, expected, largest.sum() / k) for k in (n, n * c))
+
+
+def _hint_hinge_times_c(case, name, expected, got):
+    c = case.args[0].shape[1]
+    return _is(got, expected, c * expected)
+
+
+HINT_HINGE_TRUE_CLASS = ("leave out the term i = y: it is always max(0, margin) = margin, so it "
+                         "adds margin/C to every sample's loss")
+HINT_HINGE_TRUE_GRAD = ("s_y enters every active term with a minus sign: its gradient is minus "
+                        "the number of active terms (over N C), not -1")
+HINT_HINGE_LARGEST_ONLY = ("you charged only the largest violation (Crammer and Singer's hinge, "
+                           "Keras's categorical hinge); MultiMarginLoss sums every violated class")
+HINT_HINGE_TIMES_C = ("got/expected = C, the number of classes: MultiMarginLoss divides each "
+                      "sample's sum by C as well as averaging over the N samples")
+
+
+def _hint_sigmoid_mse_no_slope(case, name, expected, got):
+    z, y = case.args
+    return name == "dmse" and _is(got, expected, 2 * (F.sigmoid(z) - y))
+
+
+def _hint_sigmoid_bce_slope(case, name, expected, got):
+    z, y = case.args
+    p = F.sigmoid(z)
+    return name == "dbce" and _is(got, expected, (p - y) * p * (1 - p))
+
+
+HINT_SIGMOID_MSE_NO_SLOPE = ("that is the derivative with respect to p; the chain rule to z "
+                             "multiplies it by sigma'(z) = p (1 - p)")
+HINT_SIGMOID_BCE_SLOPE = ("for the cross-entropy, sigma'(z) = p (1 - p) cancels the 1/p and "
+                          "1/(1 - p) of the log's derivative: what is left is p - y")
+
+
+def _hint_huber_location_mean(case, name, expected, got):
+    return _is(got, expected, np.mean(case.args[0]))
+
+
+def _hint_huber_location_median(case, name, expected, got):
+    return _is(got, expected, np.median(case.args[0]))
+
+
+def _hint_huber_location_trimmed(case, name, expected, got):
+    x, delta = case.args
+    for start in (np.median(x), np.mean(x), expected):
+        inside = np.abs(x - start) <= delta
+        if inside.any() and _is(got, expected, x[inside].mean()):
+            return True
+    x_in = np.abs(x - expected) <= delta   # the right set, but the outer pulls left out
+    return bool(x_in.any()) and _is(got, expected, x[x_in].mean())
+
+
+HINT_HUBER_LOCATION_MEAN = ("that is the mean: under Huber a point farther than delta from c "
+                            "pulls with delta only, not with its full distance")
+HINT_HUBER_LOCATION_MEDIAN = ("that is the median: within delta of c a point pulls with its "
+                              "distance, as under squared error, not with a constant force")
+HINT_HUBER_LOCATION_TRIMMED = ("points farther than delta still pull, each with +-delta: c = (sum "
+                               "of the points within delta + delta (#above - #below)) / #within")
+
+
+def _hint_msle_geometric(case, name, expected, got):
+    y = case.args[0]
+    with np.errstate(divide="ignore"):
+        return _is(got, expected, np.exp(np.mean(np.log(y))))
+
+
+def _hint_msle_plus_one(case, name, expected, got):
+    return _is(got, expected, np.exp(np.mean(np.log1p(case.args[0]))))
+
+
+def _hint_msle_mean(case, name, expected, got):
+    return _is(got, expected, np.mean(case.args[0]))
+
+
+HINT_MSLE_GEOMETRIC = ("that is the geometric mean of y; MSLE compares log(1 + c) with "
+                       "log(1 + y_i), so the mean is taken of log(1 + y_i)")
+HINT_MSLE_PLUS_ONE = ("you returned 1 + c: the optimum has log(1 + c) = mean log(1 + y_i), so "
+                      "subtract the 1 again (np.expm1)")
+HINT_MSLE_MEAN = "the arithmetic mean is MSE's constant; MSLE averages on the log(1 + y) scale"
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
-    register(Exercise(PREFIX + "huber", "huber", _huber_cases, huber, ("loss", "dpred"))),
-    register(Exercise(PREFIX + "mae", "mae", _mae_cases, mae, ("loss", "dpred"))),
+    register(Exercise(PREFIX + "huber", "huber", _huber_cases, huber, ("loss", "dpred"),
+                      hints=((HINT_HUBER_CONSTANT, _hint_huber_constant),
+                             (HINT_HUBER_NO_HALF, _hint_huber_no_half),
+                             (HINT_HUBER_CLIP_AT_1, _hint_huber_clip_at_1)))),
+    register(Exercise(PREFIX + "mae", "mae", _mae_cases, mae, ("loss", "dpred"),
+                      hints=((HINT_MAE_SQUARED, _hint_mae_squared),
+                             (HINT_MAE_SIGN_AT_ZERO, _hint_mae_sign_at_zero)))),
     register(Exercise(PREFIX + "log_softmax", "log_softmax", _log_softmax_cases, log_softmax,
-                      ("out",))),
+                      ("out",), hints=((HINT_LOG_SOFTMAX_AXIS, _hint_log_softmax_axis),))),
     register(Exercise(PREFIX + "cross_entropy_label_smoothing", "cross_entropy_label_smoothing",
-                      _ce_ls_cases, cross_entropy_label_smoothing, ("loss", "dlogits"))),
+                      _ce_ls_cases, cross_entropy_label_smoothing, ("loss", "dlogits"),
+                      hints=((HINT_CE_C_MINUS_1, _hint_ce_c_minus_1),
+                             (HINT_CE_TRUE_CLASS_SHORT, _hint_ce_true_class_short),
+                             (HINT_CE_MEAN_OVER_CLASSES, _hint_ce_mean_over_classes)))),
     register(Exercise(PREFIX + "bce_with_logits", "bce_with_logits", _bce_cases, bce_with_logits,
-                      ("loss", "dx"))),
-    register(Exercise(PREFIX + "hinge", "hinge", _hinge_cases, hinge, ("loss", "dscores"))),
+                      ("loss", "dx"), hints=((HINT_BCE_SIGMOID_SLOPE, _hint_bce_sigmoid_slope),))),
+    register(Exercise(PREFIX + "hinge", "hinge", _hinge_cases, hinge, ("loss", "dscores"),
+                      hints=((HINT_HINGE_TRUE_CLASS, _hint_hinge_true_class),
+                             (HINT_HINGE_TRUE_GRAD, _hint_hinge_true_grad),
+                             (HINT_HINGE_LARGEST_ONLY, _hint_hinge_largest_only),
+                             (HINT_HINGE_TIMES_C, _hint_hinge_times_c)))),
     register(Exercise(PREFIX + "sigmoid_output_grads", "sigmoid_output_grads",
-                      _sigmoid_grads_cases, sigmoid_output_grads, ("dmse", "dbce"))),
+                      _sigmoid_grads_cases, sigmoid_output_grads, ("dmse", "dbce"),
+                      hints=((HINT_SIGMOID_MSE_NO_SLOPE, _hint_sigmoid_mse_no_slope),
+                             (HINT_SIGMOID_BCE_SLOPE, _hint_sigmoid_bce_slope)))),
     register(Exercise(PREFIX + "huber_location", "huber_location", _huber_location_cases,
-                      huber_location, ("c",))),
+                      huber_location, ("c",),
+                      hints=((HINT_HUBER_LOCATION_MEAN, _hint_huber_location_mean),
+                             (HINT_HUBER_LOCATION_MEDIAN, _hint_huber_location_median),
+                             (HINT_HUBER_LOCATION_TRIMMED, _hint_huber_location_trimmed)))),
     register(Exercise(PREFIX + "msle_constant", "msle_constant", _msle_constant_cases,
-                      msle_constant, ("c",))),
+                      msle_constant, ("c",),
+                      hints=((HINT_MSLE_GEOMETRIC, _hint_msle_geometric),
+                             (HINT_MSLE_PLUS_ONE, _hint_msle_plus_one),
+                             (HINT_MSLE_MEAN, _hint_msle_mean)))),
 ]
