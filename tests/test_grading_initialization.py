@@ -385,3 +385,108 @@ def test_truncated_normal_std_slips_fail_every_group():
 def test_truncated_normal_std_an_unknown_slip_gets_no_special_hint():
     result = run("initialization.truncated_normal_std", uniform_bound_slip)
     assert not any("sigma" in h or "kept mass" in h for h in hints(result))
+
+
+# ---------------------------------------------------------------- hints for the classic slips
+
+def _uniform(shape, rng, bound):
+    return rng.uniform(-bound, bound, size=shape)
+
+
+def xavier_bound_is_std(shape, rng):
+    return _uniform(shape, rng, math.sqrt(2 / sum(_fans(shape))))
+
+
+def xavier_normal_draw(shape, rng):
+    return rng.standard_normal(shape) * math.sqrt(2 / sum(_fans(shape)))
+
+
+def xavier_fan_in_only(shape, rng):
+    return _uniform(shape, rng, math.sqrt(6 / _fans(shape)[0]))
+
+
+def he_variance_as_std(shape, rng):
+    return rng.standard_normal(shape) * (2 / _fans(shape)[0])
+
+
+def he_fan_out(shape, rng):
+    return rng.standard_normal(shape) * math.sqrt(2 / _fans(shape)[1])
+
+
+def he_lecun(shape, rng):
+    return rng.standard_normal(shape) * math.sqrt(1 / _fans(shape)[0])
+
+
+def he_uniform_draw(shape, rng):
+    return _uniform(shape, rng, math.sqrt(6 / _fans(shape)[0]))
+
+
+SLIPS = [
+    ("fans", lambda s: (s[1], s[0]) if len(s) == 2 else _fans(s), "PyTorch stores it as"),
+    ("fans", lambda s: (s[0], s[1]) if len(s) == 2 else (s[1], s[0]), "multiply the channels by"),
+    ("fans", lambda s: _fans(s) if len(s) == 2 else _fans(s)[::-1], "output channels first"),
+    ("xavier_uniform", xavier_bound_is_std, "r is the bound, not the standard deviation"),
+    ("xavier_uniform", xavier_normal_draw, "normal tails"),
+    ("xavier_uniform", xavier_fan_in_only, "averages the two fans"),
+    ("he_normal", he_variance_as_std, "your std is a variance"),
+    ("he_normal", he_fan_out, "that is the fan_out std"),
+    ("he_normal", he_lecun, "LeCun's"),
+    ("he_normal", he_uniform_draw, "kurtosis is a uniform's"),
+    ("he_std", lambda n, negative_slope=0.0: 2 / ((1 + negative_slope**2) * n), "that is the variance"),
+    ("he_std", lambda n, negative_slope=0.0: math.sqrt(1 / ((1 + negative_slope**2) * n)), "LeCun's std"),
+    ("he_std", lambda n, negative_slope=0.0: math.sqrt(2 / ((1 + negative_slope) * n)), "enters squared"),
+    ("he_std", lambda n, negative_slope=0.0: math.sqrt(2 / n), "keeps a^2 of its variance"),
+    ("relu_second_moment", lambda v, negative_slope=0.0: (1 + negative_slope**2) * v, "twice the answer"),
+    ("relu_second_moment", lambda v, negative_slope=0.0: 0.5 * (1 + negative_slope) * v, "enters squared"),
+    ("relu_second_moment", lambda v, negative_slope=0.0: 0.5 * v, "does not zero the negative half"),
+    ("relu_second_moment", lambda v, negative_slope=0.0: 0.5 * (1 + negative_slope**2) * math.sqrt(v),
+     "already the variance"),
+    ("softmax_bias", lambda c: np.asarray(c, dtype=np.float64), "take the log, b = log c"),
+    ("initial_cross_entropy", lambda c: math.log(len(c)), "that is log C"),
+    ("initial_cross_entropy", lambda c: float(-np.sum(c * np.log2(c))), "in bits"),
+    ("he_std_fan_out", lambda s, negative_slope=0.0: math.sqrt(2 / ((1 + negative_slope**2) * _fans(s)[0])),
+     "that is the fan_in std"),
+    ("he_std_fan_out", lambda s, negative_slope=0.0: math.sqrt(
+        2 / ((1 + negative_slope**2) * (s[0] if len(s) > 2 else s[1]))), "include the kernel size"),
+    ("he_std_fan_out", lambda s, negative_slope=0.0: 2 / ((1 + negative_slope**2) * _fans(s)[1]),
+     "that is the variance"),
+    ("relu_depth_std", lambda d, w, n, first_std=1.0: first_std * math.sqrt(n * w * w / 2) ** d,
+     "count the layers"),
+    ("relu_depth_std", lambda d, w, n, first_std=1.0: first_std * math.sqrt(n * w * w) ** (d - 1),
+     "each ReLU keeps half"),
+    ("relu_depth_std", lambda d, w, n, first_std=1.0: first_std * (n * w * w / 2) ** (d - 1),
+     "that is a variance"),
+]
+
+
+def _hint_text(result):
+    """Every 'hint: ...' in the failure lines, whether on its own line or after a note."""
+    return [line.split("hint: ", 1)[1] for line in result.lines if "hint: " in line]
+
+
+@pytest.mark.parametrize("name, wrong, hint", SLIPS, ids=[f"{n}-{h[:24]}" for n, _, h in SLIPS])
+def test_classic_slips_fail_with_their_hint(name, wrong, hint):
+    result = run(f"initialization.{name}", wrong)
+    assert result.status == "wrong"
+    found = _hint_text(result)
+    assert len(found) == 1 and hint in found[0], found
+
+
+def test_each_slip_gets_only_its_own_hint():
+    # the hints of one exercise are distinct: no slip's answer triggers another slip's sentence
+    for name in {n for n, _, _ in SLIPS}:
+        own = [h for n, _, h in SLIPS if n == name]
+        for n, wrong, hint in SLIPS:
+            if n != name:
+                continue
+            found = _hint_text(run(f"initialization.{name}", wrong))
+            assert not any(other in found[0] for other in own if other != hint), (name, hint, found)
+
+
+def test_an_unrecognised_slip_gets_no_special_hint():
+    def he_three_times(shape, rng):
+        return 3 * rng.standard_normal(shape) * math.sqrt(2 / _fans(shape)[0])
+
+    assert _hint_text(run("initialization.he_normal", he_three_times)) == []
+    assert _hint_text(run("initialization.he_std", lambda n, negative_slope=0.0: 0.1)) == []
+    assert _hint_text(run("initialization.fans", lambda s: (1, 1))) == []

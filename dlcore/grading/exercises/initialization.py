@@ -16,7 +16,7 @@ import numpy as np
 
 from ...functional import softmax
 from ...init import calculate_gain, compute_fans
-from ..registry import Case, Exercise, register
+from ..registry import DEFAULT_TOLERANCE, Case, Exercise, register
 
 PREFIX = "initialization."
 
@@ -74,7 +74,7 @@ def sample_statistics(w):
     return math.sqrt(second), float(np.mean(w)), kurtosis, float(np.max(np.abs(w)))
 
 
-def compare_init_sample(target):
+def compare_init_sample(target, hints=()):
     """A `compare` for samplers: target(shape) -> (std, kurtosis, bound or None).
 
     The error is the largest relative deviation of the sample from the target among:
@@ -83,8 +83,24 @@ def compare_init_sample(target):
     these only for large samples. An entry above the bound is not a matter of statistics: it
     fails any sample with an error of 1 (1e-6 of slack lets float32 rounding through), and
     so does a sample whose entries are all equal.
+
+    hints: (sentence, predicate(shape, sample)) pairs for classic slips; the first that holds
+    on a failing sample is added to the note ("hint: ..."), since a compared sample is not
+    kept for the registry's own hints.
     """
+    def with_hint(err, note, shape, got):
+        if err < STATISTICS_TOLERANCE:
+            return err, note
+        sample = np.asarray(got, dtype=np.float64)
+        for sentence, predicate in hints:
+            if predicate(shape, sample):
+                return err, f"{note}; hint: {sentence}"
+        return err, note
+
     def compare(expected, got):
+        return with_hint(*measure(expected, got), tuple(expected.shape), got)
+
+    def measure(expected, got):
         std, kurt, bound = target(expected.shape)
         rms, mean, kurtosis, top = sample_statistics(got)
         shape = tuple(expected.shape)
@@ -188,6 +204,9 @@ def compare_after_softmax(expected, got):
     note = (f"softmax of your b is [{', '.join(f'{v:.4g}' for v in p_got[:5])}"
             f"{', ...' if p_got.size > 5 else ''}], the class frequencies are "
             f"[{', '.join(f'{v:.4g}' for v in p_exp[:5])}{', ...' if p_exp.size > 5 else ''}]")
+    if err >= DEFAULT_TOLERANCE and np.allclose(got, p_exp, rtol=1e-9, atol=0):
+        note += ("; hint: b = c gives softmax(c), which is not c: softmax exponentiates, so "
+                 "take the log, b = log c")
     return err, note
 
 
@@ -328,27 +347,279 @@ TRUNCATED_STD_HINTS = (
 )
 
 
+# ---------------------------------------------------------------- hints for the classic slips
+# Each predicate recognises one slip from the numbers a failing case shows (the case's
+# arguments, the reference's output `expected` and the learner's `got`, float64 arrays); the
+# first that holds is printed under the failure. Ratios are matched to 1e-9 for exact answers,
+# and to 3% for statistics of samples (a correct sampler is within ~0.3%).
+
+def _is(got, value, rtol=1e-9):
+    return bool(np.allclose(got, value, rtol=rtol, atol=0))
+
+
+def _hint_fans_pytorch_layout(case, name, expected, got):
+    shape = case.args[0]
+    return len(shape) == 2 and _is(got, shape[1] if name == "fan_in" else shape[0])
+
+
+def _hint_fans_without_kernel(case, name, expected, got):
+    shape = case.args[0]
+    return len(shape) > 2 and _is(got, shape[1] if name == "fan_in" else shape[0])
+
+
+def _hint_fans_conv_swapped(case, name, expected, got):
+    shape = case.args[0]
+    fan_in, fan_out = compute_fans(shape)
+    return len(shape) > 2 and _is(got, fan_out if name == "fan_in" else fan_in)
+
+
+FANS_HINTS = (
+    (("a linear weight here is (n_in, n_out), dlcore's layout: fan_in = shape[0]. PyTorch "
+      "stores it as (out_features, in_features), so its fan_in is shape[1]: same number, "
+      "other index"), _hint_fans_pytorch_layout),
+    (("each output of a convolution sums over C_in * kH * kW inputs (and each input feeds "
+      "C_out * kH * kW outputs): multiply the channels by the kernel size"),
+     _hint_fans_without_kernel),
+    (("fan_in and fan_out are swapped: the layout is (C_out, C_in, kH, kW), output channels "
+      "first, so fan_in uses shape[1]"), _hint_fans_conv_swapped),
+)
+
+
+def _sample_ratio(shape, got, target):
+    """rms of the learner's sample over the target std, or None for a small sample."""
+    if got.size < MIN_STATISTICS_SIZE:
+        return None
+    return math.sqrt(float(np.mean(got * got))) / target(shape)[0]
+
+
+def _kurtosis(got):
+    second = float(np.mean(got * got))
+    return float(np.mean(got**4)) / second**2 if second > 0 else float("inf")
+
+
+def _near(ratio, value):
+    return ratio is not None and abs(ratio / value - 1) < 0.03
+
+
+def _hint_xavier_bound_is_std(shape, got):
+    return _near(_sample_ratio(shape, got, _target_xavier_uniform), math.sqrt(1 / 3))
+
+
+def _hint_xavier_one_fan(shape, got):
+    ratio = _sample_ratio(shape, got, _target_xavier_uniform)
+    fan_in, fan_out = compute_fans(shape)
+    total = fan_in + fan_out
+    return any(_near(ratio, math.sqrt(total / (m * fan)))
+               for fan in (fan_in, fan_out) for m in (1, 2))
+
+
+def _hint_xavier_normal(shape, got):
+    return got.size >= 1000 and _kurtosis(got) > 2.5
+
+
+XAVIER_HINTS = (
+    (("your sample has normal tails (kurtosis near 3): Xavier uniform draws from "
+      "rng.uniform(-r, r), which never goes beyond r"), _hint_xavier_normal),
+    (("the std is sqrt(1/3) of the target: r is the bound, not the standard deviation. "
+      "U(-r, r) has variance r^2 / 3, so r = sqrt(3 Var) = sqrt(6 / (fan_in + fan_out))"),
+     _hint_xavier_bound_is_std),
+    (("Xavier's variance averages the two fans: 2 / (fan_in + fan_out), not a variance from "
+      "fan_in or fan_out alone"), _hint_xavier_one_fan),
+)
+
+
+def _hint_he_variance_as_std(shape, got):
+    ratio = _sample_ratio(shape, got, _target_he_normal)
+    fan_in, _ = compute_fans(shape)
+    return any(_near(ratio, (c / fan_in) / math.sqrt(2.0 / fan_in)) for c in (1.0, 2.0))
+
+
+def _hint_he_no_two(shape, got):
+    return _near(_sample_ratio(shape, got, _target_he_normal), math.sqrt(0.5))
+
+
+def _hint_he_fan_out(shape, got):
+    fan_in, fan_out = compute_fans(shape)
+    return _near(_sample_ratio(shape, got, _target_he_normal), math.sqrt(fan_in / fan_out))
+
+
+def _hint_he_uniform(shape, got):
+    return (_near(_sample_ratio(shape, got, _target_he_normal), 1.0)
+            and abs(_kurtosis(got) / 1.8 - 1) < 0.05)
+
+
+HE_NORMAL_HINTS = (
+    (("your std is a variance: 2 / fan_in is the variance, and numpy's generators take the "
+      "standard deviation, sqrt(2 / fan_in)"), _hint_he_variance_as_std),
+    (("the variance is 1 / fan_in (LeCun's), half of He's 2 / fan_in: the 2 puts back the "
+      "half of the variance a ReLU zeroes"), _hint_he_no_two),
+    (("that is the fan_out std: He's default divides by fan_in, shape[0] for a linear "
+      "(in, out) weight, C_in * kH * kW for a convolution"), _hint_he_fan_out),
+    (("the std is right but the sample's kurtosis is a uniform's (1.8): he_normal draws from a "
+      "normal, rng.standard_normal(shape) * std"), _hint_he_uniform),
+)
+
+
+def _slope(case):
+    return float(case.kwargs.get("negative_slope", case.args[1] if len(case.args) > 1 else 0.0))
+
+
+def _hint_variance_not_std(case, name, expected, got):
+    return _is(got, expected**2)
+
+
+def _hint_he_std_no_two(case, name, expected, got):
+    return _is(got, expected / math.sqrt(2.0))
+
+
+def _hint_slope_not_squared(case, name, expected, got):
+    a = _slope(case)
+    return a > 0 and _is(got, expected * math.sqrt((1 + a**2) / (1 + a)))
+
+
+def _hint_slope_ignored(case, name, expected, got):
+    a = _slope(case)
+    return a > 0 and _is(got, expected * math.sqrt(1 + a**2))
+
+
+HE_STD_HINTS = (
+    (("that is the variance 2 / ((1 + a^2) fan_in): the standard deviation is its square "
+      "root"), _hint_variance_not_std),
+    (("that is sqrt(1 / fan_in), LeCun's std: He's variance is 2 / fan_in, the 2 putting back "
+      "the half a ReLU zeroes"), _hint_he_std_no_two),
+    ("the slope enters squared: a leaky ReLU's variance factor is (1 + a^2) / 2, not (1 + a) / 2",
+     _hint_slope_not_squared),
+    (("with a leaky ReLU the negative half keeps a^2 of its variance: divide by (1 + a^2) "
+      "fan_in"), _hint_slope_ignored),
+)
+
+
+def _hint_second_moment_no_half(case, name, expected, got):
+    return _is(got, 2.0 * expected)
+
+
+def _hint_second_moment_slope_not_squared(case, name, expected, got):
+    a = _slope(case)
+    return a > 0 and _is(got, expected * (1 + a) / (1 + a**2))
+
+
+def _hint_second_moment_slope_ignored(case, name, expected, got):
+    a = _slope(case)
+    return a > 0 and _is(got, expected / (1 + a**2))
+
+
+def _hint_second_moment_std(case, name, expected, got):
+    var = float(case.args[0])
+    return var != 1.0 and _is(got, expected / math.sqrt(var))
+
+
+RELU_SECOND_MOMENT_HINTS = (
+    (("twice the answer: by symmetry each half of the real line carries half of E[z^2], so "
+      "the positive half gives var / 2 and the negative half a^2 var / 2"),
+     _hint_second_moment_no_half),
+    ("(a z)^2 = a^2 z^2: the slope enters squared", _hint_second_moment_slope_not_squared),
+    (("a leaky ReLU does not zero the negative half: it keeps a z there, which adds "
+      "a^2 var / 2"), _hint_second_moment_slope_ignored),
+    (("`var` is already the variance sigma^2 = E[z^2]: the answer is proportional to var, "
+      "not to its square root"), _hint_second_moment_std),
+)
+
+
+def _hint_log_c(case, name, expected, got):
+    return _is(got, math.log(np.asarray(case.args[0]).size))
+
+
+def _hint_log2(case, name, expected, got):
+    return _is(got, expected / math.log(2.0))
+
+
+INITIAL_CE_HINTS = (
+    (("that is log C, the loss of a uniform prediction (b = 0): with b = log c the model "
+      "predicts c, and its expected loss is the entropy -sum c log c"), _hint_log_c),
+    ("that is in bits (log2): cross-entropy losses use the natural log", _hint_log2),
+)
+
+
+def _hint_fan_out_used_fan_in(case, name, expected, got):
+    fan_in, fan_out = compute_fans(case.args[0])
+    return _is(got, expected * math.sqrt(fan_out / fan_in))
+
+
+def _hint_fan_out_without_kernel(case, name, expected, got):
+    shape = case.args[0]
+    return len(shape) > 2 and _is(got, expected * math.sqrt(math.prod(shape[2:])))
+
+
+FAN_OUT_HINTS = (
+    (("that is the fan_in std: in the backward pass an input's gradient sums over the outputs "
+      "it feeds, fan_out = shape[1] for a linear (in, out) weight (PyTorch's (out, in) weight "
+      "reads shape[0]) and C_out * kH * kW for a convolution"), _hint_fan_out_used_fan_in),
+    (("each input of a convolution feeds C_out * kH * kW outputs: include the kernel size in "
+      "fan_out"), _hint_fan_out_without_kernel),
+    (("that is the variance 2 / ((1 + a^2) fan_out): the standard deviation is its square "
+      "root"), _hint_variance_not_std),
+)
+
+
+def _depth_args(case):
+    depth, weight_std, fan_in = case.args
+    first = float(case.kwargs.get("first_std", 1.0))
+    return int(depth), float(weight_std), int(fan_in), first
+
+
+def _hint_depth_off_by_one(case, name, expected, got):
+    depth, w, n, first = _depth_args(case)
+    g = math.sqrt(n * w * w / 2)
+    return abs(g - 1) > 1e-6 and any(_is(got, first * g ** (depth - 1 + s)) for s in (1, -1))
+
+
+def _hint_depth_no_half(case, name, expected, got):
+    depth, w, n, first = _depth_args(case)
+    return depth > 1 and _is(got, first * math.sqrt(n * w * w) ** (depth - 1))
+
+
+def _hint_depth_variance(case, name, expected, got):
+    depth, w, n, first = _depth_args(case)
+    factor = n * w * w / 2
+    return (depth > 1 and abs(factor - 1) > 1e-6
+            and (_is(got, first * factor ** (depth - 1)) or _is(got, expected**2)))
+
+
+RELU_DEPTH_HINTS = (
+    (("count the layers: z_1 is given, so z_depth is depth - 1 layers further, and the factor "
+      "per layer is raised to depth - 1"), _hint_depth_off_by_one),
+    (("each ReLU keeps half of E[z^2] (exercise 5): a layer multiplies the variance by "
+      "fan_in * weight_std^2 / 2, not fan_in * weight_std^2"), _hint_depth_no_half),
+    (("that is a variance (or a variance factor per layer): the std is multiplied by the "
+      "square root of fan_in * weight_std^2 / 2 per layer"), _hint_depth_variance),
+)
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
-    register(Exercise(PREFIX + "fans", "fans", _fans_cases, fans, ("fan_in", "fan_out"))),
+    register(Exercise(PREFIX + "fans", "fans", _fans_cases, fans, ("fan_in", "fan_out"),
+                      hints=FANS_HINTS)),
     register(Exercise(PREFIX + "xavier_uniform", "xavier_uniform", _xavier_cases,
                       xavier_uniform, ("W",), tolerance=STATISTICS_TOLERANCE,
-                      compare=compare_init_sample(_target_xavier_uniform))),
+                      compare=compare_init_sample(_target_xavier_uniform, XAVIER_HINTS))),
     register(Exercise(PREFIX + "he_normal", "he_normal", _he_cases, he_normal, ("W",),
                       tolerance=STATISTICS_TOLERANCE,
-                      compare=compare_init_sample(_target_he_normal))),
-    register(Exercise(PREFIX + "he_std", "he_std", _he_std_cases, he_std, ("std",))),
+                      compare=compare_init_sample(_target_he_normal, HE_NORMAL_HINTS))),
+    register(Exercise(PREFIX + "he_std", "he_std", _he_std_cases, he_std, ("std",),
+                      hints=HE_STD_HINTS)),
     register(Exercise(PREFIX + "relu_second_moment", "relu_second_moment",
-                      _relu_second_moment_cases, relu_second_moment, ("second_moment",))),
+                      _relu_second_moment_cases, relu_second_moment, ("second_moment",),
+                      hints=RELU_SECOND_MOMENT_HINTS)),
     register(Exercise(PREFIX + "softmax_bias", "softmax_bias", _softmax_bias_cases,
                       softmax_bias, ("b",), compare=compare_after_softmax)),
     register(Exercise(PREFIX + "initial_cross_entropy", "initial_cross_entropy",
-                      _initial_ce_cases, initial_cross_entropy, ("loss",))),
+                      _initial_ce_cases, initial_cross_entropy, ("loss",),
+                      hints=INITIAL_CE_HINTS)),
     register(Exercise(PREFIX + "he_std_fan_out", "he_std_fan_out", _he_fan_out_cases,
-                      he_std_fan_out, ("std",))),
+                      he_std_fan_out, ("std",), hints=FAN_OUT_HINTS)),
     register(Exercise(PREFIX + "relu_depth_std", "relu_depth_std", _relu_depth_cases,
-                      relu_depth_std, ("std",))),
+                      relu_depth_std, ("std",), hints=RELU_DEPTH_HINTS)),
     register(Exercise(PREFIX + "truncated_normal_std", "truncated_normal_std",
                       _truncated_std_cases, truncated_normal_std, ("std",),
                       hints=TRUNCATED_STD_HINTS)),
