@@ -229,7 +229,9 @@ class CrossEntropyLoss(_ClassScoresLoss):
     (PyTorch's `label_smoothing`, applied to probability targets the same way). Gradient:
     (p - q) / N. log p comes from `log_softmax`, so logits far apart (e.g. 1000) give finite
     values. PyTorch does not check probability targets; here a row that does not sum to 1
-    (within 1e-4) is rejected, since it is usually logits or counts passed by mistake.
+    (within 1e-4) is rejected, since it is usually logits or counts passed by mistake (for
+    numpy arrays: on a GPU that check would wait for the device, so only the [0, 1] range is
+    checked there, through a nan, as for labels).
     """
 
     _forward = staticmethod(F.cross_entropy_forward)

@@ -66,7 +66,8 @@ def cross_entropy_forward(logits, y, label_smoothing=0.0):
 
 
 def cross_entropy_backward(cache):
-    """(softmax(logits) - q) / N."""
+    """(softmax(logits) - q) / N, (N, C). This is the gradient only when every row of q sums
+    to 1 (otherwise it is (softmax(logits) * sum(q) - q) / N); the loss classes check that."""
     logits, q = cache
     return (softmax(logits, axis=1) - q) / logits.shape[0]
 
@@ -112,8 +113,9 @@ def categorical_hinge_forward(x, y):
     """Keras's categorical hinge: scores x (N, C), labels y (N,); sample n contributes
     max(0, neg - x[n, y_n] + 1) with neg = max(0, max_{j != y_n} x[n, j]), averaged over N.
     (Keras writes neg = max_j((1 - t_j) x_j) on one-hot t: the true class enters that max
-    as 0, so neg is never below 0.) Cache: (x, y, j*, active) with j* the argmax among
-    the wrong classes and active the samples with a positive term."""
+    as 0, so neg is never below 0.) Cache: (x, y, j*, active, wrong_counts): j* (N,) the
+    argmax among the wrong classes, active (N,) the samples with a positive term, wrong_counts
+    (N,) those whose largest wrong score is above 0 (else the floor won the max)."""
     xp = get_array_module(x)
     n = x.shape[0]
     rows = xp.arange(n)
