@@ -440,3 +440,78 @@ def test_dropout_ridge_penalty_is_the_sampled_excess_loss_and_slips_get_hints():
     assert not failed_line(result, "dropout_ridge_penalty", "penalty", "many examples")
     result = run("regularization.dropout_ridge_penalty", plain_ridge)
     assert failed_line(result, "dropout_ridge_penalty", "penalty", "a few inputs")
+
+
+# ---------------------------------------------------------------- hints name the classic slips
+
+def _late_stop(values, patience, min_delta=0.0):        # waits patience + 1 epochs
+    best_epoch, best, wait = 0, None, 0
+    for epoch, value in enumerate(values):
+        if best is None or value < best - min_delta:
+            best_epoch, best, wait = epoch, value, 0
+            continue
+        wait += 1
+        if wait > patience:
+            return best_epoch, epoch
+    return best_epoch, len(values) - 1
+
+
+def _complex_roots_as_real(lr, weight_decay, momentum):  # the real formula with |disc|
+    b = 1.0 + momentum - lr * weight_decay
+    return float((b + np.sqrt(abs(b * b - 4.0 * momentum))) / 2.0)
+
+
+def _ema_weights_1_minus_decay(decay, t, bias_correction):
+    w = reg.ema_weights(decay, t, bias_correction)
+    return w * (1 - decay**t) / (1 - decay) if bias_correction and t else w
+
+
+SLIPS = [
+    ("inverted_dropout_forward", lambda x, mask, p: x * mask / p, "divided by the drop probability p"),
+    ("inverted_dropout_forward", lambda x, mask, p: x * mask, "the kept entries are not scaled"),
+    ("inverted_dropout_forward", lambda x, mask, p: x * mask * (1 - p), "multiplied by 1 - p"),
+    ("inverted_dropout_backward", lambda dout, mask, p: dout / (1 - p), "the mask is not applied"),
+    ("dropout_eval", lambda x, p, classic: x * p if classic else x, "classic dropout multiplied by p"),
+    ("dropout_eval", lambda x, p, classic: x.copy(), "classic dropout returned x"),
+    ("dropout_eval", lambda x, p, classic: x * (1 - p), "inverted dropout rescaled at test time"),
+    ("l2_penalty_and_grad", lambda W, wd: (wd * float(np.sum(W * W)), wd * W), "lacks the 1/2"),
+    ("l2_penalty_and_grad", lambda W, wd: (0.5 * wd * float(np.sum(W * W)), 2 * wd * W),
+     "2 lambda W is the gradient of lambda ||W||^2"),
+    ("l2_penalty_and_grad", lambda W, wd: (0.5 * wd * float(np.linalg.norm(W)), wd * W),
+     "the norm, not its square"),
+    ("max_norm", lambda W, c: W * (c / np.maximum(np.linalg.norm(W, axis=1, keepdims=True), c)),
+     "the norms were taken over rows"),
+    ("max_norm", lambda W, c: W * (c / np.linalg.norm(W, axis=0, keepdims=True)),
+     "every column was rescaled to norm c"),
+    ("early_stop_epoch", lambda v, pat, min_delta=0.0: tuple(
+        e + 1 for e in reg.early_stop_epoch(v, pat, min_delta)), "epochs count from 0"),
+    ("early_stop_epoch", _late_stop, "one epoch late"),
+    ("early_stop_epoch", lambda v, pat, min_delta=0.0: reg.early_stop_epoch(v, pat),
+     "min_delta ignored"),
+    ("smooth_labels", reg._smooth_other_classes, "spread over the C - 1 other classes"),
+    ("smooth_labels", reg._smooth_true_class_without_share, "the true class got 1 - eps"),
+    ("ema_update", lambda s, p, d: (1 - d) * s + d * p, "decay and 1 - decay swapped"),
+    ("decay_factor_momentum", lambda lr, wd, m: 1 - lr * wd / (1 - m),
+     "the first-order approximation"),
+    ("decay_factor_momentum", lambda lr, wd, m: 1 - lr * wd, "the factor without momentum"),
+    ("decay_factor_momentum", _complex_roots_as_real, "here the roots are complex"),
+    ("dropout_moments", lambda x, p: (x.copy(), x**2 * p), "var = x^2 p: E[out^2]"),
+    ("dropout_moments", lambda x, p: (x.copy(), x**2 * p * (1 - p)), "the variance of x * mask"),
+    ("dropout_moments", lambda x, p: (x.copy(), x**2 * p / (1 - p) ** 2), "var = x^2 p / (1 - p)^2"),
+    ("dropout_moments", lambda x, p: (x * (1 - p), x**2 * p / (1 - p)),
+     "the mean of inverted dropout's output is x itself"),
+    ("ema_weights", _ema_weights_1_minus_decay, "divided by 1 - decay instead of 1 - decay^t"),
+    ("ema_weights", reg._ema_w_no_start, "what is left of the starting copy"),
+    ("dropout_ridge_penalty", lambda w, X, p, classic=False: float(
+        (1 - p) / p * np.sum(w**2 * np.mean(X**2, axis=0))), "drop and keep probabilities swapped"),
+]
+
+
+@pytest.mark.parametrize("function, wrong, hint", SLIPS, ids=[s[2][:40] for s in SLIPS])
+def test_a_classic_slip_fails_with_its_hint(function, wrong, hint):
+    with np.errstate(all="ignore"):
+        result = run(f"regularization.{function}", wrong)
+    assert result.status in ("wrong", "error"), result.lines
+    hints = [line.strip() for line in result.lines if line.strip().startswith("hint:")]
+    assert hints and hint in hints[0], (hint, result.lines)
+

@@ -338,17 +338,512 @@ def _ridge_used_half(case, name, expected, got):
     return bool(np.allclose(got, expected / 2, rtol=1e-6))
 
 
+def _ridge_keep_for_drop(case, name, expected, got):
+    factor, p = _ridge_factor(case, got)
+    return not case.kwargs.get("classic") and np.isclose(factor, (1 - p) / p, rtol=1e-6)
+
+
 RIDGE_HINTS = (
-    ("the factor is p instead of p / (1 - p): a kept input is divided by 1 - p, so the "
-     "variance of x r / (1 - p) is x^2 p / (1 - p), not x^2 p", _ridge_used_p),
-    ("the factor is p / (1 - p)^2: the variance of the mask r is p (1 - p), and divided by "
-     "(1 - p)^2 that is p / (1 - p)", _ridge_squared),
-    ("with classic=True that is the inverted penalty: unscaled, x r has variance "
-     "x^2 p (1 - p)", _ridge_classic_as_inverted),
-    ("with classic=True the factor is p: the variance of a Bernoulli(1 - p) mask is "
-     "p (1 - p), not p", _ridge_classic_p),
+    (("the factor is p instead of p / (1 - p): a kept input is divided by 1 - p, so the "
+      "variance of x r / (1 - p) is x^2 p / (1 - p), not x^2 p"), _ridge_used_p),
+    (("the factor is p / (1 - p)^2: the variance of the mask r is p (1 - p), and divided by "
+      "(1 - p)^2 that is p / (1 - p)"), _ridge_squared),
+    (("the factor is (1 - p) / p: drop and keep probabilities swapped (p is the probability "
+      "of dropping, and the noise grows as p -> 1)"), _ridge_keep_for_drop),
+    (("with classic=True that is the inverted penalty: unscaled, x r has variance "
+      "x^2 p (1 - p)"), _ridge_classic_as_inverted),
+    (("with classic=True the factor is p: the variance of a Bernoulli(1 - p) mask is "
+      "p (1 - p), not p"), _ridge_classic_p),
     ("half the expected value: the loss here is the mean of (y - x.w)^2 without a factor 1/2",
      _ridge_used_half),
+)
+
+
+# ---------------------------------------------------------------- hints: the classic slips
+#
+# Each slip is written out as the function a learner would write; a hint is shown when the
+# learner's output for the failing case is exactly that function's output there.
+
+def _output_of(variant, outputs, case, name):
+    """variant(*case.args, **case.kwargs)'s output `name` as a float64 array, or None."""
+    try:
+        with np.errstate(all="ignore"):
+            out = variant(*case.args, **dict(case.kwargs))
+    except Exception:  # noqa: BLE001  (a slip that cannot run on this case is not this slip)
+        return None
+    if len(outputs) > 1:
+        out = out[outputs.index(name)]
+    return np.asarray(out, dtype=np.float64)
+
+
+def _is_slip(variant, outputs, case, name, got):
+    v = _output_of(variant, outputs, case, name)
+    return (v is not None and v.shape == got.shape and bool(np.all(np.isfinite(v)))
+            and bool(np.allclose(got, v, rtol=1e-9, atol=1e-12)))
+
+
+# inverted dropout, forward and backward (same signature: (x or dout, mask, p))
+
+def _drop_by_p(x, mask, p):
+    return x * mask / p
+
+
+def _drop_unscaled(x, mask, p):
+    return x * mask
+
+
+def _drop_times_keep(x, mask, p):
+    return x * mask * (1.0 - p)
+
+
+def _drop_no_mask(x, mask, p):
+    return x / (1.0 - p)
+
+
+def _hint_drop_by_p(case, name, expected, got):
+    return _is_slip(_drop_by_p, ("out",), case, name, got)
+
+
+def _hint_drop_unscaled(case, name, expected, got):
+    return _is_slip(_drop_unscaled, ("out",), case, name, got)
+
+
+def _hint_drop_times_keep(case, name, expected, got):
+    return _is_slip(_drop_times_keep, ("out",), case, name, got)
+
+
+def _hint_drop_no_mask(case, name, expected, got):
+    return _is_slip(_drop_no_mask, ("out",), case, name, got)
+
+
+DROPOUT_HINTS = (
+    (("divided by the drop probability p: divide the kept entries by the keep probability "
+     "1 - p (the mask is 1 with probability 1 - p, so x * mask / (1 - p) has mean x)"),
+     _hint_drop_by_p),
+    (("the kept entries are not scaled (classic dropout's training pass): inverted dropout "
+     "divides them by 1 - p, so that nothing needs rescaling at test time"), _hint_drop_unscaled),
+    (("multiplied by 1 - p: that shrinks the output twice (the mask already keeps only a "
+     "share 1 - p); inverted dropout divides by 1 - p"), _hint_drop_times_keep),
+    (("the mask is not applied: where mask is 0 the result must be 0 (in the backward pass, "
+     "no gradient flows to a dropped entry)"), _hint_drop_no_mask),
+)
+
+
+# dropout at test time
+
+def _eval_classic_by_p(x, p, classic):
+    return x * p if classic else x
+
+
+def _eval_classic_identity(x, p, classic):
+    return x
+
+
+def _eval_inverted_rescaled(x, p, classic):
+    return x * (1.0 - p) if classic else x / (1.0 - p)
+
+
+def _eval_inverted_shrunk(x, p, classic):
+    return x * (1.0 - p)
+
+
+def _hint_eval_by_p(case, name, expected, got):
+    return bool(case.kwargs.get("classic")) and _is_slip(_eval_classic_by_p, ("out",), case,
+                                                          name, got)
+
+
+def _hint_eval_classic_identity(case, name, expected, got):
+    return bool(case.kwargs.get("classic")) and _is_slip(_eval_classic_identity, ("out",),
+                                                          case, name, got)
+
+
+def _hint_eval_inverted_rescaled(case, name, expected, got):
+    return not case.kwargs.get("classic") and (
+        _is_slip(_eval_inverted_rescaled, ("out",), case, name, got)
+        or _is_slip(_eval_inverted_shrunk, ("out",), case, name, got))
+
+
+DROPOUT_EVAL_HINTS = (
+    (("classic dropout multiplied by p: p is the drop probability here, and the factor is the "
+     "keep probability 1 - p (the expected training output is (1 - p) x)"), _hint_eval_by_p),
+    (("classic dropout returned x: it trained on x * mask, whose expected value is (1 - p) x, so "
+     "at test time it multiplies by 1 - p"), _hint_eval_classic_identity),
+    (("inverted dropout rescaled at test time: it already divided by 1 - p in training, so its "
+     "expected training output is x, and at test time it is the identity"),
+     _hint_eval_inverted_rescaled),
+)
+
+
+# the L2 penalty
+
+def _l2_no_half(W, weight_decay):
+    return weight_decay * float(np.sum(W * W)), weight_decay * W
+
+
+def _l2_grad_doubled(W, weight_decay):
+    return 0.5 * weight_decay * float(np.sum(W * W)), 2.0 * weight_decay * W
+
+
+def _l2_norm_not_squared(W, weight_decay):
+    return 0.5 * weight_decay * float(np.sqrt(np.sum(W * W))), weight_decay * W
+
+
+def _hint_l2_no_half(case, name, expected, got):
+    return name == "penalty" and _is_slip(_l2_no_half, ("penalty", "grad"), case, name, got)
+
+
+def _hint_l2_grad_doubled(case, name, expected, got):
+    return name == "grad" and _is_slip(_l2_grad_doubled, ("penalty", "grad"), case, name, got)
+
+
+def _hint_l2_norm(case, name, expected, got):
+    return name == "penalty" and _is_slip(_l2_norm_not_squared, ("penalty", "grad"), case,
+                                          name, got)
+
+
+L2_HINTS = (
+    (("the penalty lacks the 1/2: it is (lambda / 2) ||W||^2, the convention whose gradient is "
+     "exactly lambda W (what SGD(weight_decay=lambda) adds)"), _hint_l2_no_half),
+    (("2 lambda W is the gradient of lambda ||W||^2; the penalty here is (lambda / 2) ||W||^2, "
+     "whose gradient is lambda W"), _hint_l2_grad_doubled),
+    ("the norm, not its square: the penalty is lambda / 2 times the sum of the squared entries",
+     _hint_l2_norm),
+)
+
+
+# max-norm
+
+def _max_norm_rows(W, c):
+    norms = np.sqrt(np.sum(W * W, axis=1, keepdims=True))
+    return W * (c / np.maximum(norms, c))
+
+
+def _max_norm_every_column(W, c):
+    return W * (c / np.sqrt(np.sum(W * W, axis=0, keepdims=True)))
+
+
+def _max_norm_whole(W, c):
+    return W * (c / max(float(np.sqrt(np.sum(W * W))), c))
+
+
+def _hint_max_norm_rows(case, name, expected, got):
+    return _is_slip(_max_norm_rows, ("W",), case, name, got)
+
+
+def _hint_max_norm_every(case, name, expected, got):
+    return _is_slip(_max_norm_every_column, ("W",), case, name, got)
+
+
+def _hint_max_norm_whole(case, name, expected, got):
+    return _is_slip(_max_norm_whole, ("W",), case, name, got)
+
+
+MAX_NORM_HINTS = (
+    (("the norms were taken over rows: W has shape (in, out), so unit j's incoming weights are "
+     "the column W[:, j] (sum over axis 0)"), _hint_max_norm_rows),
+    (("every column was rescaled to norm c: a column already within c must stay exactly as it "
+     "is (multiply by c / max(norm, c))"), _hint_max_norm_every),
+    ("one norm for the whole matrix: the constraint holds per unit, one norm per column",
+     _hint_max_norm_whole),
+)
+
+
+# early stopping
+
+def _stop_variant(values, patience, min_delta, late=False, against_previous=False,
+                  ignore_delta=False):
+    best_epoch, best, wait, previous = 0, None, 0, None
+    for epoch, value in enumerate(values):
+        ref = previous if against_previous else best
+        delta = 0.0 if ignore_delta else min_delta
+        if ref is None or value < ref - delta:
+            if best is None or value < best:
+                best_epoch, best = epoch, value
+            wait = 0
+        else:
+            wait += 1
+            if (wait > patience) if late else (wait >= patience):
+                return best_epoch, epoch
+        previous = value
+    return best_epoch, len(values) - 1
+
+
+def _stop_late(values, patience, min_delta=0.0):
+    return _stop_variant(values, patience, min_delta, late=True)
+
+
+def _stop_no_delta(values, patience, min_delta=0.0):
+    return _stop_variant(values, patience, min_delta, ignore_delta=True)
+
+
+def _stop_against_previous(values, patience, min_delta=0.0):
+    return _stop_variant(values, patience, min_delta, against_previous=True)
+
+
+def _stop_one_based(values, patience, min_delta=0.0):
+    best, stop = early_stop_epoch(values, patience, min_delta)
+    return best + 1, stop + 1
+
+
+def _stop_global_best(values, patience, min_delta=0.0):
+    stop = early_stop_epoch(values, patience, min_delta)[1]
+    return int(np.argmin(values)), stop
+
+
+STOP_OUTPUTS = ("best_epoch", "stop_epoch")
+
+
+def _hint_stop_late(case, name, expected, got):
+    return _is_slip(_stop_late, STOP_OUTPUTS, case, name, got)
+
+
+def _hint_stop_no_delta(case, name, expected, got):
+    return _is_slip(_stop_no_delta, STOP_OUTPUTS, case, name, got)
+
+
+def _hint_stop_previous(case, name, expected, got):
+    return _is_slip(_stop_against_previous, STOP_OUTPUTS, case, name, got)
+
+
+def _hint_stop_one_based(case, name, expected, got):
+    # on best_epoch only: one epoch late and counted from 1 can give the same stop_epoch
+    return name == "best_epoch" and _is_slip(_stop_one_based, STOP_OUTPUTS, case, name, got)
+
+
+def _hint_stop_global(case, name, expected, got):
+    return name == "best_epoch" and _is_slip(_stop_global_best, STOP_OUTPUTS, case, name, got)
+
+
+EARLY_STOP_HINTS = (
+    ("epochs count from 0 here: the first value is epoch 0", _hint_stop_one_based),
+    (("one epoch late: training stops at the patience-th epoch in a row without an improvement "
+      "(wait >= patience), not after one more"), _hint_stop_late),
+    (("min_delta ignored: an epoch improves only when it beats the best by more than min_delta "
+      "(value < best - min_delta)"), _hint_stop_no_delta),
+    (("compared with the previous epoch: an improvement is measured against the best value so "
+      "far, so a small recovery after a bad epoch does not reset the patience"),
+     _hint_stop_previous),
+    (("the best epoch over the whole curve: early stopping cannot look past the epoch where it "
+      "stops; the best epoch is the best among those it has seen"), _hint_stop_global),
+)
+
+
+# label smoothing
+
+def _smooth_other_classes(y, num_classes, eps):
+    q = np.full((len(y), num_classes), eps / (num_classes - 1))
+    q[np.arange(len(y)), y] = 1.0 - eps
+    return q
+
+
+def _smooth_true_class_without_share(y, num_classes, eps):
+    q = np.full((len(y), num_classes), eps / num_classes)
+    q[np.arange(len(y)), y] = 1.0 - eps
+    return q
+
+
+def _smooth_eps_everywhere(y, num_classes, eps):
+    q = np.full((len(y), num_classes), eps)
+    q[np.arange(len(y)), y] += 1.0 - eps
+    return q
+
+
+def _hint_smooth_other(case, name, expected, got):
+    return _is_slip(_smooth_other_classes, ("targets",), case, name, got)
+
+
+def _hint_smooth_true(case, name, expected, got):
+    return _is_slip(_smooth_true_class_without_share, ("targets",), case, name, got)
+
+
+def _hint_smooth_everywhere(case, name, expected, got):
+    return _is_slip(_smooth_eps_everywhere, ("targets",), case, name, got)
+
+
+SMOOTH_HINTS = (
+    (("eps spread over the C - 1 other classes: here (as in PyTorch) eps / C goes to every "
+     "class, the true one included, which gets 1 - eps + eps / C"), _hint_smooth_other),
+    (("the true class got 1 - eps: it also gets its share eps / C, so 1 - eps + eps / C "
+     "(each row must sum to 1)"), _hint_smooth_true),
+    ("eps added to every class: each class gets eps / C", _hint_smooth_everywhere),
+)
+
+
+# EMA update
+
+def _ema_swapped(shadow, param, decay):
+    return (1.0 - decay) * shadow + decay * param
+
+
+def _hint_ema_swapped(case, name, expected, got):
+    return _is_slip(_ema_swapped, ("shadow",), case, name, got)
+
+
+EMA_HINTS = (
+    (("decay and 1 - decay swapped: the old average keeps the weight decay (close to 1), the "
+     "new weights get 1 - decay"), _hint_ema_swapped),
+)
+
+
+# weight decay under momentum
+
+def _decay_first_order(lr, weight_decay, momentum):
+    return 1.0 - lr * weight_decay / (1.0 - momentum)
+
+
+def _decay_no_momentum(lr, weight_decay, momentum):
+    return 1.0 - lr * weight_decay
+
+
+def _decay_smaller_root(lr, weight_decay, momentum):
+    b = 1.0 + momentum - lr * weight_decay
+    return (b - np.sqrt(b * b - 4.0 * momentum)) / 2.0
+
+
+def _decay_roots_complex(case):
+    lr, weight_decay, momentum = case.args
+    return (1.0 + momentum - lr * weight_decay) ** 2 < 4.0 * momentum
+
+
+def _hint_decay_complex(case, name, expected, got):
+    return _decay_roots_complex(case)
+
+
+def _hint_decay_first_order(case, name, expected, got):
+    return case.args[2] > 0 and _is_slip(_decay_first_order, ("factor",), case, name, got)
+
+
+def _hint_decay_no_momentum(case, name, expected, got):
+    return case.args[2] > 0 and _is_slip(_decay_no_momentum, ("factor",), case, name, got)
+
+
+def _hint_decay_smaller_root(case, name, expected, got):
+    return _is_slip(_decay_smaller_root, ("factor",), case, name, got)
+
+
+DECAY_HINTS = (
+    (("here the roots are complex (the weight oscillates as it shrinks): both have the modulus "
+     "sqrt(momentum), since their product is momentum"), _hint_decay_complex),
+    (("that is the first-order approximation 1 - lr wd / (1 - momentum): return the exact "
+     "factor, the larger root of z^2 - (1 + momentum - lr wd) z + momentum"),
+     _hint_decay_first_order),
+    (("1 - lr wd is the factor without momentum: with momentum the velocity accumulates the "
+     "decay's pull over many steps"), _hint_decay_no_momentum),
+    ("that is the smaller root: it dies out, and the long run is set by the larger one",
+     _hint_decay_smaller_root),
+)
+
+
+# dropout's moments
+
+def _moments_var_p(x, p):
+    return x.copy(), x**2 * p
+
+
+def _moments_var_classic(x, p):
+    return x.copy(), x**2 * p * (1.0 - p)
+
+
+def _moments_var_squared(x, p):
+    return x.copy(), x**2 * p / (1.0 - p) ** 2
+
+
+def _moments_second(x, p):
+    return x.copy(), x**2 / (1.0 - p)
+
+
+def _hint_var_p(case, name, expected, got):
+    return name == "var" and _is_slip(_moments_var_p, ("mean", "var"), case, name, got)
+
+
+def _hint_var_classic(case, name, expected, got):
+    return name == "var" and _is_slip(_moments_var_classic, ("mean", "var"), case, name, got)
+
+
+def _hint_var_squared(case, name, expected, got):
+    return name == "var" and _is_slip(_moments_var_squared, ("mean", "var"), case, name, got)
+
+
+def _hint_var_second(case, name, expected, got):
+    return name == "var" and _is_slip(_moments_second, ("mean", "var"), case, name, got)
+
+
+def _hint_mean_scaled(case, name, expected, got):
+    x, p = case.args
+    return name == "mean" and p > 0 and (np.allclose(got, x * (1 - p), rtol=1e-9)
+                                         or np.allclose(got, x / (1 - p), rtol=1e-9))
+
+
+MOMENTS_HINTS = (
+    ("the mean of inverted dropout's output is x itself: (1 - p) * x / (1 - p) + p * 0",
+     _hint_mean_scaled),
+    (("var = x^2 p (1 - p) is the variance of x * mask, without the division: inverted dropout "
+     "divides by 1 - p, which divides the variance by (1 - p)^2"), _hint_var_classic),
+    (("var = x^2 p / (1 - p)^2: the mask's variance p (1 - p), divided by (1 - p)^2, is "
+     "p / (1 - p)"), _hint_var_squared),
+    (("var = x^2 p: E[out^2] = (1 - p) (x / (1 - p))^2 = x^2 / (1 - p); subtract the squared "
+     "mean x^2"), _hint_var_p),
+    ("that is E[out^2] = x^2 / (1 - p), not the variance: subtract the squared mean x^2",
+     _hint_var_second),
+)
+
+
+# the weights of an EMA
+
+def _ema_weights_variant(decay, t, bias_correction, corrected_by=None, w0=None):
+    k = np.arange(t + 1)
+    w = (1.0 - decay) * decay ** (t - k).astype(np.float64)
+    if bias_correction:
+        w[0] = 0.0
+        return w / (corrected_by if corrected_by is not None else 1.0 - decay**t)
+    w[0] = decay**t if w0 is None else w0
+    return w
+
+
+def _ema_w_corrected_by_1_minus_decay(decay, t, bias_correction):
+    return _ema_weights_variant(decay, t, bias_correction, corrected_by=1.0 - decay)
+
+
+def _ema_w_no_start(decay, t, bias_correction):
+    return _ema_weights_variant(decay, t, bias_correction, w0=0.0)
+
+
+def _ema_w_start_as_update(decay, t, bias_correction):
+    return _ema_weights_variant(decay, t, bias_correction, w0=(1.0 - decay) * decay**t)
+
+
+def _ema_w_reversed(decay, t, bias_correction):
+    return _ema_weights_variant(decay, t, bias_correction)[::-1]
+
+
+def _hint_ema_w_one_minus(case, name, expected, got):
+    return bool(case.args[2]) and _is_slip(_ema_w_corrected_by_1_minus_decay, ("weights",),
+                                           case, name, got)
+
+
+def _hint_ema_w_start(case, name, expected, got):
+    return not case.args[2] and (_is_slip(_ema_w_no_start, ("weights",), case, name, got)
+                                 or _is_slip(_ema_w_start_as_update, ("weights",), case, name,
+                                             got))
+
+
+def _hint_ema_w_corrected_keeps_start(case, name, expected, got):
+    return bool(case.args[2]) and got[0] != 0.0 and expected[0] == 0.0
+
+
+def _hint_ema_w_reversed(case, name, expected, got):
+    return _is_slip(_ema_w_reversed, ("weights",), case, name, got)
+
+
+EMA_WEIGHTS_HINTS = (
+    (("divided by 1 - decay instead of 1 - decay^t: the weights (1 - decay) decay^(t - k) of "
+     "theta_1 .. theta_t sum to 1 - decay^t"), _hint_ema_w_one_minus),
+    (("theta_0's weight is what is left of the starting copy after t updates, decay^t, so that "
+     "the weights sum to 1"), _hint_ema_w_start),
+    ("with bias correction the shadow starts at 0, so theta_0 gets no weight",
+     _hint_ema_w_corrected_keeps_start),
+    ("the order is reversed: the newest value theta_t gets the largest weight, 1 - decay",
+     _hint_ema_w_reversed),
 )
 
 
@@ -356,26 +851,30 @@ RIDGE_HINTS = (
 
 EXERCISES = [
     register(Exercise(PREFIX + "inverted_dropout_forward", "inverted_dropout_forward",
-                      _dropout_cases, inverted_dropout_forward, ("out",))),
+                      _dropout_cases, inverted_dropout_forward, ("out",),
+                      hints=DROPOUT_HINTS)),
     register(Exercise(PREFIX + "inverted_dropout_backward", "inverted_dropout_backward",
-                      _dropout_cases, inverted_dropout_backward, ("dx",))),
+                      _dropout_cases, inverted_dropout_backward, ("dx",),
+                      hints=DROPOUT_HINTS)),
     register(Exercise(PREFIX + "dropout_eval", "dropout_eval", _dropout_eval_cases,
-                      dropout_eval, ("out",))),
+                      dropout_eval, ("out",), hints=DROPOUT_EVAL_HINTS)),
     register(Exercise(PREFIX + "l2_penalty_and_grad", "l2_penalty_and_grad", _l2_cases,
-                      l2_penalty_and_grad, ("penalty", "grad"))),
-    register(Exercise(PREFIX + "max_norm", "max_norm", _max_norm_cases, max_norm, ("W",))),
+                      l2_penalty_and_grad, ("penalty", "grad"), hints=L2_HINTS)),
+    register(Exercise(PREFIX + "max_norm", "max_norm", _max_norm_cases, max_norm, ("W",),
+                      hints=MAX_NORM_HINTS)),
     register(Exercise(PREFIX + "early_stop_epoch", "early_stop_epoch", _early_stop_cases,
-                      early_stop_epoch, ("best_epoch", "stop_epoch"))),
+                      early_stop_epoch, STOP_OUTPUTS, hints=EARLY_STOP_HINTS)),
     register(Exercise(PREFIX + "smooth_labels", "smooth_labels", _smooth_cases, smooth_labels,
-                      ("targets",))),
+                      ("targets",), hints=SMOOTH_HINTS)),
     register(Exercise(PREFIX + "ema_update", "ema_update", _ema_cases, ema_update,
-                      ("shadow",))),
+                      ("shadow",), hints=EMA_HINTS)),
     register(Exercise(PREFIX + "decay_factor_momentum", "decay_factor_momentum",
-                      _decay_factor_cases, decay_factor_momentum, ("factor",))),
+                      _decay_factor_cases, decay_factor_momentum, ("factor",),
+                      hints=DECAY_HINTS)),
     register(Exercise(PREFIX + "dropout_moments", "dropout_moments", _moments_cases,
-                      dropout_moments, ("mean", "var"))),
+                      dropout_moments, ("mean", "var"), hints=MOMENTS_HINTS)),
     register(Exercise(PREFIX + "ema_weights", "ema_weights", _ema_weights_cases, ema_weights,
-                      ("weights",))),
+                      ("weights",), hints=EMA_WEIGHTS_HINTS)),
     register(Exercise(PREFIX + "dropout_ridge_penalty", "dropout_ridge_penalty", _ridge_cases,
                       dropout_ridge_penalty, ("penalty",), hints=RIDGE_HINTS)),
 ]
