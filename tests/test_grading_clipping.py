@@ -340,3 +340,100 @@ def test_rate_for_update_ratio_wrong_forms():
     result = run("clipping.rate_for_update_ratio", ignores_target)
     assert failed(result, "rate_for_update_ratio", "lr", "another target")
     assert not failed(result, "rate_for_update_ratio", "lr", "rate far too high")
+
+
+# ---------------------------------------------------------------- hints name the classic slips
+
+def _hint(result):
+    return "\n".join(line for line in result.lines if line.strip().startswith(("hint:", "angle:")))
+
+
+def _per_array_keras(gs, max_norm):
+    out = []
+    for g in gs:
+        n = float(np.linalg.norm(g))
+        out.append(g * (max_norm / n) if n > max_norm else g.copy())
+    return out, cl.global_norm(gs)
+
+
+def _inverted(gs, max_norm):
+    total = cl.global_norm(gs)
+    return [g * (total / max_norm) if total > max_norm else g.copy() for g in gs], total
+
+
+def _no_k(x, lr, height, steepness, clip=None):
+    s = 1 / (1 + np.exp(-steepness * x))
+    g = height * s * (1 - s)
+    return x - lr * (g if clip is None else np.clip(g, -clip, clip))
+
+
+def _one_cut(gs, target):
+    a = np.sort(np.abs(np.concatenate([np.ravel(g) for g in gs])))
+    return math.sqrt(max(target**2 - float(np.sum(a[:-1] ** 2)), 0.0))
+
+
+def _floor_count(r0, lam, lr, max_norm, k):
+    m = min(k, max(0, math.floor((r0 - max_norm / lam) / (lr * max_norm))))
+    return (r0 - m * lr * max_norm) * (1 - lr * lam) ** (k - m)
+
+
+def _cosine(gs, c):
+    g = np.concatenate([a.ravel() for a in gs])
+    v = np.clip(g, -c, c)
+    return float(g @ v / (np.linalg.norm(g) * np.linalg.norm(v)))
+
+
+SLIPS = [
+    ("clipping.global_norm", lambda gs: float(sum(np.linalg.norm(g) for g in gs)), "sum of the arrays' norms"),
+    ("clipping.global_norm", lambda gs: float(max(np.linalg.norm(g) for g in gs)), "largest array's norm"),
+    ("clipping.global_norm", lambda gs: float(sum(np.sum(g * g) for g in gs)), "square root"),
+    ("clipping.clip_by_value", lambda gs, c: [np.minimum(g, c) for g in gs], "clamp both sides"),
+    ("clipping.clip_by_value", lambda gs, c: [c * np.sign(g) for g in gs], "stay as they are"),
+    ("clipping.clip_by_global_norm", _per_array_keras, "Keras' clipnorm"),
+    ("clipping.clip_by_global_norm", _inverted, "not total / max_norm"),
+    ("clipping.clip_by_global_norm", _always_scale, "never above 1"),
+    ("clipping.clip_by_global_norm", _norm_after, "BEFORE clipping"),
+    ("clipping.value_clip_angle", _cosine, "cosine"),
+    ("clipping.clipped_step_length", lambda gs, lr, m: lr * m, "below the threshold nothing is clipped"),
+    ("clipping.clipped_step_length", lambda gs, lr, m: lr * cl.global_norm(gs), "rescaled to norm max_norm"),
+    ("clipping.clipped_step_length", lambda gs, lr, m: min(cl.global_norm(gs), m), "max_norm itself"),
+    ("clipping.cliff_step", _no_k, "factor k"),
+    ("clipping.cliff_step", lambda x, lr, h, k, clip=None: 2 * x - cl.cliff_step(x, lr, h, k, clip), "subtracts"),
+    ("clipping.value_threshold_for_norm", lambda gs, t: t / math.sqrt(sum(g.size for g in gs)), "EVERY entry"),
+    ("clipping.value_threshold_for_norm", _one_cut, "only the largest entry is cut"),
+    ("clipping.clipped_gd_distance", lambda r0, lam, lr, c, k: r0 * (1 - lr * lam) ** k, "plain gradient descent"),
+    ("clipping.clipped_gd_distance", lambda r0, lam, lr, c, k: abs(r0 - k * lr * c), "no longer clipped"),
+    ("clipping.clipped_gd_distance", _floor_count, "off by one"),
+    ("clipping.rate_for_update_ratio", lambda lr, r, target=1e-3: lr * target / float(np.mean(r)), "arithmetic mean"),
+    ("clipping.rate_for_update_ratio",
+     lambda lr, r, target=1e-3: lr * float(np.exp(np.mean(np.log(r)))) / target, "upside down"),
+    ("clipping.rate_for_update_ratio",
+     lambda lr, r, target=1e-3: target / float(np.exp(np.mean(np.log(r)))), "CURRENT rate"),
+    ("clipping.rate_for_update_ratio", lambda lr, r, target=1e-3: lr * target / float(np.max(r)), "one layer's ratio"),
+]
+
+
+@pytest.mark.parametrize("exercise, slip, words", SLIPS, ids=[f"{e}-{w}" for e, _, w in SLIPS])
+def test_each_classic_slip_is_named_in_a_hint(exercise, slip, words):
+    result = run(exercise, slip)
+    assert result.status == "wrong"
+    assert words in _hint(result), _hint(result) or "\n".join(result.lines)
+
+
+def test_ignored_target_is_named_where_a_target_is_given():
+    result = run("clipping.rate_for_update_ratio",
+                 lambda lr, r, target=1e-3: cl.rate_for_update_ratio(lr, r))
+    assert "target argument was not used" in "\n".join(result.lines)
+
+
+def test_hints_stay_silent_on_a_wrong_answer_that_is_no_known_slip():
+    # a clipping factor off by 3% matches none of the slips: no exercise hint is named
+    def off(gs, max_norm):
+        clipped, total = cl.clip_by_global_norm(gs, max_norm)
+        return [1.03 * c for c in clipped], total
+
+    text = "\n".join(run("clipping.clip_by_global_norm", off).lines)
+    assert not any(h in text for h in ("Keras", "not total / max_norm", "never above 1", "BEFORE"))
+    text = "\n".join(run("clipping.rate_for_update_ratio",
+                         lambda lr, r, target=1e-3: 1.5 * cl.rate_for_update_ratio(lr, r, target)).lines)
+    assert not any(h in text for h in ("arithmetic", "upside", "CURRENT", "one layer's", "target argument"))

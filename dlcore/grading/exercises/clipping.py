@@ -8,7 +8,14 @@ relative, so those outputs are held to 1e-5 and either form passes.
 The clipped gradients come back as a list of arrays of different shapes, as a network's
 gradients are; `check` compares such a list array by array (lists of one shape are compared
 as one stacked array, which gives the same verdict).
+
+Every exercise names its classic slips in a hint under a failure (the sum of the arrays'
+norms for the global norm, Keras' per-array clipnorm for the global rule, the norm after
+clipping, one side of a value clip, the cosine or radians for the angle, the step clipped
+instead of the gradient, the chain-rule factor k, the arithmetic mean of ratios, ...). A hint
+is shown only when the learner's numbers are exactly what that slip computes on the case.
 """
+import copy
 import math
 
 import numpy as np
@@ -112,8 +119,12 @@ def _angle_compare(expected, got):
     """Absolute difference in degrees (arccos near 0 is only good to ~1e-6 degrees)."""
     err = float(abs(float(expected) - float(got)))
     note = None
+    if err < 1e-4:
+        return err, note
     if abs(float(got)) > 1e-9 and abs(math.degrees(float(got)) - float(expected)) < 1e-3:
         note = "that looks like the angle in radians; give it in degrees"
+    elif abs(float(got) - math.cos(math.radians(float(expected)))) < 1e-9:
+        note = "that is the cosine of the angle: take arccos of it and give the angle in degrees"
     return err, note
 
 
@@ -271,26 +282,427 @@ def _rate_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- classic slips, named in hints
+# A hint predicate recomputes what a known slip returns on the failing case and compares it
+# with what the learner's function returned for that output: the hint names a slip only
+# when the numbers are exactly the slip's (relative 1e-9), never on a guess. Each slip is a
+# module-level function with the exercise's signature (the grader imports them). For a list
+# of arrays of different shapes `check` passes the worst array only; it is matched to the
+# slip's array of the same shape.
+
+def _pick(out, name):
+    """The output called `name` of a result: the first or second of a pair, else the whole."""
+    position = {"clipped": 0, "total_norm": 1}
+    if name in position and isinstance(out, tuple) and len(out) == 2:
+        return out[position[name]]
+    return out
+
+
+def _is_slip(slip, case, name, got):
+    """True when `got` is what `slip` returns for output `name` on this case."""
+    with np.errstate(all="ignore"):
+        out = _pick(slip(*copy.deepcopy(case.args), **dict(case.kwargs)), name)
+    got = np.asarray(got, dtype=np.float64)
+    parts = out if isinstance(out, (list, tuple)) else [out]
+    for part in parts:
+        want = np.asarray(part, dtype=np.float64)
+        if want.shape == got.shape and np.all(np.isfinite(want)):
+            return bool(np.allclose(got, want, rtol=1e-9, atol=1e-300))
+    return False
+
+
+# -- global_norm
+
+def _sum_of_norms(grads):
+    return float(sum(float(np.linalg.norm(g)) for g in grads))
+
+
+def _largest_norm(grads):
+    return float(max(float(np.linalg.norm(g)) for g in grads))
+
+
+def _sum_of_squares(grads):
+    return float(sum(float(np.sum(g * g)) for g in grads))
+
+
+def hint_sum_of_norms(case, name, expected, got):
+    return _is_slip(_sum_of_norms, case, name, got)
+
+
+def hint_largest_norm(case, name, expected, got):
+    return _is_slip(_largest_norm, case, name, got)
+
+
+def hint_sum_of_squares(case, name, expected, got):
+    return _is_slip(_sum_of_squares, case, name, got)
+
+
+GLOBAL_NORM_HINTS = (
+    ("that is the sum of the arrays' norms; the global norm is the square root of the sum of "
+     "ALL squared entries (one long vector), which is smaller", hint_sum_of_norms),
+    ("that is the largest array's norm; the global norm takes every array's entries together",
+     hint_largest_norm),
+    ("that is the sum of the squares: take its square root", hint_sum_of_squares),
+)
+
+
+# -- clip_by_value
+
+def _value_upper_only(grads, c):
+    return [np.minimum(g, c) for g in grads]
+
+
+def _value_sign(grads, c):
+    return [c * np.sign(g) for g in grads]
+
+
+def hint_value_upper_only(case, name, expected, got):
+    return _is_slip(_value_upper_only, case, name, got)
+
+
+def hint_value_sign(case, name, expected, got):
+    return _is_slip(_value_sign, case, name, got)
+
+
+CLIP_BY_VALUE_HINTS = (
+    ("entries below -c were left as they are: clamp both sides, to [-c, c] "
+     "(np.clip(g, -c, c))", hint_value_upper_only),
+    ("every entry became +-c: entries already within [-c, c] stay as they are",
+     hint_value_sign),
+)
+
+
+# -- clip_by_global_norm
+
+def _per_array_norm(grads, max_norm):
+    out = []
+    for g in grads:
+        n = float(np.linalg.norm(g))
+        out.append(g * (max_norm / n) if n > max_norm else g.copy())
+    return out, global_norm(grads)
+
+
+def _inverted_factor(grads, max_norm):
+    total = global_norm(grads)
+    return [g * (total / max_norm) if total > max_norm else g.copy() for g in grads], total
+
+
+def _always_scaled(grads, max_norm):
+    total = global_norm(grads)
+    return [g * (max_norm / total) for g in grads], total
+
+
+def _norm_after_clipping(grads, max_norm):
+    clipped, _ = clip_by_global_norm(grads, max_norm)
+    return clipped, global_norm(clipped)
+
+
+def hint_per_array_norm(case, name, expected, got):
+    return name == "clipped" and _is_slip(_per_array_norm, case, name, got)
+
+
+def hint_inverted_factor(case, name, expected, got):
+    return name == "clipped" and _is_slip(_inverted_factor, case, name, got)
+
+
+def hint_always_scaled(case, name, expected, got):
+    return name == "clipped" and _is_slip(_always_scaled, case, name, got)
+
+
+def hint_norm_after_clipping(case, name, expected, got):
+    return name == "total_norm" and _is_slip(_norm_after_clipping, case, name, got)
+
+
+CLIP_BY_GLOBAL_NORM_HINTS = (
+    ("each array was scaled by its own norm: that is Keras' clipnorm (the chapter's third "
+     "rule), which turns the step; the global rule multiplies every array by ONE factor, "
+     "max_norm / (norm of all arrays together)", hint_per_array_norm),
+    ("the factor is max_norm / total (at most 1), not total / max_norm", hint_inverted_factor),
+    ("below the threshold the gradient is returned unchanged: the factor is "
+     "min(1, max_norm / total), never above 1", hint_always_scaled),
+    ("total_norm is the norm measured BEFORE clipping (what clip_grad_norm_ returns, for "
+     "logging), not the norm after it", hint_norm_after_clipping),
+)
+
+
+# -- clipped_step_length
+
+def _step_always_clipped(grads, lr, max_norm):
+    return float(lr * max_norm)
+
+
+def _step_never_clipped(grads, lr, max_norm):
+    return float(lr * global_norm(grads))
+
+
+def _step_clipped_not_gradient(grads, lr, max_norm):
+    return float(min(lr * global_norm(grads), max_norm))
+
+
+def _step_without_lr(grads, lr, max_norm):
+    return float(min(global_norm(grads), max_norm))
+
+
+def _step_is_max_norm(grads, lr, max_norm):
+    return float(max_norm)
+
+
+def hint_step_is_max_norm(case, name, expected, got):
+    lr = case.args[1]
+    return lr != 1 and _is_slip(_step_is_max_norm, case, name, got)
+
+
+def hint_step_always_clipped(case, name, expected, got):
+    return _is_slip(_step_always_clipped, case, name, got)
+
+
+def hint_step_never_clipped(case, name, expected, got):
+    return _is_slip(_step_never_clipped, case, name, got)
+
+
+def hint_step_clipped_not_gradient(case, name, expected, got):
+    return _is_slip(_step_clipped_not_gradient, case, name, got)
+
+
+def hint_step_without_lr(case, name, expected, got):
+    return _is_slip(_step_without_lr, case, name, got)
+
+
+STEP_LENGTH_HINTS = (
+    ("that is max_norm itself: max_norm bounds the gradient's norm, not the step's length; "
+     "the step is lr times the clipped gradient", hint_step_is_max_norm),
+    ("below the threshold nothing is clipped: the step is then lr * (global norm)",
+     hint_step_always_clipped),
+    ("above the threshold the gradient is rescaled to norm max_norm first: the step is "
+     "then lr * max_norm", hint_step_never_clipped),
+    ("that clips the step, not the gradient: max_norm bounds the gradient's norm, and the "
+     "step is lr times the clipped gradient", hint_step_clipped_not_gradient),
+    ("that is the clipped gradient's norm; the step is lr times it", hint_step_without_lr),
+)
+
+
+# -- cliff_step
+
+def _cliff_no_k(x, lr, height, steepness, clip=None):
+    s = 0.5 * (1.0 + np.tanh(0.5 * steepness * x))
+    g = height * s * (1.0 - s)
+    return x - lr * (g if clip is None else np.clip(g, -clip, clip))
+
+
+def _cliff_uphill(x, lr, height, steepness, clip=None):
+    return 2.0 * x - cliff_step(x, lr, height, steepness, clip)
+
+
+def _cliff_clip_ignored(x, lr, height, steepness, clip=None):
+    return cliff_step(x, lr, height, steepness)
+
+
+def _cliff_step_clipped(x, lr, height, steepness, clip=None):
+    step = x - cliff_step(x, lr, height, steepness)
+    return x - (step if clip is None else np.clip(step, -clip, clip))
+
+
+def hint_cliff_no_k(case, name, expected, got):
+    return _is_slip(_cliff_no_k, case, name, got)
+
+
+def hint_cliff_uphill(case, name, expected, got):
+    return _is_slip(_cliff_uphill, case, name, got)
+
+
+def hint_cliff_clip_ignored(case, name, expected, got):
+    return case.kwargs.get("clip") is not None and _is_slip(_cliff_clip_ignored, case, name, got)
+
+
+def hint_cliff_step_clipped(case, name, expected, got):
+    return case.kwargs.get("clip") is not None and _is_slip(_cliff_step_clipped, case, name, got)
+
+
+CLIFF_STEP_HINTS = (
+    ("the derivative of H sigmoid(k x) has the chain rule's factor k: H k s (1 - s)",
+     hint_cliff_no_k),
+    ("x + lr L'(x) climbs the wall: a gradient step subtracts", hint_cliff_uphill),
+    ("clip was given but not used: clip L'(x) to [-clip, clip] before the step",
+     hint_cliff_clip_ignored),
+    ("that clips the step lr L'(x); clip the derivative L'(x) itself, then multiply by lr",
+     hint_cliff_step_clipped),
+)
+
+
+# -- value_threshold_for_norm
+
+def _threshold_all_cut(grads, target):
+    return target / math.sqrt(sum(np.size(g) for g in grads))
+
+
+def _threshold_norm_rule(grads, target):
+    return float(np.max(np.abs(_flat(grads)))) * target / global_norm(grads)
+
+
+def _threshold_one_cut(grads, target):
+    a = np.sort(np.abs(_flat(grads)))
+    return math.sqrt(max(target**2 - float(np.sum(a[:-1] ** 2)), 0.0))
+
+
+def hint_threshold_all_cut(case, name, expected, got):
+    return _is_slip(_threshold_all_cut, case, name, got)
+
+
+def hint_threshold_norm_rule(case, name, expected, got):
+    return _is_slip(_threshold_norm_rule, case, name, got)
+
+
+def hint_threshold_one_cut(case, name, expected, got):
+    return _is_slip(_threshold_one_cut, case, name, got)
+
+
+THRESHOLD_HINTS = (
+    ("target / sqrt(n) holds only when EVERY entry is cut; here some entries are smaller "
+     "than c and keep their own values", hint_threshold_all_cut),
+    ("that is norm clipping's factor target / |g| applied to the largest entry; value "
+     "clipping cuts entries, it does not scale them", hint_threshold_norm_rule),
+    ("that assumes only the largest entry is cut; check that c lies between the largest "
+     "uncut and the smallest cut magnitude, and cut more entries if it does not",
+     hint_threshold_one_cut),
+)
+
+
+# -- clipped_gd_distance
+
+def _gd_unclipped(r0, lam, lr, max_norm, k):
+    return r0 * (1.0 - lr * lam) ** k
+
+
+def _gd_always_clipped(r0, lam, lr, max_norm, k):
+    return abs(r0 - k * lr * max_norm)
+
+
+def _gd_floor(r0, lam, lr, max_norm, k):
+    m = min(k, max(0, math.floor((r0 - max_norm / lam) / (lr * max_norm))))
+    return (r0 - m * lr * max_norm) * (1.0 - lr * lam) ** (k - m)
+
+
+def _gd_floor_plus_one(r0, lam, lr, max_norm, k):
+    m = min(k, max(0, math.floor((r0 - max_norm / lam) / (lr * max_norm)) + 1))
+    return (r0 - m * lr * max_norm) * (1.0 - lr * lam) ** (k - m)
+
+
+def _gd_step_with_lam(r0, lam, lr, max_norm, k):
+    step = lr * max_norm * lam
+    m = min(k, max(0, math.ceil((r0 - max_norm / lam) / step)))
+    return abs(r0 - m * step) * (1.0 - lr * lam) ** (k - m)
+
+
+def hint_gd_unclipped(case, name, expected, got):
+    return _is_slip(_gd_unclipped, case, name, got)
+
+
+def hint_gd_always_clipped(case, name, expected, got):
+    return _is_slip(_gd_always_clipped, case, name, got)
+
+
+def hint_gd_off_by_one(case, name, expected, got):
+    return _is_slip(_gd_floor, case, name, got) or _is_slip(_gd_floor_plus_one, case, name, got)
+
+
+def hint_gd_step_with_lam(case, name, expected, got):
+    return _is_slip(_gd_step_with_lam, case, name, got)
+
+
+CLIPPED_GD_HINTS = (
+    ("that is plain gradient descent: while lam * r > max_norm every step is clipped to "
+     "length lr * max_norm, and the distance falls by that, not by a factor", hint_gd_unclipped),
+    ("once lam * r <= max_norm the steps are no longer clipped: from there each step "
+     "multiplies the distance by (1 - lr lam)", hint_gd_always_clipped),
+    ("the number of clipped steps is off by one: step j (j = 0, 1, ...) is clipped while "
+     "r_j = r0 - j lr max_norm > max_norm / lam", hint_gd_off_by_one),
+    ("a clipped gradient has norm max_norm, so a clipped step has length lr * max_norm; lam "
+     "does not enter it", hint_gd_step_with_lam),
+)
+
+
+# -- rate_for_update_ratio
+
+def _rate_arithmetic(lr, ratios, target=1e-3):
+    return float(lr * target / float(np.mean(ratios)))
+
+
+def _rate_inverted(lr, ratios, target=1e-3):
+    return float(lr * math.exp(float(np.mean(np.log(ratios)))) / target)
+
+
+def _rate_without_lr(lr, ratios, target=1e-3):
+    return float(target / math.exp(float(np.mean(np.log(ratios)))))
+
+
+def _rate_largest(lr, ratios, target=1e-3):
+    return float(lr * target / float(np.max(ratios)))
+
+
+def _rate_median(lr, ratios, target=1e-3):
+    return float(lr * target / float(np.median(ratios)))
+
+
+def _rate_default_target(lr, ratios, target=1e-3):
+    return rate_for_update_ratio(lr, ratios)
+
+
+def hint_rate_ignores_target(case, name, expected, got):
+    return "target" in case.kwargs and _is_slip(_rate_default_target, case, name, got)
+
+
+def hint_rate_arithmetic(case, name, expected, got):
+    return _is_slip(_rate_arithmetic, case, name, got)
+
+
+def hint_rate_inverted(case, name, expected, got):
+    return _is_slip(_rate_inverted, case, name, got)
+
+
+def hint_rate_without_lr(case, name, expected, got):
+    return _is_slip(_rate_without_lr, case, name, got)
+
+
+def hint_rate_largest_or_median(case, name, expected, got):
+    return _is_slip(_rate_largest, case, name, got) or _is_slip(_rate_median, case, name, got)
+
+
+RATE_HINTS = (
+    ("that uses the arithmetic mean of the ratios, which the largest layer rules; the "
+     "geometric mean (exp of the mean log) weighs each decade alike", hint_rate_arithmetic),
+    ("upside down: a ratio above the target means the rate is too high, so the new rate is "
+     "lr * target / ratio", hint_rate_inverted),
+    ("the ratio is proportional to the rate: scale the CURRENT rate lr by target / ratio",
+     hint_rate_without_lr),
+    ("that matches one layer's ratio (the largest, or the median); the exercise asks for the "
+     "geometric mean of all of them", hint_rate_largest_or_median),
+    ("the target argument was not used (1e-3 was assumed): aim at the target you are given",
+     hint_rate_ignores_target),
+)
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
     register(Exercise(PREFIX + "global_norm", "global_norm", _global_norm_cases, global_norm,
-                      ("norm",))),
+                      ("norm",), hints=GLOBAL_NORM_HINTS)),
     register(Exercise(PREFIX + "clip_by_value", "clip_by_value", _clip_by_value_cases,
-                      clip_by_value, ("clipped",))),
+                      clip_by_value, ("clipped",), hints=CLIP_BY_VALUE_HINTS)),
     register(Exercise(PREFIX + "clip_by_global_norm", "clip_by_global_norm",
                       _clip_by_global_norm_cases, clip_by_global_norm,
-                      ("clipped", "total_norm"), tolerance=NORM_TOL)),
+                      ("clipped", "total_norm"), tolerance=NORM_TOL,
+                      hints=CLIP_BY_GLOBAL_NORM_HINTS)),
     register(Exercise(PREFIX + "value_clip_angle", "value_clip_angle", _value_clip_angle_cases,
                       value_clip_angle, ("angle",), tolerance=1e-4, compare=_angle_compare)),
     register(Exercise(PREFIX + "clipped_step_length", "clipped_step_length", _step_length_cases,
-                      clipped_step_length, ("length",), tolerance=NORM_TOL)),
+                      clipped_step_length, ("length",), tolerance=NORM_TOL,
+                      hints=STEP_LENGTH_HINTS)),
     register(Exercise(PREFIX + "cliff_step", "cliff_step", _cliff_step_cases, cliff_step,
-                      ("x_new",))),
+                      ("x_new",), hints=CLIFF_STEP_HINTS)),
     register(Exercise(PREFIX + "value_threshold_for_norm", "value_threshold_for_norm",
-                      _threshold_cases, value_threshold_for_norm, ("c",))),
+                      _threshold_cases, value_threshold_for_norm, ("c",), hints=THRESHOLD_HINTS)),
     register(Exercise(PREFIX + "clipped_gd_distance", "clipped_gd_distance", _clipped_gd_cases,
-                      clipped_gd_distance, ("distance",))),
+                      clipped_gd_distance, ("distance",), hints=CLIPPED_GD_HINTS)),
     register(Exercise(PREFIX + "rate_for_update_ratio", "rate_for_update_ratio", _rate_cases,
-                      rate_for_update_ratio, ("lr",))),
+                      rate_for_update_ratio, ("lr",), hints=RATE_HINTS)),
 ]
