@@ -119,8 +119,8 @@ class ActivityL1(Module):
     and backward returns dout + lam * sign(h) / N: the gradient of the penalty added to the
     gradient coming from above, as if the penalty were part of the (batch-mean) loss. sign(0)
     is taken as 0, so an exactly-zero activation (a ReLU that is off) feels no pull. This is
-    Keras's `activity_regularizer=L1(lam)` on the layer before, with its penalty divided by
-    the batch size as in tf.keras 2.
+    Keras's `activity_regularizer=L1(lam)` divided by the batch size, as tf.keras 2 did; Keras
+    3 adds lam * sum |h| over the whole batch, undivided, so a Keras 3 lam is this lam / N.
 
     `penalty` holds the last forward's penalty (a float; 0.0 in eval mode, where nothing is
     added to the gradient either). `fit` does not see it: its reported training loss is the
