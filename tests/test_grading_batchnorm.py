@@ -1,6 +1,7 @@
 """Chapter 7 exercises: each reference passes and agrees with dlcore's batch norm, and the
 classic wrong answers fail in the right case group with the right printed line."""
 import numpy as np
+import pytest
 from conftest import failed_line, run
 
 from dlcore import nn
@@ -447,11 +448,17 @@ def test_backward_slips_are_named_in_a_hint():
     # eps outside the root moves dx by ~1e-5 relative: a slip the tolerance catches
     assert failed_line(run("batchnorm.batchnorm_backward", backward_eps_outside),
                        "batchnorm_backward", "dx", "random dout")
-    # the right answer, and a slip that is none of these (gamma forgotten), claim no hint
+    # the right answer, and a slip that is none of the named ones (the mean term added
+    # instead of subtracted), claim no hint
     assert bool(run("batchnorm.batchnorm_backward", bn.batchnorm_backward))
-    forgot_gamma = run("batchnorm.batchnorm_backward",
-                       lambda dout, x, gamma, eps=1e-5: _backward_with(dout, x, np.ones_like(gamma), eps))
-    assert not forgot_gamma and _hints(forgot_gamma) == []
+
+    def mean_term_sign(dout, x, gamma, eps=1e-5):
+        dx, dgamma, dbeta = _backward_with(dout, x, gamma, eps)
+        g = gamma * dout
+        return dx + 2 * g.mean(axis=0) / np.sqrt(x.var(axis=0) + eps), dgamma, dbeta
+
+    other = run("batchnorm.batchnorm_backward", mean_term_sign)
+    assert not other and _hints(other) == []
 
 
 def test_forward_and_running_variance_slips_are_named_in_a_hint():
@@ -524,3 +531,145 @@ def test_group_norm_reference_matches_nn_group_norm_and_wrong_groupings_fail():
     batch = run("batchnorm.group_norm_forward", over_the_batch)
     assert failed_line(batch, "group_norm_forward", "out", "images")
     assert not failed_line(batch, "group_norm_forward", "out", "a single sample")
+
+
+# ---------------------------------------------------------------- every named slip, named
+
+def _bn_forward(x, gamma, beta, eps, axes, ddof=0, eps_outside=False, affine=True):
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True, ddof=ddof)
+    xhat = (x - mean) / (np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    return gamma.reshape(shape) * xhat + beta.reshape(shape) if affine else xhat
+
+
+def _ln_backward(dout, x, gamma, eps, *, mean_path=True, var_path=True, gamma_outside=False):
+    xhat, inv_std = _layernorm_parts(dout, x, gamma, eps)
+    g = dout if gamma_outside else gamma * dout
+    dx = g - g.mean(1, keepdims=True) if mean_path else g
+    if var_path:
+        dx = dx - xhat * (g * xhat).mean(1, keepdims=True)
+    dx = inv_std * dx * (gamma if gamma_outside else 1)
+    return dx, (dout * xhat).sum(0), dout.sum(0)
+
+
+def _repeats(x, k, momentum, *, ddof=1, start=1.0, r=None):
+    r = (1 - momentum) ** k if r is None else r
+    return (1 - r) * x.mean(0), r * start + (1 - r) * x.var(0, ddof=ddof)
+
+
+SLIPS = [
+    ("batchnorm_train_forward", "HINT_NO_EPS",
+     lambda x, gamma, beta, eps=1e-5: _bn_forward(x, gamma, beta, 0.0, 0)),
+    ("batchnorm_train_forward", "HINT_NO_AFFINE",
+     lambda x, gamma, beta, eps=1e-5: _bn_forward(x, gamma, beta, eps, 0, affine=False)),
+    ("batchnorm_train_forward", "HINT_PER_EXAMPLE",
+     lambda x, gamma, beta, eps=1e-5: _bn_forward(x, gamma, beta, eps, 1)),
+    ("batchnorm2d_train_forward", "HINT_PER_POSITION",
+     lambda x, gamma, beta, eps=1e-5: _bn_forward(x, gamma, beta, eps, 0)),
+    ("batchnorm2d_train_forward", "HINT_PER_IMAGE",
+     lambda x, gamma, beta, eps=1e-5: _bn_forward(x, gamma, beta, eps, (2, 3))),
+    ("batchnorm2d_train_forward", "HINT_UNBIASED",
+     lambda x, gamma, beta, eps=1e-5: _bn_forward(x, gamma, beta, eps, (0, 2, 3), ddof=1)),
+    ("batchnorm2d_train_forward", "HINT_EPS_OUTSIDE",
+     lambda x, gamma, beta, eps=1e-5: _bn_forward(x, gamma, beta, eps, (0, 2, 3),
+                                                 eps_outside=True)),
+    ("batchnorm_eval_forward", "HINT_EVAL_BATCH",
+     lambda x, gamma, beta, rm, rv, eps=1e-5: _bn_forward(x, gamma, beta, eps, 0)),
+    ("batchnorm_eval_forward", "HINT_EPS_OUTSIDE",
+     lambda x, gamma, beta, rm, rv, eps=1e-5: gamma * (x - rm) / (np.sqrt(rv) + eps) + beta),
+    ("batchnorm_eval_forward", "HINT_NO_EPS",
+     lambda x, gamma, beta, rm, rv, eps=1e-5: gamma * (x - rm) / np.sqrt(rv) + beta),
+    ("batchnorm_eval_forward", "HINT_EVAL_NO_SQRT",
+     lambda x, gamma, beta, rm, rv, eps=1e-5: gamma * (x - rm) / (rv + eps) + beta),
+    ("batchnorm_backward", "HINT_NO_MEAN_PATH",
+     lambda dout, x, gamma, eps=1e-5: _no_mean_terms(dout, x, gamma, eps)),
+    ("batchnorm_backward", "HINT_NO_GAMMA",
+     lambda dout, x, gamma, eps=1e-5: (_backward_with(dout, x, np.ones_like(gamma), eps)[0],
+                                       *bn.batchnorm_backward(dout, x, gamma, eps)[1:])),
+    ("batchnorm_backward", "HINT_DGAMMA_XHAT",
+     lambda dout, x, gamma, eps=1e-5: (bn.batchnorm_backward(dout, x, gamma, eps)[0],
+                                       (dout * x).sum(0), dout.sum(0))),
+    ("update_running", "HINT_MOMENTUM_ON_OLD",
+     lambda rm, rv, x, momentum=0.1: (momentum * rm + (1 - momentum) * x.mean(0),
+                                      momentum * rv + (1 - momentum) * x.var(0, ddof=1))),
+    ("update_running", "HINT_RUNNING_STD",
+     lambda rm, rv, x, momentum=0.1: ((1 - momentum) * rm + momentum * x.mean(0),
+                                      (1 - momentum) * rv + momentum * x.std(0, ddof=1))),
+    ("fold_batchnorm", "HINT_FOLD_BIAS",
+     lambda W, b, gamma, beta, rm, rv, eps=1e-5: (W * gamma / np.sqrt(rv + eps),
+                                                  b - rm + beta)),
+    ("fold_batchnorm", "HINT_EPS_OUTSIDE",
+     lambda W, b, gamma, beta, rm, rv, eps=1e-5: (W * gamma / (np.sqrt(rv) + eps),
+                                                  (b - rm) * gamma / (np.sqrt(rv) + eps) + beta)),
+    ("fold_batchnorm", "HINT_NO_EPS",
+     lambda W, b, gamma, beta, rm, rv, eps=1e-5: (W * gamma / np.sqrt(rv),
+                                                  (b - rm) * gamma / np.sqrt(rv) + beta)),
+    ("layernorm_backward", "HINT_LN_NO_VARIANCE_PATH",
+     lambda dout, x, gamma, eps=1e-5: _ln_backward(dout, x, gamma, eps, var_path=False)),
+    ("layernorm_backward", "HINT_LN_NO_MEAN_PATH",
+     lambda dout, x, gamma, eps=1e-5: _ln_backward(dout, x, gamma, eps, mean_path=False)),
+    ("layernorm_backward", "HINT_LN_GAMMA_OUTSIDE",
+     lambda dout, x, gamma, eps=1e-5: _ln_backward(dout, x, gamma, eps, gamma_outside=True)),
+    ("layernorm_backward", "HINT_LN_OVER_THE_BATCH",
+     lambda dout, x, gamma, eps=1e-5: bn.batchnorm_backward(dout, x, gamma, eps)),
+    ("running_after_repeats", "HINT_RUNNING_BIASED",
+     lambda x, k, momentum=0.1: _repeats(x, k, momentum, ddof=0)),
+    ("running_after_repeats", "HINT_REPEATS_VAR_FROM_ZERO",
+     lambda x, k, momentum=0.1: _repeats(x, k, momentum, start=0.0)),
+    ("running_after_repeats", "HINT_REPEATS_POWER",
+     lambda x, k, momentum=0.1: _repeats(x, k, momentum, r=momentum ** k)),
+    ("running_after_repeats", "HINT_REPEATS_OFF_BY_ONE",
+     lambda x, k, momentum=0.1: _repeats(x, k + 1, momentum)),
+]
+
+
+@pytest.mark.parametrize("exercise, hint, candidate", SLIPS,
+                         ids=[f"{e}-{h}" for e, h, _ in SLIPS])
+def test_each_classic_slip_is_named_in_its_hint(exercise, hint, candidate):
+    with np.errstate(all="ignore"):
+        result = run(f"batchnorm.{exercise}", candidate)
+    assert result.status == "wrong", result.lines
+    assert _hints(result) == [f"hint: {getattr(bn, hint)}"], result.lines
+
+
+def test_group_norm_slips_are_named_in_their_hints():
+    def by(groups_of):
+        def forward(x, gamma, beta, num_groups, eps=1e-5):
+            return _gn_from(lambda x: groups_of(x, num_groups), x, gamma, beta, num_groups, eps)
+        return forward
+
+    def plain(ddof=0, eps_outside=False):
+        def forward(x, gamma, beta, num_groups, eps=1e-5):
+            N = x.shape[0]
+            g = x.reshape(N, num_groups, -1)
+            var = g.var(axis=2, keepdims=True, ddof=ddof)
+            std = np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps)
+            xhat = ((g - g.mean(axis=2, keepdims=True)) / std).reshape(x.shape)
+            shape = (1, -1) + (1,) * (x.ndim - 2)
+            return gamma.reshape(shape) * xhat + beta.reshape(shape)
+        return forward
+
+    cases = [(by(bn._interleaved_groups), bn.HINT_GN_INTERLEAVED),
+             (by(bn._one_channel_groups), bn.HINT_GN_PER_CHANNEL),
+             (by(bn._groups_across_the_batch), bn.HINT_GN_ACROSS_THE_BATCH),
+             (plain(ddof=1), bn.HINT_GN_UNBIASED),
+             (plain(eps_outside=True), bn.HINT_EPS_OUTSIDE)]
+    for candidate, hint in cases:
+        result = run("batchnorm.group_norm_forward", candidate)
+        assert not result and _hints(result) == [f"hint: {hint}"], result.lines
+    assert bool(run("batchnorm.group_norm_forward", plain()))
+
+
+def test_a_hint_never_names_a_slip_the_numbers_do_not_show():
+    """Wrong answers that are none of the named slips get no exercise hint."""
+    def shifted(x, gamma, beta, eps=1e-5):            # beta added twice
+        return bn.batchnorm_train_forward(x, gamma, beta, eps) + beta
+
+    def no_update(rm, rv, x, momentum=0.1):
+        return rm.copy(), rv.copy()
+
+    for exercise, candidate in (("batchnorm_train_forward", shifted),
+                                ("update_running", no_update)):
+        result = run(f"batchnorm.{exercise}", candidate)
+        assert not result and _hints(result) == [], result.lines

@@ -203,8 +203,8 @@ def test_bad_hyperparameters_are_refused(make, pattern):
 def test_bad_inputs_are_refused_at_the_door():
     layer = nn.GroupNorm(2, 4)
     with pytest.raises(ShapeError, match=r"GroupNorm\(2, 4.*\) expects input of shape "
-                                         r"\(N, C\) or \(N, C, H, W\) with C = num_channels "
-                                         r"= 4, got \(2, 3, 5, 5\)"):
+                                         r"\(N, C, \*\), e.g. \(N, C\) or \(N, C, H, W\), "
+                                         r"with C = num_channels = 4, got \(2, 3, 5, 5\)"):
         layer(np.zeros((2, 3, 5, 5), np.float32))
     with pytest.raises(ShapeError, match=r"got \(4,\)"):
         layer(np.zeros(4, np.float32))

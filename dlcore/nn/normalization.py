@@ -151,7 +151,7 @@ class GroupNorm(Module):
     """Group norm (Wu & He, 2018): per sample, the channels split into num_groups groups,
     each normalised over its channels and pixels; then a per-channel scale and shift.
 
-    Input and output (N, C, *) with C = num_channels: (N, C) or (N, C, H, W). gamma (C,)
+    Input and output (N, C, *) with C = num_channels: (N, C), (N, C, L), (N, C, H, W). gamma (C,)
     starts at ones, beta (C,) at zeros (affine=False: no parameters, gamma = 1, beta = 0).
     No running statistics and nothing depends on the batch: training and eval give the
     same outputs, for any N. num_groups = 1 is layer norm over (C, H, W) (with a per-channel
@@ -192,8 +192,9 @@ class GroupNorm(Module):
         where = repr(self)
         _checks.float_array(x, "input", where)
         if x.ndim < 2 or x.shape[1] != self.num_channels:
-            raise ShapeError(f"{where} expects input of shape (N, C) or (N, C, H, W) with "
-                             f"C = num_channels = {self.num_channels}, got {tuple(x.shape)}")
+            raise ShapeError(f"{where} expects input of shape (N, C, *), e.g. (N, C) or "
+                             f"(N, C, H, W), with C = num_channels = {self.num_channels}, "
+                             f"got {tuple(x.shape)}")
         raise DTypeError(
             f"{where}: input has dtype {x.dtype} but gamma has dtype "
             f"{self.gamma.data.dtype}; use one dtype (e.g. x.astype(np.float32), or "

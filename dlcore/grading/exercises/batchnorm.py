@@ -16,11 +16,17 @@ learner derives it (the reference is `dlcore.functional.layernorm_backward`).
 in closed form (a geometric series) rather than looped. `group_norm_forward` asks for group
 norm from its definition alone, for images and for features.
 
-Hints: each classic slip of batch norm is recomputed from the case's inputs and compared
-with the wrong answer (to 1e-9, far below the ~5e-6 a slip moves it by), so `check` names
-the slip only when the numbers are exactly that slip: the path through the variance left out
-of dx, eps outside the square root, the unbiased variance (1/(N-1)) where the biased one
-normalises, and the reverse for the running variance.
+Hints: each classic slip is recomputed from the case's inputs and compared with the wrong
+answer (to 1e-9, far below the ~5e-6 that the smallest slip, eps outside the root, moves it
+by), so `check` names a slip only when the numbers are exactly that slip. Named: eps outside
+the square root or missing; the unbiased variance where the biased one normalises, and the
+reverse for the running variance; statistics over the wrong axes (per example, per pixel
+position, per image; for group norm interleaved groups, one channel per group, groups
+across the batch); gamma and beta left out; the batch's statistics at test time; in dx the
+path through the variance or the mean left out, or gamma forgotten; dgamma from x instead of
+xhat; momentum on the old value (Keras's convention); the fold's bias left unscaled; for
+layer norm gamma pulled out of the sums or the sums over the batch; for the running
+statistics after k steps momentum^k, a start at 0 or an exponent off by one.
 """
 import numpy as np
 
@@ -158,36 +164,152 @@ def _backward_cases(rng):
 
 
 # ---------------------------------------------------------------- hints: the classic slips
+#
+# Each predicate recomputes one slip from the case's own inputs and holds only when the
+# learner's output is exactly that wrong answer (to 1e-9; the slips move it by 5e-6 or more),
+# so a hint never guesses. They are module-level functions: the instructor's grader imports
+# them by name.
+
+def _same(got, wrong):
+    return np.allclose(got, wrong, rtol=1e-9, atol=1e-12)
+
+
+def _per_channel(v, ndim):
+    """A (C,) vector shaped to broadcast over axis 1 of an ndim-dimensional array."""
+    return np.asarray(v).reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def _xhat(x, axes, eps, *, ddof=0, eps_outside=False):
+    """x standardised over `axes` (keepdims), with the variance divided by m - ddof and eps
+    inside (or, the slip, outside) the square root."""
+    mean = x.mean(axis=axes, keepdims=True)
+    xc = x - mean
+    m = x.size // mean.size
+    var = (xc * xc).sum(axis=axes, keepdims=True) / (m - ddof)
+    return xc / (np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps))
+
+
+def _batch_axes(x):
+    return (0,) if x.ndim == 2 else (0, 2, 3)
+
+
+def _forward_with(case, *, axes=None, affine=True, eps=None, **slip):
+    """batchnorm_train_forward (features or images) recomputed with one slip."""
+    x, gamma, beta = case.args
+    eps = case.kwargs.get("eps", 1e-5) if eps is None else eps
+    with np.errstate(all="ignore"):
+        xhat = _xhat(x, _batch_axes(x) if axes is None else axes, eps, **slip)
+    if not affine:
+        return xhat
+    return _per_channel(gamma, x.ndim) * xhat + _per_channel(beta, x.ndim)
+
+
+def _forward_eps_outside(case, name, expected, got):
+    return _same(got, _forward_with(case, eps_outside=True))
+
+
+def _forward_unbiased(case, name, expected, got):
+    return _same(got, _forward_with(case, ddof=1))
+
+
+def _forward_no_eps(case, name, expected, got):
+    return _same(got, _forward_with(case, eps=0.0))
+
+
+def _forward_no_affine(case, name, expected, got):
+    return _same(got, _forward_with(case, affine=False))
+
+
+def _forward_per_example(case, name, expected, got):
+    x = case.args[0]
+    return _same(got, _forward_with(case, axes=tuple(range(1, x.ndim))))
+
+
+def _forward_per_position(case, name, expected, got):
+    return case.args[0].ndim == 4 and _same(got, _forward_with(case, axes=(0,)))
+
+
+def _forward_per_image(case, name, expected, got):
+    return case.args[0].ndim == 4 and _same(got, _forward_with(case, axes=(2, 3)))
+
+
+def _eval_with(case, *, batch=False, eps_outside=False, eps=None, sqrt=True):
+    x, gamma, beta, running_mean, running_var = case.args
+    eps = case.kwargs.get("eps", 1e-5) if eps is None else eps
+    if batch:
+        mean, var = x.mean(axis=0), x.var(axis=0)
+    else:
+        mean, var = running_mean, running_var
+    if not sqrt:
+        scale = var + eps
+    else:
+        scale = np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps)
+    return gamma * (x - mean) / scale + beta
+
+
+def _eval_batch_statistics(case, name, expected, got):
+    return _same(got, _eval_with(case, batch=True))
+
+
+def _eval_eps_outside(case, name, expected, got):
+    return _same(got, _eval_with(case, eps_outside=True))
+
+
+def _eval_no_eps(case, name, expected, got):
+    return _same(got, _eval_with(case, eps=0.0))
+
+
+def _eval_no_sqrt(case, name, expected, got):
+    return _same(got, _eval_with(case, sqrt=False))
+
 
 def _slipped_backward(dout, x, gamma, eps, *, eps_outside=False, ddof=0, var_path=True,
-                      var_path_divisor=None):
+                      var_path_divisor=None, mean_path=True):
     """(dx, dgamma, dbeta) of the compact formula, computed with a slip: eps outside the root,
-    the variance divided by N - ddof, the variance term dropped, or its mean taken over
-    var_path_divisor values instead of N (the exact gradient of the 1/(N-1) forward)."""
+    the variance divided by N - ddof, the variance or the mean term dropped, or the variance
+    term's mean taken over var_path_divisor values instead of N (the exact gradient of the
+    1/(N-1) forward)."""
     n = x.shape[0]
+    xhat = _xhat(x, (0,), eps, ddof=ddof, eps_outside=eps_outside)
     xc = x - x.mean(axis=0)
     var = (xc * xc).sum(axis=0) / (n - ddof)
     inv_std = 1 / (np.sqrt(var) + eps) if eps_outside else 1 / np.sqrt(var + eps)
-    xhat = xc * inv_std
     dxhat = gamma * dout
-    dx = dxhat - dxhat.mean(axis=0)
+    dx = dxhat - dxhat.mean(axis=0) if mean_path else dxhat
     if var_path:
         dx = dx - xhat * (dxhat * xhat).sum(axis=0) / (var_path_divisor or n)
     return inv_std * dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
 
 
-def _backward_matches(case, name, got, **slip):
-    dout, x, gamma = case.args
+def _backward_matches(case, name, got, gamma=None, **slip):
+    dout, x, case_gamma = case.args
     eps = case.kwargs.get("eps", 1e-5)
     index = {"dx": 0, "dgamma": 1, "dbeta": 2}.get(name)
     if index is None:
         return False
-    wrong = _slipped_backward(dout, x, gamma, eps, **slip)[index]
-    return np.allclose(got, wrong, rtol=1e-9, atol=1e-12)
+    wrong = _slipped_backward(dout, x, case_gamma if gamma is None else gamma, eps, **slip)
+    return _same(got, wrong[index])
 
 
 def _no_variance_path(case, name, expected, got):
     return name == "dx" and _backward_matches(case, name, got, var_path=False)
+
+
+def _no_mean_path(case, name, expected, got):
+    return name == "dx" and (_backward_matches(case, name, got, mean_path=False)
+                             or _backward_matches(case, name, got, mean_path=False,
+                                                  var_path=False))
+
+
+def _no_gamma_in_dx(case, name, expected, got):
+    gamma = case.args[2]
+    return name == "dx" and _backward_matches(case, name, got, gamma=np.ones_like(gamma))
+
+
+def _dgamma_from_x(case, name, expected, got):
+    dout, x, _ = case.args
+    return name == "dgamma" and (_same(got, (dout * x).sum(axis=0))
+                                 or _same(got, dout.sum(axis=0)))
 
 
 def _backward_eps_outside(case, name, expected, got):
@@ -200,45 +322,271 @@ def _backward_unbiased(case, name, expected, got):
             or _backward_matches(case, name, got, ddof=1, var_path_divisor=n - 1))
 
 
-def _slipped_forward(x, gamma, beta, eps, *, eps_outside=False, ddof=0):
-    xc = x - x.mean(axis=0)
-    var = (xc * xc).sum(axis=0) / (x.shape[0] - ddof)
-    std = np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps)
-    return gamma * xc / std + beta
-
-
-def _forward_eps_outside(case, name, expected, got):
-    x, gamma, beta = case.args
-    wrong = _slipped_forward(x, gamma, beta, case.kwargs.get("eps", 1e-5), eps_outside=True)
-    return np.allclose(got, wrong, rtol=1e-9, atol=1e-12)
-
-
-def _forward_unbiased(case, name, expected, got):
-    x, gamma, beta = case.args
-    wrong = _slipped_forward(x, gamma, beta, case.kwargs.get("eps", 1e-5), ddof=1)
-    return np.allclose(got, wrong, rtol=1e-9, atol=1e-12)
-
-
 def _running_var_biased(case, name, expected, got):
     _, running_var, x = case.args
     momentum = case.kwargs.get("momentum", 0.1)
-    return name == "running_var" and np.allclose(
-        got, (1 - momentum) * running_var + momentum * x.var(axis=0), rtol=1e-9, atol=1e-12)
+    return name == "running_var" and _same(got, (1 - momentum) * running_var
+                                           + momentum * x.var(axis=0))
+
+
+def _running_momentum_on_old(case, name, expected, got):
+    running_mean, running_var, x = case.args
+    momentum = case.kwargs.get("momentum", 0.1)
+    if name == "running_mean":
+        return _same(got, momentum * running_mean + (1 - momentum) * x.mean(axis=0))
+    return any(_same(got, momentum * running_var + (1 - momentum) * x.var(axis=0, ddof=d))
+               for d in (0, 1))
+
+
+def _running_std(case, name, expected, got):
+    _, running_var, x = case.args
+    momentum = case.kwargs.get("momentum", 0.1)
+    return name == "running_var" and any(
+        _same(got, (1 - momentum) * running_var + momentum * x.std(axis=0, ddof=d))
+        for d in (0, 1))
+
+
+def _fold_with(case, *, eps_outside=False, eps=None):
+    W, b, gamma, beta, running_mean, running_var = case.args
+    eps = case.kwargs.get("eps", 1e-5) if eps is None else eps
+    std = np.sqrt(running_var) + eps if eps_outside else np.sqrt(running_var + eps)
+    s = gamma / std
+    return W * s, (b - running_mean) * s + beta
+
+
+def _fold_bias_unscaled(case, name, expected, got):
+    _, b, gamma, beta, running_mean, running_var = case.args
+    s = gamma / np.sqrt(running_var + case.kwargs.get("eps", 1e-5))
+    return name == "b" and (_same(got, b - running_mean + beta)
+                            or _same(got, b * s - running_mean + beta))
+
+
+def _fold_eps_outside(case, name, expected, got):
+    return _same(got, _fold_with(case, eps_outside=True)[name == "b"])
+
+
+def _fold_no_eps(case, name, expected, got):
+    return _same(got, _fold_with(case, eps=0.0)[name == "b"])
+
+
+def _layernorm_slip(case, name, got, *, mean_path=True, var_path=True, gamma_outside=False,
+                    axis=1):
+    """layernorm_backward's dx with a slip: a path left out, gamma outside the sums, or the
+    sums (and the statistics) taken over `axis` 0, as batch norm's."""
+    dout, x, gamma = case.args
+    eps = case.kwargs.get("eps", 1e-5)
+    mean = x.mean(axis=axis, keepdims=True)
+    inv_std = 1 / np.sqrt(((x - mean) ** 2).mean(axis=axis, keepdims=True) + eps)
+    xhat = (x - mean) * inv_std
+    g = dout if gamma_outside else gamma * dout
+    dx = g - g.mean(axis=axis, keepdims=True) if mean_path else g
+    if var_path:
+        dx = dx - xhat * (g * xhat).mean(axis=axis, keepdims=True)
+    dx = inv_std * dx * (gamma if gamma_outside else 1)
+    return name == "dx" and _same(got, dx)
+
+
+def _layernorm_no_variance_path(case, name, expected, got):
+    return _layernorm_slip(case, name, got, var_path=False)
+
+
+def _layernorm_no_mean_path(case, name, expected, got):
+    return (_layernorm_slip(case, name, got, mean_path=False)
+            or _layernorm_slip(case, name, got, mean_path=False, var_path=False))
+
+
+def _layernorm_gamma_outside(case, name, expected, got):
+    return _layernorm_slip(case, name, got, gamma_outside=True)
+
+
+def _layernorm_over_the_batch(case, name, expected, got):
+    return (_layernorm_slip(case, name, got, axis=0)
+            or _layernorm_slip(case, name, got, axis=0, gamma_outside=True))
+
+
+def _repeats_with(case, *, ddof=1, start_var=1.0, weight=None, k_shift=0):
+    x, k = case.args
+    momentum = case.kwargs.get("momentum", 0.1)
+    r = (1 - momentum) ** (k + k_shift) if weight is None else weight(momentum, k)
+    return (1 - r) * x.mean(axis=0), r * start_var + (1 - r) * x.var(axis=0, ddof=ddof)
+
+
+def _repeats_match(case, name, got, **slip):
+    wrong = _repeats_with(case, **slip)
+    return _same(got, wrong[name == "running_var"])
+
+
+def _repeats_biased(case, name, expected, got):
+    return name == "running_var" and _repeats_match(case, name, got, ddof=0)
+
+
+def _repeats_var_from_zero(case, name, expected, got):
+    return name == "running_var" and _repeats_match(case, name, got, start_var=0.0)
+
+
+def _momentum_to_the_k(momentum, k):
+    return momentum ** k
+
+
+def _repeats_momentum_power(case, name, expected, got):
+    return _repeats_match(case, name, got, weight=_momentum_to_the_k)
+
+
+def _repeats_off_by_one(case, name, expected, got):
+    return any(_repeats_match(case, name, got, k_shift=s) for s in (-1, 1))
+
+
+def _group_norm_with(case, groups_of):
+    """group_norm_forward with the values that share a statistic chosen by groups_of(x):
+    it returns an (A, B, m) view, each [a, b] a set of m values, and the inverse map."""
+    x, gamma, beta, G = case.args
+    eps = case.kwargs.get("eps", 1e-5)
+    g, back = groups_of(x, G)
+    xhat = back(_xhat(g, (2,), eps))
+    return _per_channel(gamma, x.ndim) * xhat + _per_channel(beta, x.ndim)
+
+
+def _interleaved_groups(x, G):
+    N, C = x.shape[:2]
+    k = C // G
+    view = x.reshape(N, k, G, -1).swapaxes(1, 2).reshape(N, G, -1)
+    return view, lambda h: h.reshape(N, G, k, -1).swapaxes(1, 2).reshape(x.shape)
+
+
+def _one_channel_groups(x, G):
+    N, C = x.shape[:2]
+    return x.reshape(N, C, -1), lambda h: h.reshape(x.shape)
+
+
+def _groups_across_the_batch(x, G):
+    N = x.shape[0]
+    view = x.reshape(N, G, -1).swapaxes(0, 1).reshape(1, G, -1)
+    return view, lambda h: h.reshape(G, N, -1).swapaxes(0, 1).reshape(x.shape)
+
+
+def _group_norm_interleaved(case, name, expected, got):
+    return _same(got, _group_norm_with(case, _interleaved_groups))
+
+
+def _group_norm_per_channel(case, name, expected, got):
+    return _same(got, _group_norm_with(case, _one_channel_groups))
+
+
+def _group_norm_across_the_batch(case, name, expected, got):
+    return _same(got, _group_norm_with(case, _groups_across_the_batch))
+
+
+def _group_norm_slip(case, **slip):
+    x, gamma, beta, G = case.args
+    N = x.shape[0]
+    xhat = _xhat(x.reshape(N, G, -1), (2,), case.kwargs.get("eps", 1e-5), **slip)
+    return _per_channel(gamma, x.ndim) * xhat.reshape(x.shape) + _per_channel(beta, x.ndim)
+
+
+def _group_norm_unbiased(case, name, expected, got):
+    return _same(got, _group_norm_slip(case, ddof=1))
+
+
+def _group_norm_eps_outside(case, name, expected, got):
+    return _same(got, _group_norm_slip(case, eps_outside=True))
 
 
 HINT_NO_VARIANCE_PATH = ("dx misses the path through the variance: var depends on x too, "
                          "which adds the term - xhat * mean(dxhat * xhat) inside the bracket")
+HINT_NO_MEAN_PATH = ("dx misses the path through the mean: mean depends on every x_i, which "
+                     "adds the term - mean(dxhat) inside the bracket")
+HINT_NO_GAMMA = ("dx forgets gamma: what flows back into xhat is dxhat = gamma * dout, so "
+                 "dx carries gamma / sqrt(var + eps) in front of the bracket")
+HINT_DGAMMA_XHAT = ("dgamma sums dout times the NORMALISED input: dgamma = sum(dout * xhat) "
+                    "over the batch, not dout * x or dout alone")
 HINT_EPS_OUTSIDE = ("eps sits outside the square root: divide by sqrt(var + eps), not "
                     "sqrt(var) + eps")
-HINT_UNBIASED = ("the variance divides by N - 1: batch norm normalises with the BIASED "
-                 "batch variance (divide by N); only the running variance is kept unbiased")
+HINT_NO_EPS = ("eps is missing: divide by sqrt(var + eps); it also keeps a feature with "
+               "variance 0 from dividing 0 by 0")
+HINT_UNBIASED = ("the variance divides by m - 1: batch norm normalises with the BIASED "
+                 "batch variance, divided by the m values behind each statistic (N, or "
+                 "N * H * W for images); only the running variance is kept unbiased")
+HINT_NO_AFFINE = ("this is xhat, the standardised input: the layer's output is "
+                  "gamma * xhat + beta")
+HINT_PER_EXAMPLE = ("the statistics were taken over each example's own values (axis 1 and "
+                    "on: that is layer norm); batch norm takes each feature's or channel's "
+                    "mean and variance over the batch")
+HINT_PER_POSITION = ("the statistics were taken over N alone, one per pixel position: "
+                     "BatchNorm2d shares one mean and variance per channel over N, H and W "
+                     "(axes (0, 2, 3))")
+HINT_PER_IMAGE = ("the statistics were taken over each image's H and W (that is instance "
+                  "norm): BatchNorm2d takes them per channel over N, H and W (axes (0, 2, 3))")
+HINT_EVAL_BATCH = ("the batch's own mean and variance were used: at test time batch norm "
+                   "normalises with running_mean and running_var, whatever the batch")
+HINT_EVAL_NO_SQRT = ("divided by running_var + eps: divide by its square root, the standard "
+                     "deviation")
 HINT_RUNNING_BIASED = ("the running variance is updated with the biased batch variance "
                        "(divide by N): PyTorch keeps the UNBIASED one, times N / (N - 1)")
+HINT_MOMENTUM_ON_OLD = ("momentum weights the OLD value here (Keras's convention); in "
+                        "PyTorch's, used here, it weights the new batch statistic: "
+                        "new = (1 - momentum) * old + momentum * batch value")
+HINT_RUNNING_STD = ("the running variance averages variances, not standard deviations: use "
+                    "the batch's unbiased variance")
+HINT_FOLD_BIAS = ("the bias must be scaled too: BN computes s * (x @ W + b - running_mean) + "
+                  "beta, so b2 = (b - running_mean) * s + beta")
+HINT_LN_NO_VARIANCE_PATH = ("dx misses the path through each row's variance: add "
+                            "- xhat * mean(dxhat * xhat) over the row's features")
+HINT_LN_NO_MEAN_PATH = ("dx misses the path through each row's mean: add - mean(dxhat) over "
+                        "the row's features")
+HINT_LN_GAMMA_OUTSIDE = ("gamma was pulled out of the sums, as batch norm's compact form "
+                         "allows; in layer norm gamma varies along the row that the sums run "
+                         "over, so form dxhat = gamma * dout first")
+HINT_LN_OVER_THE_BATCH = ("the sums run over the batch (axis 0), as in batch norm; layer "
+                          "norm's mean and variance belong to each row, so its sums run over "
+                          "the row's features (axis 1)")
+HINT_REPEATS_VAR_FROM_ZERO = ("the running variance starts at 1, not 0: after k steps the "
+                              "start still weighs r = (1 - momentum)^k, so var = r * 1 + "
+                              "(1 - r) * the unbiased variance")
+HINT_REPEATS_POWER = ("each step keeps (1 - momentum) of the old value, so after k steps the "
+                      "starting value weighs (1 - momentum)^k, not momentum^k")
+HINT_REPEATS_OFF_BY_ONE = ("off by one step: after k updates the starting value weighs "
+                           "(1 - momentum)^k")
+HINT_GN_INTERLEAVED = ("channels c, c + G, c + 2G, ... were put in one group: group g holds "
+                       "the CONSECUTIVE channels g*C/G ... (g+1)*C/G - 1, as "
+                       "x.reshape(N, G, -1) gives")
+HINT_GN_PER_CHANNEL = ("each channel was normalised on its own (instance norm): the C/G "
+                       "channels of a group share one mean and one variance")
+HINT_GN_ACROSS_THE_BATCH = ("the statistics mix the samples of the batch: group norm takes "
+                            "them per sample, over its group of channels and their pixels")
+HINT_GN_UNBIASED = ("the variance divides by m - 1: group norm uses the BIASED variance, "
+                    "divided by the group's m = C/G * H * W values")
 
-FORWARD_HINTS = ((HINT_EPS_OUTSIDE, _forward_eps_outside), (HINT_UNBIASED, _forward_unbiased))
+FORWARD_HINTS = ((HINT_EPS_OUTSIDE, _forward_eps_outside), (HINT_UNBIASED, _forward_unbiased),
+                 (HINT_NO_EPS, _forward_no_eps), (HINT_NO_AFFINE, _forward_no_affine),
+                 (HINT_PER_EXAMPLE, _forward_per_example))
+FORWARD_2D_HINTS = ((HINT_PER_POSITION, _forward_per_position),
+                    (HINT_PER_IMAGE, _forward_per_image)) + FORWARD_HINTS
+EVAL_HINTS = ((HINT_EVAL_BATCH, _eval_batch_statistics), (HINT_EPS_OUTSIDE, _eval_eps_outside),
+              (HINT_NO_EPS, _eval_no_eps), (HINT_EVAL_NO_SQRT, _eval_no_sqrt))
 BACKWARD_HINTS = ((HINT_NO_VARIANCE_PATH, _no_variance_path),
+                  (HINT_NO_MEAN_PATH, _no_mean_path),
+                  (HINT_NO_GAMMA, _no_gamma_in_dx),
+                  (HINT_DGAMMA_XHAT, _dgamma_from_x),
                   (HINT_EPS_OUTSIDE, _backward_eps_outside),
                   (HINT_UNBIASED, _backward_unbiased))
+RUNNING_HINTS = ((HINT_RUNNING_BIASED, _running_var_biased),
+                 (HINT_MOMENTUM_ON_OLD, _running_momentum_on_old),
+                 (HINT_RUNNING_STD, _running_std))
+FOLD_HINTS = ((HINT_FOLD_BIAS, _fold_bias_unscaled), (HINT_EPS_OUTSIDE, _fold_eps_outside),
+              (HINT_NO_EPS, _fold_no_eps))
+LAYERNORM_HINTS = ((HINT_LN_NO_VARIANCE_PATH, _layernorm_no_variance_path),
+                   (HINT_LN_NO_MEAN_PATH, _layernorm_no_mean_path),
+                   (HINT_LN_GAMMA_OUTSIDE, _layernorm_gamma_outside),
+                   (HINT_LN_OVER_THE_BATCH, _layernorm_over_the_batch))
+REPEATS_HINTS = ((HINT_RUNNING_BIASED, _repeats_biased),
+                 (HINT_REPEATS_VAR_FROM_ZERO, _repeats_var_from_zero),
+                 (HINT_REPEATS_POWER, _repeats_momentum_power),
+                 (HINT_REPEATS_OFF_BY_ONE, _repeats_off_by_one))
+GROUP_NORM_HINTS = ((HINT_GN_INTERLEAVED, _group_norm_interleaved),
+                    (HINT_GN_PER_CHANNEL, _group_norm_per_channel),
+                    (HINT_GN_ACROSS_THE_BATCH, _group_norm_across_the_batch),
+                    (HINT_GN_UNBIASED, _group_norm_unbiased),
+                    (HINT_EPS_OUTSIDE, _group_norm_eps_outside))
 
 
 # ---------------------------------------------------------------- running statistics
@@ -408,21 +756,23 @@ EXERCISES = [
                       _train_forward_cases, batchnorm_train_forward, ("out",),
                       hints=FORWARD_HINTS)),
     register(Exercise(PREFIX + "batchnorm2d_train_forward", "batchnorm2d_train_forward",
-                      _train_forward_2d_cases, batchnorm2d_train_forward, ("out",))),
+                      _train_forward_2d_cases, batchnorm2d_train_forward, ("out",),
+                      hints=FORWARD_2D_HINTS)),
     register(Exercise(PREFIX + "batchnorm_eval_forward", "batchnorm_eval_forward",
-                      _eval_forward_cases, batchnorm_eval_forward, ("out",))),
+                      _eval_forward_cases, batchnorm_eval_forward, ("out",),
+                      hints=EVAL_HINTS)),
     register(Exercise(PREFIX + "batchnorm_backward", "batchnorm_backward", _backward_cases,
                       batchnorm_backward, ("dx", "dgamma", "dbeta"), hints=BACKWARD_HINTS)),
     register(Exercise(PREFIX + "update_running", "update_running", _update_running_cases,
-                      update_running, ("running_mean", "running_var"),
-                      hints=((HINT_RUNNING_BIASED, _running_var_biased),))),
+                      update_running, ("running_mean", "running_var"), hints=RUNNING_HINTS)),
     register(Exercise(PREFIX + "fold_batchnorm", "fold_batchnorm", _fold_cases,
-                      fold_batchnorm, ("W", "b"))),
+                      fold_batchnorm, ("W", "b"), hints=FOLD_HINTS)),
     register(Exercise(PREFIX + "layernorm_backward", "layernorm_backward",
-                      _layernorm_backward_cases, layernorm_backward, ("dx", "dgamma", "dbeta"))),
+                      _layernorm_backward_cases, layernorm_backward, ("dx", "dgamma", "dbeta"),
+                      hints=LAYERNORM_HINTS)),
     register(Exercise(PREFIX + "running_after_repeats", "running_after_repeats",
                       _running_after_cases, running_after_repeats,
-                      ("running_mean", "running_var"))),
+                      ("running_mean", "running_var"), hints=REPEATS_HINTS)),
     register(Exercise(PREFIX + "group_norm_forward", "group_norm_forward", _group_norm_cases,
-                      group_norm_forward, ("out",))),
+                      group_norm_forward, ("out",), hints=GROUP_NORM_HINTS)),
 ]
