@@ -9,6 +9,10 @@ by up to ~0.3%), so a tolerance of 2% sits ~9 standard errors above the noise, a
 what a wrong formula gives: a factor sqrt(2) in the std is 41%, a uniform instead of a
 normal 40% in the kurtosis. The softmax bias is defined up to an added constant, so it is
 compared after a softmax (`compare_after_softmax`). Everything else is exact arithmetic.
+
+Each exercise names its classic slips in a hint (a variance taken for a standard deviation,
+LeCun's 1/fan_in for He's 2/fan_in, PyTorch's (out, in) layout, a uniform's bound taken for
+its std, ...): registry hints for exact answers, sentences added to the note for samples.
 """
 import math
 
