@@ -20,6 +20,7 @@ CHAPTER9 = [
     "losses.mae",
     "losses.msle_constant",
     "losses.sigmoid_output_grads",
+    "losses.temperature",
 ]
 
 
@@ -466,6 +467,22 @@ def msle_mean(y):
     return float(np.mean(y))
 
 
+def temperature_as_beta(logits, labels):
+    return 1.0 / L.temperature(logits, labels)
+
+
+def temperature_matching_confidence(logits, labels):   # mean confidence = accuracy
+    acc = np.mean(logits.argmax(axis=1) == labels)
+    lo, hi = -10.0, 10.0                              # log T
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        z = logits / np.exp(mid)
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        conf = np.mean(p.max(axis=1) / p.sum(axis=1))
+        lo, hi = (mid, hi) if conf > acc else (lo, mid)
+    return float(np.exp(0.5 * (lo + hi)))
+
+
 SLIPS = [
     ("losses.huber", huber_constant_slip, "HINT_HUBER_CONSTANT"),
     ("losses.huber", huber_no_half, "HINT_HUBER_NO_HALF"),
@@ -489,6 +506,8 @@ SLIPS = [
     ("losses.msle_constant", msle_geometric, "HINT_MSLE_GEOMETRIC"),
     ("losses.msle_constant", msle_plus_one, "HINT_MSLE_PLUS_ONE"),
     ("losses.msle_constant", msle_mean, "HINT_MSLE_MEAN"),
+    ("losses.temperature", temperature_as_beta, "HINT_TEMPERATURE_INVERSE"),
+    ("losses.temperature", temperature_matching_confidence, "HINT_TEMPERATURE_CONFIDENCE"),
 ]
 
 
@@ -513,3 +532,46 @@ def test_no_hint_predicate_holds_for_the_reference():
                 for sentence, predicate in ex.hints:
                     with np.errstate(all="ignore"):
                         assert not predicate(case, name, v, v), (exercise_id, sentence)
+
+
+# ---------------------------------------------------------------- tune: temperature scaling
+
+def _mean_ce(z, y):
+    s = z - z.max(axis=1, keepdims=True)
+    return float(np.mean(np.log(np.exp(s).sum(axis=1)) - s[np.arange(len(y)), y]))
+
+
+def test_temperature_minimises_the_cross_entropy_and_scales_with_the_logits():
+    rng = np.random.default_rng(4)
+    z = 2.0 * rng.standard_normal((300, 5))
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    y = np.array([rng.choice(5, p=row) for row in p])       # labels drawn from softmax(z)
+    t = L.temperature(z, y)
+    # the minimum: a small step of T either way raises the loss; the slope in beta is 0 there
+    assert _mean_ce(z / t, y) < min(_mean_ce(z / (t * 1.001), y), _mean_ce(z / (t / 1.001), y))
+    q = np.exp(z / t) / np.exp(z / t).sum(axis=1, keepdims=True)
+    assert abs(np.mean((q * z).sum(axis=1) - z[np.arange(300), y])) < 1e-9
+    # logits k times larger need a k times larger temperature (the loss depends on z / T only)
+    assert L.temperature(3.0 * z, y) == pytest.approx(3.0 * t, rel=1e-10)
+    assert 0.8 < t < 1.25                                   # labels drawn from the model itself
+
+    def correct(logits, labels):
+        lo, hi = -10.0, 10.0                                # log T, bisect d/dT on its sign
+        for _ in range(100):
+            mid = 0.5 * (lo + hi)
+            zz = logits / np.exp(mid)
+            pp = np.exp(zz - zz.max(axis=1, keepdims=True))
+            pp /= pp.sum(axis=1, keepdims=True)
+            # d/dbeta at beta = 1/T: > 0 means beta too large, T too small
+            up = np.mean((pp * logits).sum(axis=1) - logits[np.arange(len(labels)), labels]) > 0
+            lo, hi = (mid, hi) if up else (lo, mid)
+        return float(np.exp(0.5 * (lo + hi)))
+
+    assert run("losses.temperature", correct).status == "ok"
+
+    def fixed_one(logits, labels):                          # no scaling at all
+        return 1.0
+
+    result = run("losses.temperature", fixed_one)
+    assert failed_line(result, "temperature", "T", "over-confident logits (x3)")
+    assert failed_line(result, "temperature", "T", "under-confident logits (x0.4)")

@@ -8,6 +8,8 @@ delta|r| - delta/2 differs from delta(|r| - delta/2)), residuals exactly 0 (MAE'
 0 there, as PyTorch), logits of size 1000 (where exp overflows), and label smoothing with few
 classes (eps / C, not eps / (C - 1)).
 """
+import math
+
 import numpy as np
 
 from ... import functional as F
@@ -257,6 +259,50 @@ def _msle_constant_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- tune: temperature scaling
+
+def _nll_slope_in_beta(logits, labels, beta):
+    """d/dbeta of the mean cross-entropy of beta * logits: sum of dlogits * logits, with
+    dlogits from dlcore's cross_entropy_backward (chain rule through z -> beta z)."""
+    _, cache = F.cross_entropy_forward(beta * logits, labels)
+    return float((F.cross_entropy_backward(cache) * logits).sum())
+
+
+def temperature(logits, labels):
+    """logits (N, C), integer labels (N,) -> the T > 0 that minimises the mean cross-entropy
+    of logits / T (Guo et al.'s temperature scaling). In beta = 1/T the loss is convex (a
+    log-sum-exp of beta z minus beta z_y), so its slope, increasing in beta, is bisected to
+    its zero on a log scale."""
+    lo, hi = math.log(1e-4), math.log(1e4)
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if _nll_slope_in_beta(logits, labels, math.exp(mid)) < 0:
+            lo = mid
+        else:
+            hi = mid
+    return 1.0 / math.exp(0.5 * (lo + hi))
+
+
+def _calibrated_logits(rng, n, c, spread):
+    """Logits and labels drawn from softmax(logits): a calibrated model, whose T is near 1."""
+    z = spread * rng.standard_normal((n, c))
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    labels = np.array([rng.choice(c, p=row) for row in p])
+    return z, labels
+
+
+def _temperature_cases(rng):
+    cases = []
+    for group, scale in (("over-confident logits (x3)", 3.0), ("under-confident logits (x0.4)", 0.4),
+                         ("a calibrated model (T near 1)", 1.0)):
+        z, y = _calibrated_logits(rng, int(rng.integers(300, 500)), int(rng.integers(3, 8)), 2.0)
+        cases.append(Case(group, (scale * z, y)))
+    z, y = _calibrated_logits(rng, 200, 10, 3.0)
+    cases.append(Case("over-confident logits (x3)", (3.0 * z, y)))
+    return cases
+
+
 # ---------------------------------------------------------------- hints for the classic slips
 # Each predicate recomputes one slip from the failing case's inputs and holds when the learner's
 # output equals it (and the right answer does not): check() then names the slip in a sentence.
@@ -475,6 +521,32 @@ HINT_MSLE_PLUS_ONE = ("you returned 1 + c: the optimum has log(1 + c) = mean log
 HINT_MSLE_MEAN = "the arithmetic mean is MSE's constant; MSLE averages on the log(1 + y) scale"
 
 
+def _hint_temperature_inverse(case, name, expected, got):
+    return _is(got, expected, 1.0 / expected)
+
+
+def _confidence_matching_temperature(logits, labels):
+    """The T at which mean confidence equals accuracy (not what temperature scaling fits)."""
+    acc = float(np.mean(logits.argmax(axis=1) == labels))
+    lo, hi = math.log(1e-4), math.log(1e4)
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        conf = float(F.softmax(logits / math.exp(mid), axis=1).max(axis=1).mean())
+        lo, hi = (mid, hi) if conf > acc else (lo, mid)
+    return math.exp(0.5 * (lo + hi))
+
+
+def _hint_temperature_confidence(case, name, expected, got):
+    slip = _confidence_matching_temperature(*case.args)
+    return bool(np.isclose(got, slip, rtol=1e-4)) and not bool(np.isclose(expected, slip, rtol=1e-4))
+
+
+HINT_TEMPERATURE_INVERSE = ("got = 1/expected: you returned beta = 1/T, the factor the logits are "
+                            "multiplied by; temperature scaling divides them by T")
+HINT_TEMPERATURE_CONFIDENCE = ("you matched the mean confidence to the accuracy; temperature "
+                               "scaling minimises the cross-entropy (the NLL) of logits / T instead")
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
@@ -513,4 +585,8 @@ EXERCISES = [
                       hints=((HINT_MSLE_GEOMETRIC, _hint_msle_geometric),
                              (HINT_MSLE_PLUS_ONE, _hint_msle_plus_one),
                              (HINT_MSLE_MEAN, _hint_msle_mean)))),
+    register(Exercise(PREFIX + "temperature", "temperature", _temperature_cases, temperature,
+                      ("T",), tolerance=1e-6,
+                      hints=((HINT_TEMPERATURE_INVERSE, _hint_temperature_inverse),
+                             (HINT_TEMPERATURE_CONFIDENCE, _hint_temperature_confidence)))),
 ]
