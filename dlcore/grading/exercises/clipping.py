@@ -338,8 +338,8 @@ def hint_sum_of_squares(case, name, expected, got):
 
 
 GLOBAL_NORM_HINTS = (
-    ("that is the sum of the arrays' norms; the global norm is the square root of the sum of "
-     "ALL squared entries (one long vector), which is smaller", hint_sum_of_norms),
+    (("that is the sum of the arrays' norms; the global norm is the square root of the sum of "
+     "ALL squared entries (one long vector), which is smaller"), hint_sum_of_norms),
     ("that is the largest array's norm; the global norm takes every array's entries together",
      hint_largest_norm),
     ("that is the sum of the squares: take its square root", hint_sum_of_squares),
@@ -365,8 +365,8 @@ def hint_value_sign(case, name, expected, got):
 
 
 CLIP_BY_VALUE_HINTS = (
-    ("entries below -c were left as they are: clamp both sides, to [-c, c] "
-     "(np.clip(g, -c, c))", hint_value_upper_only),
+    (("entries below -c were left as they are: clamp both sides, to [-c, c] "
+     "(np.clip(g, -c, c))"), hint_value_upper_only),
     ("every entry became +-c: entries already within [-c, c] stay as they are",
      hint_value_sign),
 )
@@ -414,14 +414,14 @@ def hint_norm_after_clipping(case, name, expected, got):
 
 
 CLIP_BY_GLOBAL_NORM_HINTS = (
-    ("each array was scaled by its own norm: that is Keras' clipnorm (the chapter's third "
+    (("each array was scaled by its own norm: that is Keras' clipnorm (the chapter's third "
      "rule), which turns the step; the global rule multiplies every array by ONE factor, "
-     "max_norm / (norm of all arrays together)", hint_per_array_norm),
+     "max_norm / (norm of all arrays together)"), hint_per_array_norm),
     ("the factor is max_norm / total (at most 1), not total / max_norm", hint_inverted_factor),
-    ("below the threshold the gradient is returned unchanged: the factor is "
-     "min(1, max_norm / total), never above 1", hint_always_scaled),
-    ("total_norm is the norm measured BEFORE clipping (what clip_grad_norm_ returns, for "
-     "logging), not the norm after it", hint_norm_after_clipping),
+    (("below the threshold the gradient is returned unchanged: the factor is "
+     "min(1, max_norm / total), never above 1"), hint_always_scaled),
+    (("total_norm is the norm measured BEFORE clipping (what clip_grad_norm_ returns, for "
+     "logging), not the norm after it"), hint_norm_after_clipping),
 )
 
 
@@ -469,14 +469,14 @@ def hint_step_without_lr(case, name, expected, got):
 
 
 STEP_LENGTH_HINTS = (
-    ("that is max_norm itself: max_norm bounds the gradient's norm, not the step's length; "
-     "the step is lr times the clipped gradient", hint_step_is_max_norm),
+    (("that is max_norm itself: max_norm bounds the gradient's norm, not the step's length; "
+     "the step is lr times the clipped gradient"), hint_step_is_max_norm),
     ("below the threshold nothing is clipped: the step is then lr * (global norm)",
      hint_step_always_clipped),
-    ("above the threshold the gradient is rescaled to norm max_norm first: the step is "
-     "then lr * max_norm", hint_step_never_clipped),
-    ("that clips the step, not the gradient: max_norm bounds the gradient's norm, and the "
-     "step is lr times the clipped gradient", hint_step_clipped_not_gradient),
+    (("above the threshold the gradient is rescaled to norm max_norm first: the step is "
+     "then lr * max_norm"), hint_step_never_clipped),
+    (("that clips the step, not the gradient: max_norm bounds the gradient's norm, and the "
+     "step is lr times the clipped gradient"), hint_step_clipped_not_gradient),
     ("that is the clipped gradient's norm; the step is lr times it", hint_step_without_lr),
 )
 
@@ -557,12 +557,12 @@ def hint_threshold_one_cut(case, name, expected, got):
 
 
 THRESHOLD_HINTS = (
-    ("target / sqrt(n) holds only when EVERY entry is cut; here some entries are smaller "
-     "than c and keep their own values", hint_threshold_all_cut),
-    ("that is norm clipping's factor target / |g| applied to the largest entry; value "
-     "clipping cuts entries, it does not scale them", hint_threshold_norm_rule),
-    ("that assumes only the largest entry is cut; check that c lies between the largest "
-     "uncut and the smallest cut magnitude, and cut more entries if it does not",
+    (("target / sqrt(n) holds only when EVERY entry is cut; here some entries are smaller "
+     "than c and keep their own values"), hint_threshold_all_cut),
+    (("that is norm clipping's factor target / |g| applied to the largest entry; value "
+     "clipping cuts entries, it does not scale them"), hint_threshold_norm_rule),
+    (("that assumes only the largest entry is cut; check that c lies between the largest "
+     "uncut and the smallest cut magnitude, and cut more entries if it does not"),
      hint_threshold_one_cut),
 )
 
@@ -610,14 +610,14 @@ def hint_gd_step_with_lam(case, name, expected, got):
 
 
 CLIPPED_GD_HINTS = (
-    ("that is plain gradient descent: while lam * r > max_norm every step is clipped to "
-     "length lr * max_norm, and the distance falls by that, not by a factor", hint_gd_unclipped),
-    ("once lam * r <= max_norm the steps are no longer clipped: from there each step "
-     "multiplies the distance by (1 - lr lam)", hint_gd_always_clipped),
-    ("the number of clipped steps is off by one: step j (j = 0, 1, ...) is clipped while "
-     "r_j = r0 - j lr max_norm > max_norm / lam", hint_gd_off_by_one),
-    ("a clipped gradient has norm max_norm, so a clipped step has length lr * max_norm; lam "
-     "does not enter it", hint_gd_step_with_lam),
+    (("that is plain gradient descent: while lam * r > max_norm every step is clipped to "
+     "length lr * max_norm, and the distance falls by that, not by a factor"), hint_gd_unclipped),
+    (("once lam * r <= max_norm the steps are no longer clipped: from there each step "
+     "multiplies the distance by (1 - lr lam)"), hint_gd_always_clipped),
+    (("the number of clipped steps is off by one: step j (j = 0, 1, ...) is clipped while "
+     "r_j = r0 - j lr max_norm > max_norm / lam"), hint_gd_off_by_one),
+    (("a clipped gradient has norm max_norm, so a clipped step has length lr * max_norm; lam "
+     "does not enter it"), hint_gd_step_with_lam),
 )
 
 
@@ -668,14 +668,14 @@ def hint_rate_largest_or_median(case, name, expected, got):
 
 
 RATE_HINTS = (
-    ("that uses the arithmetic mean of the ratios, which the largest layer rules; the "
-     "geometric mean (exp of the mean log) weighs each decade alike", hint_rate_arithmetic),
-    ("upside down: a ratio above the target means the rate is too high, so the new rate is "
-     "lr * target / ratio", hint_rate_inverted),
+    (("that uses the arithmetic mean of the ratios, which the largest layer rules; the "
+     "geometric mean (exp of the mean log) weighs each decade alike"), hint_rate_arithmetic),
+    (("upside down: a ratio above the target means the rate is too high, so the new rate is "
+     "lr * target / ratio"), hint_rate_inverted),
     ("the ratio is proportional to the rate: scale the CURRENT rate lr by target / ratio",
      hint_rate_without_lr),
-    ("that matches one layer's ratio (the largest, or the median); the exercise asks for the "
-     "geometric mean of all of them", hint_rate_largest_or_median),
+    (("that matches one layer's ratio (the largest, or the median); the exercise asks for the "
+     "geometric mean of all of them"), hint_rate_largest_or_median),
     ("the target argument was not used (1e-3 was assumed): aim at the target you are given",
      hint_rate_ignores_target),
 )
