@@ -66,7 +66,7 @@ def _digits():
 
 
 class _L2:
-    """fit's `clip` hook (after backward, before the step): add the L2 penalty's gradient."""
+    """fit's `after_backward` hook (before the step): add the L2 penalty's gradient."""
 
     def __init__(self, weights, weight_decay):
         self.weights, self.weight_decay = weights, weight_decay
@@ -79,10 +79,10 @@ class _L2:
 def _run(p, weight_decay, n_train, hidden, epochs, lr, rng):
     train, val = _digits()
     model = reg_mlp(hidden, p, rng=rng)
-    clip = _L2(weights_only(model), weight_decay) if weight_decay > 0 else None
+    penalty = _L2(weights_only(model), weight_decay) if weight_decay > 0 else None
     h = fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=lr, momentum=0.9),
             (train.X[:n_train], train.y[:n_train]), val, epochs=epochs, batch_size=32,
-            clip=clip, progress=False, rng=rng)
+            after_backward=penalty, progress=False, rng=rng)
     weight_norm = float(np.sqrt(sum(float((w.data ** 2).sum()) for w in weights_only(model))))
     return {"epoch": np.arange(1, epochs + 1),
             "train_loss": np.array(h.train_loss), "val_loss": np.array(h.val_loss),
