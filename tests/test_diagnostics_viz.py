@@ -2,11 +2,11 @@
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from dlcore.viz import monitoring as M  # noqa: E402
+from dlcore.viz import monitoring as M
 
 
 def test_loss_curves_are_capped_and_blow_ups_drawn_at_the_cap():

@@ -418,7 +418,7 @@ def hinge_true_grad_minus_1(scores, labels, margin=1.0):
 
 
 def hinge_largest_only(scores, labels, margin=1.0):
-    m, _, n, c, rows = _hinge_parts(scores, labels, margin)
+    m, _, n, _c, rows = _hinge_parts(scores, labels, margin)
     j = m.argmax(axis=1)
     d = np.zeros_like(scores)
     d[rows, j] = m[rows, j] > 0
@@ -427,7 +427,7 @@ def hinge_largest_only(scores, labels, margin=1.0):
 
 
 def hinge_not_over_c(scores, labels, margin=1.0):
-    m, d, n, c, _ = _hinge_parts(scores, labels, margin)
+    m, d, n, _c, _ = _hinge_parts(scores, labels, margin)
     return float(m.sum() / n), d / n
 
 

@@ -367,10 +367,10 @@ def hint_momentum_theta_minus_v(case, name, expected, got):
 
 
 MOMENTUM_HINTS = (
-    ("v = alpha v + lr g climbs the loss: the velocity collects MINUS the scaled gradient, "
-     "v = alpha v - lr g", hint_momentum_uphill),
-    ("you kept PyTorch's buffer b = mu b + g (and theta - lr b): the textbook velocity is "
-     "v = -lr b, with the learning rate and the minus sign inside it", hint_momentum_pytorch_buffer),
+    (("v = alpha v + lr g climbs the loss: the velocity collects MINUS the scaled gradient, "
+     "v = alpha v - lr g"), hint_momentum_uphill),
+    (("you kept PyTorch's buffer b = mu b + g (and theta - lr b): the textbook velocity is "
+     "v = -lr b, with the learning rate and the minus sign inside it"), hint_momentum_pytorch_buffer),
     ("v already points downhill (v = alpha v - lr g): the parameters move by + v",
      hint_momentum_theta_minus_v),
 )
@@ -397,8 +397,8 @@ def hint_nesterov_no_mu(case, name, expected, got):
 
 
 NESTEROV_HINTS = (
-    ("that is plain momentum, theta - lr b (or the look-ahead taken with the OLD buffer, "
-     "which is the same): Nesterov's step is theta - lr (g + mu b) with the NEW b = mu b + g",
+    (("that is plain momentum, theta - lr b (or the look-ahead taken with the OLD buffer, "
+     "which is the same): Nesterov's step is theta - lr (g + mu b) with the NEW b = mu b + g"),
      hint_nesterov_plain),
     ("the look-ahead term is mu b, not b: theta - lr (g + mu b)", hint_nesterov_no_mu),
 )
@@ -494,8 +494,8 @@ RMSPROP_HINTS = (
     (HINT_EPS_INSIDE, hint_rmsprop_eps_inside),
     (HINT_PLUS, hint_rmsprop_plus),
     (HINT_NO_ROOT, hint_rmsprop_no_root),
-    ("alpha and 1 - alpha are swapped: the OLD average keeps the weight alpha, "
-     "r = alpha r + (1 - alpha) g^2", hint_rmsprop_swapped),
+    (("alpha and 1 - alpha are swapped: the OLD average keeps the weight alpha, "
+     "r = alpha r + (1 - alpha) g^2"), hint_rmsprop_swapped),
 )
 
 
@@ -536,8 +536,8 @@ BIAS_HINTS = (
     (HINT_ONE_MINUS_BETA, hint_bias_one_minus_beta),
     ("you multiplied by 1 - beta^t: the averages are too SMALL by that factor, so divide",
      hint_bias_multiplied),
-    ("the exponent is off by one: after t steps the factor is 1 - beta^t, with the t you "
-     "are given", hint_bias_off_by_one),
+    (("the exponent is off by one: after t steps the factor is 1 - beta^t, with the t you "
+     "are given"), hint_bias_off_by_one),
 )
 
 
@@ -596,16 +596,16 @@ def hint_adam_corrected_state(case, name, expected, got):
 
 ADAM_HINTS = (
     (HINT_ONE_MINUS_BETA, hint_adam_one_minus_beta),
-    ("no bias correction: divide m by 1 - beta1^t and v by 1 - beta2^t (with the new t) "
-     "before the step", hint_adam_no_correction),
-    ("eps is inside the square root, sqrt(v_hat + eps): PyTorch's Adam adds it outside, "
-     "sqrt(v_hat) + eps", hint_adam_eps_inside),
+    (("no bias correction: divide m by 1 - beta1^t and v by 1 - beta2^t (with the new t) "
+     "before the step"), hint_adam_no_correction),
+    (("eps is inside the square root, sqrt(v_hat + eps): PyTorch's Adam adds it outside, "
+     "sqrt(v_hat) + eps"), hint_adam_eps_inside),
     ("theta + ... climbs the loss: subtract the step, theta - lr m_hat / (sqrt(v_hat) + eps)",
      hint_adam_plus),
-    ("the correction used the old count: increase t first, then divide by 1 - beta^t with "
-     "the new t", hint_adam_old_t),
-    ("the state must keep the raw averages m and v; only the step uses the corrected "
-     "m_hat and v_hat", hint_adam_corrected_state),
+    (("the correction used the old count: increase t first, then divide by 1 - beta^t with "
+     "the new t"), hint_adam_old_t),
+    (("the state must keep the raw averages m and v; only the step uses the corrected "
+     "m_hat and v_hat"), hint_adam_corrected_state),
 )
 
 
@@ -642,15 +642,15 @@ def hint_best_momentum_kappa(case, name, expected, got):
 
 
 BEST_MOMENTUM_HINTS = (
-    ("2 / (lam_min + lam_max) is gradient descent's best step; with momentum both ends sit on "
-     "the edge of the complex region: lr lam_min = (1 - sqrt(a))^2, lr lam_max = (1 + sqrt(a))^2",
+    (("2 / (lam_min + lam_max) is gradient descent's best step; with momentum both ends sit on "
+     "the edge of the complex region: lr lam_min = (1 - sqrt(a))^2, lr lam_max = (1 + sqrt(a))^2"),
      hint_best_momentum_gd_step),
-    ("square it: adding the square roots of the two edge conditions gives "
-     "sqrt(lr) (sqrt(lam_max) + sqrt(lam_min)) = 2", hint_best_momentum_unsquared_lr),
-    ("that is the rate per step, sqrt(momentum) = (sqrt(kappa) - 1) / (sqrt(kappa) + 1): "
-     "the momentum is its square", hint_best_momentum_rate),
-    ("(kappa - 1) / (kappa + 1) is gradient descent's rate: the heavy ball's depends on "
-     "sqrt(kappa)", hint_best_momentum_kappa),
+    (("square it: adding the square roots of the two edge conditions gives "
+     "sqrt(lr) (sqrt(lam_max) + sqrt(lam_min)) = 2"), hint_best_momentum_unsquared_lr),
+    (("that is the rate per step, sqrt(momentum) = (sqrt(kappa) - 1) / (sqrt(kappa) + 1): "
+     "the momentum is its square"), hint_best_momentum_rate),
+    (("(kappa - 1) / (kappa + 1) is gradient descent's rate: the heavy ball's depends on "
+     "sqrt(kappa)"), hint_best_momentum_kappa),
 )
 
 
@@ -699,16 +699,16 @@ def hint_displacement_uncorrected(case, name, expected, got):
 
 
 DISPLACEMENT_HINTS = (
-    ("lr sign(g) per step forgets eps: each step is lr |g| / (|g| + eps), visibly less than "
-     "lr when |g| is near eps (or eps is large)", hint_displacement_sign),
+    (("lr sign(g) per step forgets eps: each step is lr |g| / (|g| + eps), visibly less than "
+     "lr when |g| is near eps (or eps is large)"), hint_displacement_sign),
     ("eps is inside the root, sqrt(g^2 + eps): PyTorch's Adam divides by sqrt(v_hat) + eps",
      hint_displacement_eps_inside),
     ("that is one step: after t steps on the same gradient the displacement is t times it",
      hint_displacement_one_step),
     ("Adam divides by sqrt(v_hat) = |g|: each step has length about lr whatever the size of g",
      hint_displacement_unnormalised),
-    ("without the bias correction: with it, m_hat = g and v_hat = g^2 at EVERY step, so all "
-     "t steps are the same", hint_displacement_uncorrected),
+    (("without the bias correction: with it, m_hat = g and v_hat = g^2 at EVERY step, so all "
+     "t steps are the same"), hint_displacement_uncorrected),
 )
 
 
