@@ -468,18 +468,31 @@ def test_hint_transposed_weight_gradient():
     assert len(hints(result)) == 1 and "equals the expected one transposed" in hints(result)[0]
 
 
+def without_own_hints(exercise_id):
+    """The registered exercise with its own hints removed: what the generic hints say."""
+    import dataclasses
+
+    return dataclasses.replace(get_exercise(exercise_id), hints=())
+
+
 def test_hint_factor_two():
-    result = run("regularization.l2_penalty_and_grad", l2_gradient_doubled)
+    # chapter 8 names this slip itself ("2 lambda W ..."); the generic rule says it without that
+    result = run(without_own_hints("regularization.l2_penalty_and_grad"), l2_gradient_doubled)
     assert hints(result) == [("hint: got/expected = 2 for every entry: a factor 2 too many "
                               "(e.g. the 2 from d(x^2)/dx twice)?")]
+    own = hints(run("regularization.l2_penalty_and_grad", l2_gradient_doubled))
+    assert len(own) == 1 and "lambda W" in own[0]
 
 
 def test_hint_generic_constant_factor_for_a_bias_correction_without_t():
-    result = run("optimizers.bias_corrected", bias_corrected_without_t)
+    result = run(without_own_hints("optimizers.bias_corrected"), bias_corrected_without_t)
     # the first failing case has t = 2: (1 - 0.9^2) / (1 - 0.9) = 1.9 for every entry of m_hat
     assert hints(result) == [("hint: got/expected = 1.9 for every entry: right up to a constant "
                               "factor (a scale or coefficient, e.g. a bias correction 1-beta "
                               "instead of 1-beta^t)?")]
+    own = hints(run("optimizers.bias_corrected", bias_corrected_without_t))
+    assert own == [("hint: 1 - beta instead of 1 - beta^t: the two agree only at t = 1; the "
+                    "averages started at 0 are too small by the factor 1 - beta^t")]
 
 
 def test_no_hint_when_the_numbers_show_no_slip():
