@@ -222,23 +222,12 @@ def test_early_stopping_counting_from_the_wrong_epoch_fails():
         best, stop = reg.early_stop_epoch(values, patience, min_delta)
         return best + 1, stop + 1
 
-    def one_late(values, patience, min_delta=0.0):   # waits patience + 1 epochs
-        best_epoch, best, wait = 0, None, 0
-        for epoch, value in enumerate(values):
-            if best is None or value < best - min_delta:
-                best_epoch, best, wait = epoch, value, 0
-                continue
-            wait += 1
-            if wait > patience:
-                return best_epoch, epoch
-        return best_epoch, len(values) - 1
-
     def global_best(values, patience, min_delta=0.0):  # looks into the future
         best = int(np.argmin(values))
         return best, min(best + patience, len(values) - 1)
 
     assert run("regularization.early_stop_epoch", one_based).passed == 0
-    result = run("regularization.early_stop_epoch", one_late)
+    result = run("regularization.early_stop_epoch", _late_stop)   # waits patience + 1 epochs
     assert result.status == "wrong"
     assert failed_line(result, "early_stop_epoch", "stop_epoch", "plateau shorter than patience")
     result = run("regularization.early_stop_epoch", global_best)
