@@ -41,3 +41,20 @@ def failed_line(result, name, output, group):
     """The result's failure line for one output of one case group, or None."""
     return next((line for line in result.lines
                  if line.startswith(f"✘ {name}  {output}  [{group}]")), None)
+
+
+def hint_lines(result, prefix=True):
+    """The result's 'hint: ...' lines, stripped (without the 'hint: ' itself if prefix=False)."""
+    lines = [line.strip() for line in result.lines if line.strip().startswith("hint:")]
+    return lines if prefix else [line[len("hint: "):] for line in lines]
+
+
+def forward_difference(f, x, h=1e-5):
+    """The classic wrong numerical gradient: (f(x + h) - f(x)) / h, error O(h) instead of O(h^2)."""
+    grad, f0 = np.zeros_like(x), f(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        grad[i] = (f(x) - f0) / h
+        x[i] = old
+    return grad

@@ -2,7 +2,7 @@
 case group with the right printed line, and the cases are seeded."""
 import numpy as np
 import pytest
-from conftest import failed_line, run
+from conftest import failed_line, hint_lines, run
 
 from dlcore import functional as F
 from dlcore.grading import list_exercises
@@ -348,10 +348,6 @@ def test_dead_units_with_a_float_tolerance_calls_a_tiny_output_dead():
 
 # ---------------------------------------------------------------- chapter 2's own hints
 
-def _hints(result):
-    return [line.strip()[len("hint: "):] for line in result.lines if line.strip().startswith("hint:")]
-
-
 @pytest.mark.parametrize("candidate, exercise_id, words", [
     (lambda depth: 0.5 ** depth, "activations.sigmoid_chain_bound", "1/2 * 1/2 = 1/4"),
     (lambda mean, std: 1 - act.relu_zero_fraction(mean, std), "activations.relu_zero_fraction",
@@ -364,14 +360,14 @@ def _hints(result):
 def test_classic_slips_get_their_own_hint(candidate, exercise_id, words):
     result = run(exercise_id, candidate)
     assert result.status == "wrong"
-    assert any(words in hint for hint in _hints(result)), result.lines
+    assert any(words in hint for hint in hint_lines(result, prefix=False)), result.lines
 
 
 def test_an_unrelated_slip_gets_none_of_the_exercise_hints():
     # depth - 1 factors: wrong, but not the 1/2-per-layer slip
     result = run("activations.sigmoid_chain_bound", lambda depth: 0.25 ** (depth - 1))
     assert result.status == "wrong"
-    assert not any("1/2 * 1/2" in hint for hint in _hints(result))
+    assert not any("1/2 * 1/2" in hint for hint in hint_lines(result, prefix=False))
 
 
 def test_elu_forward_that_blends_the_branches_fails_on_huge_x():

@@ -2,7 +2,7 @@
 finite differences, and the classic wrong derivations fail in the right case group."""
 import numpy as np
 import pytest
-from conftest import failed_line, run
+from conftest import failed_line, forward_difference, hint_lines, run
 
 from dlcore.gradcheck import numerical_gradient_array, relative_error
 from dlcore.grading import list_exercises
@@ -99,20 +99,6 @@ def test_not_implemented_is_reported():
 
 # ---------------------------------------------------------------- chapter 1's own hints
 
-def _hints(result):
-    return [line.strip()[len("hint: "):] for line in result.lines if line.strip().startswith("hint:")]
-
-
-def _forward_difference(f, x, h=1e-5):
-    grad, f0 = np.zeros_like(x), f(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + h
-        grad[i] = (f(x) - f0) / h
-        x[i] = old
-    return grad
-
-
 def _two_layer(decay_factor=1.0, relu_mask=True):
     def grads(X, y, W1, b1, W2, b2, reg=0.0):
         loss, g = bp.two_layer_loss_and_grads(X, y, W1, b1, W2, b2, reg=reg)
@@ -129,7 +115,7 @@ def _two_layer(decay_factor=1.0, relu_mask=True):
 
 
 @pytest.mark.parametrize("candidate, exercise_id, words", [
-    (_forward_difference, "backprop.numerical_gradient", "forward difference"),
+    (forward_difference, "backprop.numerical_gradient", "forward difference"),
     (_two_layer(decay_factor=2.0), "backprop.two_layer_loss_and_grads", "not 2 reg * W"),
     (_two_layer(decay_factor=0.0), "backprop.two_layer_loss_and_grads", "is missing"),
     (_two_layer(relu_mask=False), "backprop.two_layer_loss_and_grads", "without the ReLU"),
@@ -144,12 +130,12 @@ def _two_layer(decay_factor=1.0, relu_mask=True):
 def test_classic_slips_get_their_own_hint(candidate, exercise_id, words):
     result = run(exercise_id, candidate)
     assert result.status == "wrong"
-    assert any(words in hint for hint in _hints(result)), result.lines
+    assert any(words in hint for hint in hint_lines(result, prefix=False)), result.lines
 
 
 def test_a_right_answer_or_an_unrelated_slip_gets_no_exercise_hint():
     # the reference itself: no failure, no hint; a sign flip in SiLU: none of SiLU's hints
-    assert not _hints(run("backprop.silu_backward", bp.silu_backward))
+    assert not hint_lines(run("backprop.silu_backward", bp.silu_backward), prefix=False)
     flipped = run("backprop.silu_backward", lambda dout, x: -bp.silu_backward(dout, x))
     assert flipped.status == "wrong"
-    assert not any("product rule" in h for h in _hints(flipped))
+    assert not any("product rule" in h for h in hint_lines(flipped, prefix=False))

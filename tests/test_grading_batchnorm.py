@@ -2,7 +2,7 @@
 classic wrong answers fail in the right case group with the right printed line."""
 import numpy as np
 import pytest
-from conftest import failed_line, run
+from conftest import failed_line, hint_lines, run
 
 from dlcore import nn
 from dlcore.gradcheck import numerical_gradient_array
@@ -399,10 +399,6 @@ def test_running_after_repeats_classic_slips():
 
 # ---------------------------------------------------------------- the exercise's own hints
 
-def _hints(result):
-    return [line.strip() for line in result.lines if line.strip().startswith("hint:")]
-
-
 def _backward_with(dout, x, gamma, eps, *, eps_outside=False, ddof=0, var_path=True):
     """A learner's compact-formula backward, written out with one slip."""
     xc = x - x.mean(axis=0)
@@ -444,7 +440,7 @@ def test_backward_slips_are_named_in_a_hint():
     for candidate, hint in cases:
         result = run("batchnorm.batchnorm_backward", candidate)
         assert result.status == "wrong" and result.passed == 0, candidate.__name__
-        assert _hints(result) == [f"hint: {hint}"], (candidate.__name__, result.lines)
+        assert hint_lines(result) == [f"hint: {hint}"], (candidate.__name__, result.lines)
     # eps outside the root moves dx by ~1e-5 relative: a slip the tolerance catches
     assert failed_line(run("batchnorm.batchnorm_backward", backward_eps_outside),
                        "batchnorm_backward", "dx", "random dout")
@@ -458,7 +454,7 @@ def test_backward_slips_are_named_in_a_hint():
         return dx + 2 * g.mean(axis=0) / np.sqrt(x.var(axis=0) + eps), dgamma, dbeta
 
     other = run("batchnorm.batchnorm_backward", mean_term_sign)
-    assert not other and _hints(other) == []
+    assert not other and hint_lines(other) == []
 
 
 def test_forward_and_running_variance_slips_are_named_in_a_hint():
@@ -474,9 +470,9 @@ def test_forward_and_running_variance_slips_are_named_in_a_hint():
 
     for candidate, hint in ((eps_outside, bn.HINT_EPS_OUTSIDE), (unbiased, bn.HINT_UNBIASED)):
         result = run("batchnorm.batchnorm_train_forward", candidate)
-        assert not result and _hints(result) == [f"hint: {hint}"], result.lines
+        assert not result and hint_lines(result) == [f"hint: {hint}"], result.lines
     result = run("batchnorm.update_running", biased_running)
-    assert not result and _hints(result) == [f"hint: {bn.HINT_RUNNING_BIASED}"], result.lines
+    assert not result and hint_lines(result) == [f"hint: {bn.HINT_RUNNING_BIASED}"], result.lines
 
 
 # ---------------------------------------------------------------- group norm forward
@@ -630,7 +626,7 @@ def test_each_classic_slip_is_named_in_its_hint(exercise, hint, candidate):
     with np.errstate(all="ignore"):
         result = run(f"batchnorm.{exercise}", candidate)
     assert result.status == "wrong", result.lines
-    assert _hints(result) == [f"hint: {getattr(bn, hint)}"], result.lines
+    assert hint_lines(result) == [f"hint: {getattr(bn, hint)}"], result.lines
 
 
 def test_group_norm_slips_are_named_in_their_hints():
@@ -657,7 +653,7 @@ def test_group_norm_slips_are_named_in_their_hints():
              (plain(eps_outside=True), bn.HINT_EPS_OUTSIDE)]
     for candidate, hint in cases:
         result = run("batchnorm.group_norm_forward", candidate)
-        assert not result and _hints(result) == [f"hint: {hint}"], result.lines
+        assert not result and hint_lines(result) == [f"hint: {hint}"], result.lines
     assert bool(run("batchnorm.group_norm_forward", plain()))
 
 
@@ -672,4 +668,4 @@ def test_a_hint_never_names_a_slip_the_numbers_do_not_show():
     for exercise, candidate in (("batchnorm_train_forward", shifted),
                                 ("update_running", no_update)):
         result = run(f"batchnorm.{exercise}", candidate)
-        assert not result and _hints(result) == [], result.lines
+        assert not result and hint_lines(result) == [], result.lines

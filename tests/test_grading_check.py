@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import forward_difference, hint_lines, run
 
 from dlcore.grading import (
     EXERCISES,
@@ -34,10 +35,6 @@ LINE = re.compile(
     r"(\de[-+]\d+|0e\+00) \(< (\de-\d+)\)$"
 )
 SUMMARY = re.compile(r"^(\w+): (\d+)/(\d+) case groups passed$")
-
-
-def run(exercise_id, candidate, **kw):
-    return check(exercise_id, candidate, verbose=False, **kw)
 
 
 # ---------------------------------------------------------------- the references pass
@@ -154,17 +151,6 @@ def test_unstable_softmax_is_caught_as_nan():
     assert any(line.startswith("✘ softmax_cross_entropy  loss  [huge logits]  loss contains nan")
                for line in result.lines)
     assert any("dlogits contains nan (20 of 20 entries)" in line for line in result.lines)
-
-
-def forward_difference(f, x, h=1e-5):
-    grad = np.zeros_like(x)
-    f0 = f(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + h
-        grad[i] = (f(x) - f0) / h
-        x[i] = old
-    return grad
 
 
 def central_difference(f, x, h=1e-5):
@@ -410,10 +396,6 @@ from dlcore.grading.exercises import clipping, losses
 from dlcore.grading.exercises import regularization as reg
 
 
-def hints(result):
-    return [line.strip() for line in result.lines if line.strip().startswith("hint:")]
-
-
 def mae_sum_gradient(pred, target):
     """The gradient of the summed absolute error, not the mean: n times too large."""
     loss, dpred = losses.mae(pred, target)
@@ -449,23 +431,23 @@ def l2_gradient_doubled(W, weight_decay):
 def test_hint_sum_for_mean_names_the_factor_and_where_it_comes_from():
     result = run("losses.mae", mae_sum_gradient)
     assert not result
-    assert hints(result) == [("hint: got/expected = 20 for every entry (20 = the number of "
+    assert hint_lines(result) == [("hint: got/expected = 20 for every entry (20 = the number of "
                               "entries of pred): a sum where a mean belongs, or a missing "
                               "division by it?")]
-    assert hints(run("losses.mae", mae_gradient_divided_twice)) == [
+    assert hint_lines(run("losses.mae", mae_gradient_divided_twice)) == [
         ("hint: got/expected = 1/20 for every entry (20 = the number of entries of pred): a "
          "mean where a sum belongs, or an extra division by it?")]
 
 
 def test_hint_sign_flip():
     result = run("backprop.relu_backward", relu_backward_sign_flipped)
-    assert hints(result) == ["hint: got = -expected for every entry: a sign is flipped"]
+    assert hint_lines(result) == ["hint: got = -expected for every entry: a sign is flipped"]
 
 
 def test_hint_transposed_weight_gradient():
     result = run("backprop.linear_backward", linear_backward_dW_transposed)
     assert result.passed == 2 and "[square W]" in "".join(result.lines)
-    assert len(hints(result)) == 1 and "equals the expected one transposed" in hints(result)[0]
+    assert len(hint_lines(result)) == 1 and "equals the expected one transposed" in hint_lines(result)[0]
 
 
 def without_own_hints(exercise_id):
@@ -478,19 +460,19 @@ def without_own_hints(exercise_id):
 def test_hint_factor_two():
     # chapter 8 names this slip itself ("2 lambda W ..."); the generic rule says it without that
     result = run(without_own_hints("regularization.l2_penalty_and_grad"), l2_gradient_doubled)
-    assert hints(result) == [("hint: got/expected = 2 for every entry: a factor 2 too many "
+    assert hint_lines(result) == [("hint: got/expected = 2 for every entry: a factor 2 too many "
                               "(e.g. the 2 from d(x^2)/dx twice)?")]
-    own = hints(run("regularization.l2_penalty_and_grad", l2_gradient_doubled))
+    own = hint_lines(run("regularization.l2_penalty_and_grad", l2_gradient_doubled))
     assert len(own) == 1 and "lambda W" in own[0]
 
 
 def test_hint_generic_constant_factor_for_a_bias_correction_without_t():
     result = run(without_own_hints("optimizers.bias_corrected"), bias_corrected_without_t)
     # the first failing case has t = 2: (1 - 0.9^2) / (1 - 0.9) = 1.9 for every entry of m_hat
-    assert hints(result) == [("hint: got/expected = 1.9 for every entry: right up to a constant "
+    assert hint_lines(result) == [("hint: got/expected = 1.9 for every entry: right up to a constant "
                               "factor (a scale or coefficient, e.g. a bias correction 1-beta "
                               "instead of 1-beta^t)?")]
-    own = hints(run("optimizers.bias_corrected", bias_corrected_without_t))
+    own = hint_lines(run("optimizers.bias_corrected", bias_corrected_without_t))
     assert own == [("hint: 1 - beta instead of 1 - beta^t: the two agree only at t = 1; the "
                     "averages started at 0 are too small by the factor 1 - beta^t")]
 
@@ -498,7 +480,7 @@ def test_hint_generic_constant_factor_for_a_bias_correction_without_t():
 def test_no_hint_when_the_numbers_show_no_slip():
     # forward differences: wrong by a varying amount, no constant ratio (the exercise's own
     # hint names the forward difference; no generic factor hint is claimed)
-    assert [h for h in hints(run("backprop.numerical_gradient", forward_difference))
+    assert [h for h in hint_lines(run("backprop.numerical_gradient", forward_difference))
             if "forward difference" not in h] == []
     # off by a factor that is constant except in one entry: not claimed
     def almost_doubled(W, weight_decay):
@@ -506,7 +488,7 @@ def test_no_hint_when_the_numbers_show_no_slip():
         grad = 2 * grad
         grad.flat[0] *= 1.001
         return penalty, grad
-    assert hints(run("regularization.l2_penalty_and_grad", almost_doubled)) == []
+    assert hint_lines(run("regularization.l2_penalty_and_grad", almost_doubled)) == []
     # a symmetric matrix equals its transpose: no transpose hint for a wrong one
     from dlcore.grading.check import _slip
     e = np.array([[1.0, 2.0], [2.0, 5.0]])
@@ -595,11 +577,11 @@ def test_an_exercises_own_hint_is_shown_when_its_predicate_holds():
     ex = dataclasses.replace(plain, hints=((BN_HINT, raising_predicate),
                                            (BN_HINT, bn_dx_without_variance_path)))
     result = run(ex, bn_backward_without_variance_path)
-    assert not result and hints(result) == [f"hint: {BN_HINT}"]
+    assert not result and hint_lines(result) == [f"hint: {BN_HINT}"]
     # without hints of its own (batch norm now registers this one), no such line
     no_hints = dataclasses.replace(plain, hints=())
-    assert hints(run(no_hints, bn_backward_without_variance_path)) == []
+    assert hint_lines(run(no_hints, bn_backward_without_variance_path)) == []
     # a different slip: the predicate does not hold, so no hint is claimed
-    assert hints(run(ex, lambda dout, x, gamma, eps=1e-5: (
+    assert hint_lines(run(ex, lambda dout, x, gamma, eps=1e-5: (
         dout, *bn_backward_without_variance_path(dout, x, gamma, eps)[1:]))) == []
     assert bool(run(ex, plain.reference))

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import failed_line, run
+from conftest import failed_line, hint_lines, run
 
 from dlcore.grading import EXERCISES, Case, Exercise, check, get_exercise, list_exercises
 from dlcore.grading.exercises import initialization as ini
@@ -318,10 +318,6 @@ def test_relu_depth_std_wrong_answers():
 
 # ---------------------------------------------------------------- derived: a truncated normal
 
-def hints(result):
-    return [line.strip() for line in result.lines if line.strip().startswith("hint:")]
-
-
 def test_truncated_normal_std_reference_values():
     # Keras' and JAX's constant: "stddev of standard normal truncated to (-2, 2)"
     assert ini.truncated_normal_std(1.0, 2.0) == pytest.approx(0.87962566103423978, rel=1e-15)
@@ -371,7 +367,8 @@ def uniform_bound_slip(sigma, k):  # the uniform slip carried over: std = bound 
 def test_truncated_normal_std_classic_slips_fail_with_their_hint(wrong, hint):
     result = run("initialization.truncated_normal_std", wrong)
     assert result.status == "wrong"
-    assert len(hints(result)) >= 1 and all(hint in h for h in hints(result)), hints(result)
+    shown = hint_lines(result)
+    assert len(shown) >= 1 and all(hint in h for h in shown), shown
 
 
 def test_truncated_normal_std_slips_fail_every_group():
@@ -384,7 +381,7 @@ def test_truncated_normal_std_slips_fail_every_group():
 
 def test_truncated_normal_std_an_unknown_slip_gets_no_special_hint():
     result = run("initialization.truncated_normal_std", uniform_bound_slip)
-    assert not any("sigma" in h or "kept mass" in h for h in hints(result))
+    assert not any("sigma" in h or "kept mass" in h for h in hint_lines(result))
 
 
 # ---------------------------------------------------------------- hints for the classic slips

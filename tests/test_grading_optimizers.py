@@ -2,7 +2,7 @@
 classic wrong update rules fail with the right status."""
 import numpy as np
 import pytest
-from conftest import run
+from conftest import hint_lines, run
 
 from dlcore import optim
 from dlcore.grading import EXERCISES, list_exercises
@@ -318,10 +318,6 @@ def test_adam_displacement_of_lr_times_sign_fails_where_eps_matters():
 
 # ---------------------------------------------------------------- predicted: leaving a saddle
 
-def _hints(result):
-    return [line.strip() for line in result.lines if line.strip().startswith("hint:")]
-
-
 def test_saddle_escape_steps_matches_gradient_descent_on_the_quadratic():
     # H = diag(ev); each component starts at delta; count the steps until the largest
     # component reaches radius: the prediction t lies in (steps - 1, steps]
@@ -350,7 +346,7 @@ def test_first_order_escape_fails_with_its_hint():
     result = run("optimizers.saddle_escape_steps", first_order)
     assert result.status == "wrong" and result.passed == 0
     assert result.errors[("one negative eigenvalue", "steps")] > 0.05
-    assert _hints(result) == [f"hint: {ex.HINT_FIRST_ORDER}"]
+    assert hint_lines(result) == [f"hint: {ex.HINT_FIRST_ORDER}"]
 
 
 def test_largest_size_eigenvalue_fails_with_its_hint():
@@ -360,7 +356,7 @@ def test_largest_size_eigenvalue_fails_with_its_hint():
     result = run("optimizers.saddle_escape_steps", largest_size)
     assert result.status == "wrong"
     assert result.errors[("several negative, a larger positive", "steps")] > 0.1
-    assert any(line == f"hint: {ex.HINT_LARGEST_SIZE}" for line in _hints(result))
+    assert any(line == f"hint: {ex.HINT_LARGEST_SIZE}" for line in hint_lines(result))
 
 
 @pytest.mark.parametrize("variant", ["no_lr", "log10", "first_entry", "shrink_factor"])
@@ -378,7 +374,7 @@ def test_other_wrong_escape_steps_fail(variant):
 
     result = run("optimizers.saddle_escape_steps", wrong)
     assert result.status == "wrong" and result.passed == 0
-    assert _hints(result)[:1] != [f"hint: {ex.HINT_FIRST_ORDER}"]
+    assert hint_lines(result)[:1] != [f"hint: {ex.HINT_FIRST_ORDER}"]
 
 
 # ---------------------------------------------------------------- the classic slips get named
@@ -477,7 +473,7 @@ def _displacement_one_step(g, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
 def test_classic_slip_is_named_in_a_hint(exercise, wrong, words):
     result = run(f"optimizers.{exercise}", wrong)
     assert result.status == "wrong"
-    hints = _hints(result)
+    hints = hint_lines(result)
     assert len(hints) == 1 and words in hints[0], hints
 
 
@@ -488,4 +484,4 @@ def test_a_right_answer_to_another_question_gets_no_slip_hint():
         return 1 / lam_max, float(((root - 1) / (root + 1)) ** 2)
 
     result = run("optimizers.best_momentum", guess)
-    assert result.status == "wrong" and _hints(result) == []
+    assert result.status == "wrong" and hint_lines(result) == []
