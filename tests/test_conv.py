@@ -120,6 +120,22 @@ def test_depthwise_forward_and_backward(stride, padding, k, m):
     np.testing.assert_array_equal(db2, db)
 
 
+def test_depthwise_backward_does_not_depend_on_the_gradients_memory_layout():
+    """A layer hands the backward a channels-last view; a direct call usually an NCHW array.
+    Both are the same numbers, so they must give the same bits (the backward reads
+    rows of channels, and copies an NCHW gradient into that order once)."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 8, 9, 11)).astype(np.float32)
+    Wd, b = rng.standard_normal((16, 1, 3, 3)).astype(np.float32), np.zeros(16, np.float32)
+    out, cache = F.depthwise_conv2d_forward(x, Wd, b, 1, 1)
+    dout_nchw = rng.standard_normal(out.shape).astype(np.float32)
+    dout_nhwc = np.ascontiguousarray(dout_nchw.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    assert dout_nchw.flags.c_contiguous and not dout_nhwc.flags.c_contiguous
+    for a, b_ in zip(F.depthwise_conv2d_backward(dout_nchw, cache),
+                     F.depthwise_conv2d_backward(dout_nhwc, cache)):
+        np.testing.assert_array_equal(a, b_)
+
+
 def _torch_inputs():
     """The seeded inputs the PyTorch reference numbers below were computed from (torch
     2.13.0, float64): the draws must stay in this order."""
