@@ -154,19 +154,20 @@ def test_layers_keep_float32(rng):
             assert out.dtype == layer.backward(out).dtype == np.float32
 
 
-def test_bad_inputs_get_clear_errors():
-    x = np.ones((2, 3))
-    with pytest.raises(ValueError, match=r"Dropout: p must be in \[0.0, 1.0\), got 1.0"):
-        nn.Dropout(1.0)
-    with pytest.raises(ValueError, match=r"p must be in \[0.0, 1.0\), got -0.1"):
-        nn.Dropout(-0.1)
-    with pytest.raises(TypeError, match="p must be a real number, got '0.5'"):
-        nn.Dropout("0.5")
+@pytest.mark.parametrize("layer_class", [nn.Dropout, nn.GaussianDropout])
+def test_bad_inputs_get_clear_errors(layer_class):
+    name, x = layer_class.__name__, np.ones((2, 3))
+    with pytest.raises(ValueError, match=rf"{name}: p must be in \[0.0, 1.0\), got 1.0"):
+        layer_class(1.0)
+    with pytest.raises(ValueError, match=rf"{name}: p must be in \[0.0, 1.0\), got -0.1"):
+        layer_class(-0.1)
+    with pytest.raises(TypeError, match=f"{name}: p must be a real number, got '0.5'"):
+        layer_class("0.5")
     with pytest.raises(TypeError, match="rng must be a numpy.random.Generator, an int seed"):
-        nn.Dropout(0.5, rng="seed")
-    with pytest.raises(TypeError, match="Dropout: input must be a floating-point array.*int64"):
-        nn.Dropout(0.5)(np.ones((2, 3), np.int64))
-    layer = nn.Dropout(0.5, rng=0)
+        layer_class(0.5, rng="seed")
+    with pytest.raises(TypeError, match=f"{name}: input must be a floating-point array.*int64"):
+        layer_class(0.5)(np.ones((2, 3), np.int64))
+    layer = layer_class(0.5, rng=0)
     layer(x)
     with pytest.raises(ShapeError, match=r"dout must have the shape of the forward output "
                                          r"\(2, 3\), got \(3, 2\)"):
@@ -175,4 +176,4 @@ def test_bad_inputs_get_clear_errors():
     with pytest.raises(ShapeError, match="dout must have the shape of the forward output"):
         layer.backward(np.ones(6))
     with pytest.raises(RuntimeError, match=r"backward\(\) was called before forward\(\)"):
-        nn.Dropout().backward(x)
+        layer_class().backward(x)
