@@ -40,6 +40,16 @@ def test_random_search_beats_the_grid_when_y_does_not_matter():
     assert abs(r1 - g1) < 0.06
 
 
+def test_expected_best_places_both_peaks_at_random():
+    # When y is all that matters, a 5 x 5 grid (rows at y = 0.1, 0.3, ..., 0.9) has a row
+    # through h's default peak y = 0.3 and scores 1 there; drawn anew per search, the
+    # peak falls between the rows on average, so the grid's expected best is below 1.
+    assert hv.best_found(hv.search_points("grid", 25), 1e6) > 0.9999
+    drawn, sd = hv.expected_best("grid", 25, 1e6, repeats=200, rng=3)
+    assert drawn < 0.99 and sd > 0
+    assert hv.toy_score(0.2, 0.8, 1.0, peak_x=0.2, peak_y=0.8) == pytest.approx(1.0)
+
+
 def test_best_found_on_a_grid_through_the_peak_is_one():
     points = np.array([[hv.PEAK_X, hv.PEAK_Y], [0.1, 0.1]])
     assert hv.best_found(points, 0.3) == pytest.approx(1.0)
@@ -85,3 +95,20 @@ def test_trial_timeline_draws_one_bar_per_trial_in_one_lane_per_worker():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["worker 1"]
     starts = [p.get_x() for p in ax.patches]
     assert starts == sorted(starts) and ax.get_title() == "serial"
+
+
+def test_timelines_on_shared_axes_show_the_longer_run_whole():
+    import matplotlib.pyplot as plt
+
+    from dlcore.search import Trials
+
+    def table(ends):
+        rows = [{"trial": i, "worker": 1, "started": e - 1.0, "seconds": 1.0}
+                for i, e in enumerate(ends)]
+        return Trials(rows, wall_seconds=ends[-1])
+
+    fig, axes = plt.subplots(2, 1, sharex=True)
+    hv.plot_trial_timeline(table([1.0, 2.0, 3.0, 4.0]), ax=axes[0])    # serial: 4 s
+    hv.plot_trial_timeline(table([1.0, 2.5]), ax=axes[1])              # parallel: 2.5 s
+    assert axes[0].get_xlim()[1] >= 4.0 and axes[1].get_xlim()[1] >= 4.0
+    plt.close(fig)
