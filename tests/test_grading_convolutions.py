@@ -3,7 +3,7 @@ numerical gradients and count_flops, and the classic wrong answers fail in the r
 group."""
 import numpy as np
 import pytest
-from conftest import run
+from conftest import failed_line, hint_lines, run
 from numpy.lib.stride_tricks import sliding_window_view
 
 from dlcore import nn
@@ -22,11 +22,6 @@ CHAPTER10 = [
     "convolutions.separable_mult_adds",
 ]
 
-
-
-def failed_line(result, name, output, group):
-    return next((line for line in result.lines
-                 if line.startswith(f"✘ {name}  {output}  [{group}]")), None)
 
 
 def conv_loops(x, W, b, stride=1, padding=0, groups=1):
@@ -306,3 +301,79 @@ def test_mult_adds_on_the_input_map_or_with_a_full_depthwise_filter():
     result = run("convolutions.separable_mult_adds", depthwise_as_standard)
     assert result.passed == 0
     assert result.errors[("stride 2", "standard")] == 0.0
+
+
+# ---------------------------------------------------------------- each slip gets its own hint
+
+def _im2col_channels_first(x, kh, kw, stride=1, padding=0):
+    win = windows(x, kh, kw, stride, padding)
+    n, c, ho, wo = win.shape[:4]
+    return win.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * kh * kw)
+
+
+def _conv_flipped(x, W, b, stride=1, padding=0):
+    return cv.conv2d_forward(x, W[:, :, ::-1, ::-1], b, stride, padding)
+
+
+def _depthwise_j_major(x, W, b, stride=1, padding=0):
+    c = x.shape[1]
+    m = W.shape[0] // c
+    out = cv.depthwise_conv2d_forward(x, W, b, stride, padding)
+    return out[:, np.arange(c * m).reshape(c, m).T.reshape(-1)]
+
+
+def _gap_no_division(dout, input_shape):
+    return np.broadcast_to(dout[:, :, None, None], input_shape).copy()
+
+
+def _gap_h_squared(dout, input_shape):
+    h = input_shape[2]
+    return np.broadcast_to(dout[:, :, None, None] / (h * h), input_shape).copy()
+
+
+def _receptive_no_strides(kernel_sizes, strides):
+    return 1 + sum(k - 1 for k in kernel_sizes)
+
+
+def _receptive_own_stride(kernel_sizes, strides):
+    r, jump = 1, 1
+    for k, s in zip(kernel_sizes, strides):
+        jump *= s
+        r += (k - 1) * jump
+    return r
+
+
+def _mult_adds_input_map(d_k, m, n, h, w, stride=1, padding=0):
+    return d_k * d_k * m * n * h * w, (d_k * d_k * m + m * n) * h * w
+
+
+SLIPS = [
+    ("convolutions.im2col", _im2col_channels_first, "HINT_IM2COL_CHANNELS_FIRST"),
+    ("convolutions.conv2d_forward", _conv_flipped, "HINT_CONV_FLIPPED"),
+    ("convolutions.depthwise_conv2d_forward", _depthwise_j_major, "HINT_DEPTHWISE_J_MAJOR"),
+    ("convolutions.global_avg_pool_backward", _gap_no_division, "HINT_GAP_NO_DIVISION"),
+    ("convolutions.global_avg_pool_backward", _gap_h_squared, "HINT_GAP_SQUARE"),
+    ("convolutions.receptive_field", _receptive_no_strides, "HINT_RECEPTIVE_NO_STRIDES"),
+    ("convolutions.receptive_field", _receptive_own_stride, "HINT_RECEPTIVE_OWN_STRIDE"),
+    ("convolutions.separable_mult_adds", _mult_adds_input_map, "HINT_MULT_ADDS_INPUT_MAP"),
+]
+
+
+@pytest.mark.parametrize("exercise_id, slip, hint", SLIPS, ids=[s[1].__name__ for s in SLIPS])
+def test_each_classic_slip_fails_with_its_own_hint(exercise_id, slip, hint):
+    result = run(exercise_id, slip)
+    assert result.status == "wrong"
+    assert hint_lines(result) == [f"hint: {getattr(cv, hint)}"]
+
+
+def test_no_hint_predicate_holds_for_the_reference():
+    # a hint names a slip only where the answer differs from the right one
+    for exercise_id in CHAPTER10:
+        ex = get_exercise(exercise_id)
+        for case in ex.cases():
+            out = ex.reference(*case.args, **case.kwargs)
+            outs = out if len(ex.output_names()) > 1 else (out,)
+            for name, value in zip(ex.output_names(), outs, strict=True):
+                v = np.asarray(value, dtype=np.float64)
+                for sentence, predicate in ex.hints:
+                    assert not predicate(case, name, v, v), (exercise_id, sentence)

@@ -10,7 +10,9 @@ weight and an input value; biases are not counted.
 
 The references are thin wrappers of `dlcore.functional` (im2col, conv2d_*,
 depthwise_conv2d_*, global_avg_pool2d_*), so the exercises grade against the library's own
-math; the two counts (receptive field, multiply-adds) are closed forms.
+math; the two counts (receptive field, multiply-adds) are closed forms. Each exercise's
+hints name its classic slips (a flipped kernel, channels in the wrong order, a missing 1/(H*W),
+strides ignored, the input map counted) when the numbers show exactly that slip.
 tests/test_grading_convolutions.py checks the references against direct nested loops,
 numerical gradients, an independent numpy version and `count_flops`. All arrays are float64
 (relative error below 1e-7 passes); counts are exact integers (below 1e-12: off by one in
@@ -240,24 +242,115 @@ def _mult_adds_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- hints: the classic slips
+# predicate(case, name, expected, got) -> True when `got` is exactly what the slip gives
+# (and the right answer is not); expected and got are float64 arrays of the same shape.
+
+def _is(got, expected, slip):
+    slip = np.asarray(slip, dtype=np.float64)
+    return (got.shape == slip.shape and bool(np.allclose(got, slip, rtol=1e-9, atol=1e-12))
+            and not bool(np.allclose(expected, slip, rtol=1e-9, atol=1e-12)))
+
+
+def _hint_im2col_channels_first(case, name, expected, got):
+    x, kh, kw = case.args
+    stride, padding = case.kwargs.get("stride", 1), case.kwargs.get("padding", 0)
+    n, c = x.shape[:2]
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    win = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(2, 3))
+    win = win[:, :, ::stride, ::stride]
+    ho, wo = win.shape[2:4]
+    return _is(got, expected, win.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * kh * kw))
+
+
+def _hint_conv_flipped(case, name, expected, got):
+    x, W, b = case.args
+    return _is(got, expected, conv2d_forward(x, W[:, :, ::-1, ::-1], b, **case.kwargs))
+
+
+def _hint_depthwise_j_major(case, name, expected, got):
+    x, W, b = case.args
+    c, cm = x.shape[1], W.shape[0]
+    out = depthwise_conv2d_forward(x, W, b, **case.kwargs)
+    # the slip's channel j*C + c holds the right answer's channel c*m + j
+    return _is(got, expected, out[:, np.arange(cm).reshape(c, cm // c).T.reshape(-1)])
+
+
+def _hint_gap_no_division(case, name, expected, got):
+    dout, shape = case.args
+    return _is(got, expected, np.broadcast_to(dout[:, :, None, None], shape))
+
+
+def _hint_gap_square(case, name, expected, got):
+    dout, (n, c, h, w) = case.args
+    return any(_is(got, expected, np.broadcast_to(dout[:, :, None, None] / side**2, (n, c, h, w)))
+               for side in (h, w))
+
+
+def _hint_receptive_no_strides(case, name, expected, got):
+    kernel_sizes, _ = case.args
+    return _is(got, expected, 1 + sum(k - 1 for k in kernel_sizes))
+
+
+def _hint_receptive_own_stride(case, name, expected, got):
+    r, jump = 1, 1
+    for k, s in zip(*case.args):
+        jump *= s                       # the slip: a layer's own stride already counted
+        r += (k - 1) * jump
+    return _is(got, expected, r)
+
+
+def _hint_mult_adds_input_map(case, name, expected, got):
+    d_k, m, n, h, w = case.args
+    slip = d_k * d_k * m * n * h * w if name == "standard" else (d_k * d_k * m + m * n) * h * w
+    return _is(got, expected, slip)
+
+
+HINT_IM2COL_CHANNELS_FIRST = ("your columns run channel first (c, p, q); dlcore's order is kernel "
+                              "row, kernel column, then channel: column p*kw*C + q*C + c")
+HINT_CONV_FLIPPED = ("this is the textbook convolution, with the kernel flipped; PyTorch's and "
+                     "dlcore's is a cross-correlation: W[o, c, p, q] multiplies "
+                     "x_pad[n, c, i*stride + p, j*stride + q]")
+HINT_DEPTHWISE_J_MAJOR = ("right values, channels in the wrong order: output channel c*m + j "
+                          "(all m filters of input channel c side by side), not j*C + c")
+HINT_GAP_NO_DIVISION = ("each pixel enters its channel's mean with weight 1/(H*W): divide the "
+                        "upstream gradient by H*W")
+HINT_GAP_SQUARE = "divide by H*W, not H*H or W*W: the maps need not be square"
+HINT_RECEPTIVE_NO_STRIDES = ("a layer above a stride-s layer steps over s input pixels at a time: "
+                             "multiply its k - 1 by the product of the strides below it")
+HINT_RECEPTIVE_OWN_STRIDE = ("a layer's own stride does not widen its own window: multiply k - 1 "
+                             "by the strides of the layers below it only, then update the step")
+HINT_MULT_ADDS_INPUT_MAP = ("you counted on the input map; a multiply-add happens per output "
+                            "pixel, and the output is floor((h + 2*padding - d_k)/stride) + 1 "
+                            "rows")
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
-    register(Exercise(PREFIX + "im2col", "im2col", _im2col_cases, im2col, ("cols",))),
+    register(Exercise(PREFIX + "im2col", "im2col", _im2col_cases, im2col, ("cols",),
+                      hints=((HINT_IM2COL_CHANNELS_FIRST, _hint_im2col_channels_first),))),
     register(Exercise(PREFIX + "conv2d_forward", "conv2d_forward", _conv_forward_cases,
-                      conv2d_forward, ("out",))),
+                      conv2d_forward, ("out",),
+                      hints=((HINT_CONV_FLIPPED, _hint_conv_flipped),))),
     register(Exercise(PREFIX + "conv2d_backward", "conv2d_backward", _conv_backward_cases,
                       conv2d_backward, ("dx", "dW", "db"))),
     register(Exercise(PREFIX + "depthwise_conv2d_forward", "depthwise_conv2d_forward",
-                      _depthwise_forward_cases, depthwise_conv2d_forward, ("out",))),
+                      _depthwise_forward_cases, depthwise_conv2d_forward, ("out",),
+                      hints=((HINT_DEPTHWISE_J_MAJOR, _hint_depthwise_j_major),))),
     register(Exercise(PREFIX + "depthwise_conv2d_backward", "depthwise_conv2d_backward",
                       _depthwise_backward_cases, depthwise_conv2d_backward,
                       ("dx", "dW", "db"))),
     register(Exercise(PREFIX + "global_avg_pool_backward", "global_avg_pool_backward",
-                      _gap_cases, global_avg_pool_backward, ("dx",))),
+                      _gap_cases, global_avg_pool_backward, ("dx",),
+                      hints=((HINT_GAP_NO_DIVISION, _hint_gap_no_division),
+                             (HINT_GAP_SQUARE, _hint_gap_square)))),
     register(Exercise(PREFIX + "receptive_field", "receptive_field", _receptive_cases,
-                      receptive_field, ("r",), tolerance=1e-12)),
+                      receptive_field, ("r",), tolerance=1e-12,
+                      hints=((HINT_RECEPTIVE_NO_STRIDES, _hint_receptive_no_strides),
+                             (HINT_RECEPTIVE_OWN_STRIDE, _hint_receptive_own_stride)))),
     register(Exercise(PREFIX + "separable_mult_adds", "separable_mult_adds",
                       _mult_adds_cases, separable_mult_adds, ("standard", "separable"),
-                      tolerance=1e-12)),
+                      tolerance=1e-12,
+                      hints=((HINT_MULT_ADDS_INPUT_MAP, _hint_mult_adds_input_map),))),
 ]
