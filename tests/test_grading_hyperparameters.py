@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import run
+from conftest import hint_lines, run
 
 from dlcore.grading import list_exercises
 from dlcore.grading.exercises import hyperparameters as hp
@@ -144,3 +144,80 @@ def test_parallel_time_without_ceiling_or_startup_fails():
     no_start = run("hyperparameters.parallel_wall_time",
                    lambda n, t, k, s: math.ceil(n / k) * t)
     assert no_start.status == "wrong" and "one worker" not in failed_groups(no_start)
+
+
+# ---------------------------------------------------------------- each slip's hint names it
+
+def _worst_trial(u, low, high, objective):
+    lrs = [low * (high / low) ** x for x in u]
+    values = [objective(lr) for lr in lrs]
+    i = int(np.argmax(values))
+    return lrs[i], values[i]
+
+
+def _uniform_trials(u, low, high, objective):
+    lrs = [low + x * (high - low) for x in u]
+    values = [objective(lr) for lr in lrs]
+    i = int(np.argmin(values))
+    return lrs[i], values[i]
+
+
+def _ceil_survivors(n_configs, min_budget, max_budget, eta):
+    configs, budgets, n, b = [], [], n_configs, min_budget
+    while n >= 1 and b <= max_budget:
+        configs.append(n)
+        budgets.append(b)
+        n, b = -(-n // eta), b * eta
+    configs, budgets = np.array(configs), np.array(budgets)
+    return configs, budgets, int(np.sum(configs * budgets))
+
+
+def _everyone_at_max(n_configs, min_budget, max_budget, eta):
+    configs, budgets, _ = hp.halving_rungs(n_configs, min_budget, max_budget, eta)
+    return configs, budgets, n_configs * max_budget
+
+
+SLIPS = [
+    ("hyperparameters.log_uniform_from_unit", lambda u, low, high: low + u * (high - low),
+     "uniform on [low, high]"),
+    ("hyperparameters.log_uniform_from_unit", lambda u, low, high: high ** u, "u = 0 must give low"),
+    ("hyperparameters.log_uniform_from_unit", lambda u, low, high: (high / low) ** u,
+     "u = 0 must give low"),
+    ("hyperparameters.random_search_lr", _worst_trial, "the highest score"),
+    ("hyperparameters.random_search_lr", _uniform_trials, "drawn uniformly"),
+    ("hyperparameters.trials_needed", lambda q, p: round(math.log(1 - p) / math.log(1 - q)),
+     "not its rounding or floor"),
+    ("hyperparameters.trials_needed", lambda q, p: math.floor(math.log(1 - p) / math.log(1 - q)),
+     "not its rounding or floor"),
+    ("hyperparameters.trials_needed", lambda q, p: math.ceil(p / q), "added up"),
+    ("hyperparameters.trials_needed", lambda q, p: math.ceil(math.log(p) / math.log(1 - q)),
+     "not of p"),
+    ("hyperparameters.halving_rungs", _ceil_survivors, "not the ceiling"),
+    ("hyperparameters.halving_rungs", _everyone_at_max, "its own budget"),
+    ("hyperparameters.parallel_wall_time", lambda n, t, k, s: s + n / k * t, "trials are whole"),
+    ("hyperparameters.parallel_wall_time", lambda n, t, k, s: math.ceil(n / k) * t,
+     "startup_seconds"),
+]
+
+
+@pytest.mark.parametrize("exercise, slip, words", SLIPS, ids=[f"{e}:{w}" for e, _, w in SLIPS])
+def test_each_classic_slip_gets_the_hint_that_names_it(exercise, slip, words):
+    result = run(exercise, slip)
+    assert result.status == "wrong"
+    hints = hint_lines(result, prefix=False)
+    assert hints and words in hints[0], hints
+
+
+@pytest.mark.parametrize("exercise, wrong", [
+    ("hyperparameters.log_uniform_from_unit", lambda u, low, high: np.sqrt(low * high) + 0 * u),
+    ("hyperparameters.random_search_lr", lambda u, low, high, objective: (0.123, 4.56)),
+    ("hyperparameters.trials_needed", lambda q, p: 7),
+    ("hyperparameters.halving_rungs",
+     lambda n, lo, hi, eta: (np.array([n, 1]), np.array([lo, hi]), n * lo + hi)),
+    ("hyperparameters.parallel_wall_time", lambda n, t, k, s: 2 * s + n * t),
+])
+def test_an_unrecognised_wrong_answer_gets_no_hint(exercise, wrong):
+    result = run(exercise, wrong)
+    assert result.status == "wrong"
+    own = {text for text, _ in hp.HINTS[exercise.split(".")[1]]}
+    assert not own & set(hint_lines(result, prefix=False))

@@ -145,17 +145,138 @@ def _parallel_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- hints for classic slips
+#
+# Each predicate recomputes what one slip returns for the failing case and compares it with
+# the learner's output, so a hint shows only when the numbers are exactly that slip.
+
+def _same(got, value):
+    value = np.asarray(value, dtype=np.float64)
+    return got.shape == value.shape and bool(np.allclose(got, value, rtol=1e-9, atol=0.0))
+
+
+def _uniform_map(case, name, expected, got):          # low + u (high - low)
+    u, low, high = case.args
+    return _same(got, low + np.asarray(u) * (high - low))
+
+
+def _missing_low(case, name, expected, got):          # (high / low) ** u or high ** u
+    u, low, high = case.args
+    u = np.asarray(u, dtype=np.float64)
+    return _same(got, (high / low) ** u) or _same(got, high ** u)
+
+
+def _search_slip(case, name, got, lr_of, pick):
+    u, low, high, objective = case.args
+    lrs = [float(lr_of(x, low, high)) for x in np.asarray(u, dtype=np.float64)]
+    values = [objective(lr) for lr in lrs]
+    i = int(pick(values))
+    return _same(got, lrs[i] if name == "best_lr" else values[i])
+
+
+def _kept_the_highest(case, name, expected, got):     # argmax of a lower-is-better loss
+    return _search_slip(case, name, got, lambda x, lo, hi: lo * (hi / lo) ** x, np.argmax)
+
+
+def _uniform_draws(case, name, expected, got):        # lr = low + u (high - low)
+    return _search_slip(case, name, got, lambda x, lo, hi: lo + x * (hi - lo), np.argmin)
+
+
+def _ratio(case):
+    q, p = case.args
+    return math.log(1.0 - p) / math.log(1.0 - q)
+
+
+def _rounded(case, name, expected, got):              # round() or floor instead of ceil
+    return _same(got, round(_ratio(case))) or _same(got, math.floor(_ratio(case)))
+
+
+def _linear_in_q(case, name, expected, got):          # p / q trials
+    q, p = case.args
+    return _same(got, math.ceil(p / q)) or _same(got, round(p / q))
+
+
+def _log_of_p(case, name, expected, got):             # log(p) where log(1 - p) belongs
+    q, p = case.args
+    return _same(got, math.ceil(math.log(p) / math.log(1.0 - q)))
+
+
+def _ceil_rungs(n_configs, min_budget, max_budget, eta):
+    configs, budgets, n, b = [], [], n_configs, min_budget
+    while n >= 1 and b <= max_budget:
+        configs.append(n)
+        budgets.append(b)
+        n, b = -(-n // eta), b * eta
+    return np.array(configs), np.array(budgets), int(np.sum(np.array(configs) * np.array(budgets)))
+
+
+def _kept_the_ceiling(case, name, expected, got):     # ceil(n / eta) survivors
+    configs, budgets, total = _ceil_rungs(*case.args)
+    return _same(got, {"configs": configs, "budgets": budgets, "total": total}[name])
+
+
+def _total_at_full_budget(case, name, expected, got):  # every config at max_budget
+    n_configs, max_budget = case.args[0], case.args[2]
+    configs, budgets, _ = halving_rungs(*case.args)
+    return name == "total" and (_same(got, n_configs * max_budget)
+                                or _same(got, int(configs.sum()) * int(budgets[-1])))
+
+
+def _no_ceiling(case, name, expected, got):           # n / k rounds, a fraction allowed
+    n, t, k, s = case.args
+    return _same(got, s + n / k * t)
+
+
+def _no_startup(case, name, expected, got):           # the workers start for free
+    n, t, k, _ = case.args
+    return _same(got, math.ceil(n / k) * t) or _same(got, n / k * t)
+
+
+HINTS = {
+    "log_uniform_from_unit": (
+        (("these are uniform on [low, high]: then most values fall in the top decade. Make "
+          "log(value) linear in u instead: log low + u (log high - log low)"), _uniform_map),
+        (("u = 0 must give low: the map is low * (high / low) ** u; without the factor low "
+          "(or with high ** u) it starts at 1"), _missing_low)),
+    "random_search_lr": (
+        (("you kept the trial with the highest score; the objective is a validation loss, "
+          "so the best trial is the one with the lowest"), _kept_the_highest),
+        (("the learning rates were drawn uniformly on [low, high]; trial i must use the "
+          "log-uniform rate of exercise 1, low * (high / low) ** u[i]"), _uniform_draws)),
+    "trials_needed": (
+        (("the smallest whole n with 1 - (1 - q)^n >= p is the ceiling of "
+          "log(1 - p) / log(1 - q), not its rounding or floor"), _rounded),
+        (("p / q would be right only if the chances of the trials added up; they do not: "
+          "all n trials miss with probability (1 - q)^n"), _linear_in_q),
+        (("the target is on the miss probability: (1 - q)^n <= 1 - p, so the logarithm "
+          "is of 1 - p, not of p"), _log_of_p)),
+    "halving_rungs": (
+        (("after each rung keep floor(n / eta) configurations (the best 1/eta, rounded "
+          "down), not the ceiling"), _kept_the_ceiling),
+        (("each rung costs its configurations times its own budget, summed over the rungs; "
+          "most configurations never reach the largest budget"), _total_at_full_budget)),
+    "parallel_wall_time": (
+        (("trials are whole: with n trials on k workers some worker runs ceil(n / k) of "
+          "them, so the time does not fall in fractions of a trial"), _no_ceiling),
+        ("the workers need startup_seconds before the first trial; add it once",
+         _no_startup)),
+}
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
     register(Exercise(PREFIX + "log_uniform_from_unit", "log_uniform_from_unit",
-                      _log_uniform_cases, log_uniform_from_unit, ("values",))),
+                      _log_uniform_cases, log_uniform_from_unit, ("values",),
+                      hints=HINTS["log_uniform_from_unit"])),
     register(Exercise(PREFIX + "random_search_lr", "random_search_lr", _random_search_cases,
-                      random_search_lr, ("best_lr", "best_value"))),
+                      random_search_lr, ("best_lr", "best_value"),
+                      hints=HINTS["random_search_lr"])),
     register(Exercise(PREFIX + "trials_needed", "trials_needed", _trials_needed_cases,
-                      trials_needed, ("n",), tolerance=1e-12)),
+                      trials_needed, ("n",), tolerance=1e-12, hints=HINTS["trials_needed"])),
     register(Exercise(PREFIX + "halving_rungs", "halving_rungs", _halving_cases, halving_rungs,
-                      ("configs", "budgets", "total"), tolerance=1e-12)),
+                      ("configs", "budgets", "total"), tolerance=1e-12,
+                      hints=HINTS["halving_rungs"])),
     register(Exercise(PREFIX + "parallel_wall_time", "parallel_wall_time", _parallel_cases,
-                      parallel_wall_time, ("seconds",))),
+                      parallel_wall_time, ("seconds",), hints=HINTS["parallel_wall_time"])),
 ]
