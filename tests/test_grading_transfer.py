@@ -4,7 +4,8 @@ classic wrong answers fail in the right case group."""
 import itertools
 
 import numpy as np
-from conftest import run
+import pytest
+from conftest import hint_lines, run
 
 from dlcore import nn
 from dlcore.data import Split
@@ -137,3 +138,109 @@ def test_stops_helping_at_the_first_level_size_fails_when_it_helps_again():
     result = run("transfer.transfer_stops_helping", first_level)
     assert result.status == "wrong"
     assert failed_groups(result) == {"helps again after a level point"}
+
+
+# ---------------------------------------------------------------- hints name the classic slips
+# The wrong answers below are written here, apart from the grading module's slip functions,
+# so that a hint test cannot pass by a predicate recognising itself.
+
+def _pairs(sizes):
+    return list(itertools.pairwise([int(s) for s in sizes]))
+
+
+def _zeroed_grad(theta, grad, buf, frozen, lr, momentum, weight_decay):
+    b = momentum * buf + np.where(frozen, 0.0, grad) + weight_decay * theta
+    return theta - lr * b, b
+
+
+def _buffer_not_kept(theta, grad, buf, frozen, lr, momentum, weight_decay):
+    b = momentum * buf + grad + weight_decay * theta
+    return np.where(frozen, theta, theta - lr * b), b
+
+
+def _mask_backwards(theta, grad, buf, frozen, lr, momentum, weight_decay):
+    b = momentum * buf + grad + weight_decay * theta
+    return np.where(frozen, theta - lr * b, theta), np.where(frozen, b, buf)
+
+
+def _no_decay(theta, grad, buf, frozen, lr, momentum, weight_decay):
+    b = momentum * buf + grad
+    return np.where(frozen, theta, theta - lr * b), np.where(frozen, buf, b)
+
+
+def _first_not_better(sizes, tm, ts, sm, ss):
+    better = [m1 - m2 > 2 * max(s1, s2) for m1, s1, m2, s2 in zip(tm, ts, sm, ss)]
+    return -1 if better[-1] else int(sizes[better.index(False)])
+
+
+def _last_better(sizes, tm, ts, sm, ss):
+    better = [m1 - m2 > 2 * max(s1, s2) for m1, s1, m2, s2 in zip(tm, ts, sm, ss)]
+    if better[-1]:
+        return -1
+    return int(sizes[max(i for i, b in enumerate(better) if b)]) if any(better) else int(sizes[0])
+
+
+def _one_sd(sizes, tm, ts, sm, ss):
+    better = [m1 - m2 > max(s1, s2) for m1, s1, m2, s2 in zip(tm, ts, sm, ss)]
+    if better[-1]:
+        return -1
+    return int(sizes[max(i for i, b in enumerate(better) if b) + 1]) if any(better) else int(sizes[0])
+
+
+SLIPS = [
+    ("transfer.count_trainable_params", lambda s, k: sum(a * b for a, b in _pairs(s)[k:]),
+     "weights only"),
+    ("transfer.count_trainable_params", lambda s, k: sum(a * b + b for a, b in _pairs(s)[:k]),
+     "FROZEN parameters"),
+    ("transfer.count_trainable_params", lambda s, k: sum(a * b + b for a, b in _pairs(s)),
+     "counts every layer"),
+    ("transfer.count_trainable_params",
+     lambda s, k: sum(a * b + b for a, b in _pairs(s)[:len(s) - 1 - k]), "nearest the OUTPUT"),
+    ("transfer.sgd_step_with_frozen", _zeroed_grad, "zeroing the gradient is not freezing"),
+    ("transfer.sgd_step_with_frozen", _buffer_not_kept, "keep b where frozen too"),
+    ("transfer.sgd_step_with_frozen", _mask_backwards, "wrong way round"),
+    ("transfer.sgd_step_with_frozen", _no_decay, "weight decay is missing"),
+    ("transfer.backward_multiply_adds", lambda s, k, n: sum(2 * n * a * b for a, b in _pairs(s)[k:]),
+     "input gradient of the lowest trainable layer"),
+    ("transfer.backward_multiply_adds", lambda s, k, n: sum(n * a * b for a, b in _pairs(s)[k:]),
+     "weight gradients only"),
+    ("transfer.backward_multiply_adds",
+     lambda s, k, n: tr.backward_multiply_adds(s, 0, n), "freezing changed nothing"),
+    ("transfer.few_per_class",
+     lambda y, n, order: np.concatenate([np.flatnonzero(y == c)[:n] for c in np.unique(y)]),
+     "in index order"),
+    ("transfer.few_per_class",
+     lambda y, n, order: np.concatenate([np.flatnonzero(y[order] == c)[:n] for c in np.unique(y)]),
+     "positions in the shuffled order"),
+    ("transfer.few_per_class",
+     lambda y, n, order: np.concatenate([np.sort(order[y[order] == c][:n]) for c in np.unique(y)]),
+     "indices were sorted"),
+    ("transfer.transfer_stops_helping", _first_not_better, "after the LAST clearly better"),
+    ("transfer.transfer_stops_helping", _last_better, "the answer is the next size"),
+    ("transfer.transfer_stops_helping", _one_sd, "TWICE the larger standard deviation"),
+]
+
+
+@pytest.mark.parametrize("exercise, slip, words", SLIPS, ids=[f"{e}-{w}" for e, _, w in SLIPS])
+def test_each_classic_slip_is_named_in_its_hint(exercise, slip, words):
+    result = run(exercise, slip)
+    assert result.status == "wrong"
+    hints = hint_lines(result)
+    assert len(hints) == 1 and words in hints[0], hints or result.lines
+
+
+def test_hints_stay_silent_on_wrong_answers_that_are_no_known_slip():
+    quiet = [
+        run("transfer.count_trainable_params", lambda s, k: tr.count_trainable_params(s, k) + 1),
+        run("transfer.sgd_step_with_frozen",
+            lambda *a: tuple(1.01 * x for x in tr.sgd_step_with_frozen(*a))),
+        run("transfer.backward_multiply_adds",
+            lambda s, k, n: 2 * tr.backward_multiply_adds(s, k, n) + 1),
+        run("transfer.few_per_class", lambda y, n, order: tr.few_per_class(y, n, order)[::-1]),
+        run("transfer.transfer_stops_helping", lambda s, *curves: int(s[-1])),
+    ]
+    own_words = [words for _, _, words in SLIPS]
+    for result in quiet:                  # generic hints (a constant factor) may still show
+        assert result.status == "wrong"
+        text = "\n".join(hint_lines(result))
+        assert not any(words in text for words in own_words), text
