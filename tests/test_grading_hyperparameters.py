@@ -12,6 +12,7 @@ from dlcore.grading.exercises import hyperparameters as hp
 from dlcore.search import LogUniform, halving_schedule
 
 CHAPTER12 = [
+    "hyperparameters.grid_random_hit",
     "hyperparameters.halving_rungs",
     "hyperparameters.log_uniform_from_unit",
     "hyperparameters.parallel_wall_time",
@@ -68,6 +69,21 @@ def test_random_search_reference_finds_the_valley_floor():
 def test_parallel_wall_time_by_hand():
     assert hp.parallel_wall_time(9, 2.0, 2, 1.5) == 1.5 + 5 * 2.0
     assert hp.parallel_wall_time(3, 5.0, 8, 1.0) == 6.0
+
+
+def test_grid_random_hit_by_hand_and_by_simulation():
+    assert hp.grid_random_hit(3, 0.05) == pytest.approx((0.15 / 0.95, 1 - 0.95 ** 9), rel=1e-12)
+    rng = np.random.default_rng(0)
+    for k, w in ((3, 0.05), (4, 0.1)):
+        n = 200_000
+        a = rng.uniform(0, 1 - w, n)[:, None]              # the good interval [a, a + w]
+        grid_x = (np.arange(k) + 0.5) / k
+        random_x = rng.random((n, k * k))
+        grid = np.mean(np.any((grid_x >= a) & (grid_x <= a + w), axis=1))
+        random = np.mean(np.any((random_x >= a) & (random_x <= a + w), axis=1))
+        p_grid, p_random = hp.grid_random_hit(k, w)
+        assert grid == pytest.approx(p_grid, abs=0.005)     # ~4 standard errors
+        assert random == pytest.approx(p_random, abs=0.005)
 
 
 # ---------------------------------------------------------------- wrong answers fail
@@ -197,6 +213,14 @@ SLIPS = [
     ("hyperparameters.parallel_wall_time", lambda n, t, k, s: s + n / k * t, "trials are whole"),
     ("hyperparameters.parallel_wall_time", lambda n, t, k, s: math.ceil(n / k) * t,
      "startup_seconds"),
+    ("hyperparameters.grid_random_hit", lambda k, w: (k * w, 1 - (1 - w) ** (k * k)),
+     "uniform on [0, 1 - w]"),
+    ("hyperparameters.grid_random_hit", lambda k, w: (k * k * w / (1 - w), 1 - (1 - w) ** (k * k)),
+     "only k distinct values"),
+    ("hyperparameters.grid_random_hit", lambda k, w: (k * w / (1 - w), k * k * w),
+     "do not add"),
+    ("hyperparameters.grid_random_hit", lambda k, w: (k * w / (1 - w), 1 - (1 - w) ** k),
+     "k^2 trials"),
 ]
 
 
@@ -215,6 +239,7 @@ def test_each_classic_slip_gets_the_hint_that_names_it(exercise, slip, words):
     ("hyperparameters.halving_rungs",
      lambda n, lo, hi, eta: (np.array([n, 1]), np.array([lo, hi]), n * lo + hi)),
     ("hyperparameters.parallel_wall_time", lambda n, t, k, s: 2 * s + n * t),
+    ("hyperparameters.grid_random_hit", lambda k, w: (0.5, 0.5)),
 ])
 def test_an_unrecognised_wrong_answer_gets_no_hint(exercise, wrong):
     result = run(exercise, wrong)

@@ -6,7 +6,8 @@ whose low end is not 1 (so that forgetting `low` is wrong) and that span several
 that a plain uniform map is far off); objectives whose best point is not the last or the first
 draw; probabilities where rounding instead of taking the ceiling gives another count; numbers
 of configurations that are not powers of eta (so that ceil instead of floor is wrong); numbers
-of trials that are not multiples of the number of workers.
+of trials that are not multiples of the number of workers; grids with k >= 2, so that k and
+k^2 trials differ.
 """
 import math
 
@@ -145,6 +146,28 @@ def _parallel_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- grid or random: which hits?
+
+def grid_random_hit(k, w):
+    """The chance that a k x k grid and k^2 random trials put at least one trial inside a
+    good interval [a, a + w] of the important parameter x, a uniform on [0, 1 - w]. The
+    grid's x-values are (i + 1/2) / k; with w <= 1 / (2k) each one is inside for a stretch
+    of length w of the 1 - w possible positions, and never two at once: k w / (1 - w).
+    Each random trial is inside with probability w, independently: 1 - (1 - w)^(k^2).
+    Returns (p_grid, p_random)."""
+    return k * w / (1.0 - w), 1.0 - (1.0 - w) ** (k * k)
+
+
+def _grid_random_cases(rng):
+    cases = [Case("3 x 3 against 9 trials", (3, 0.05)),
+             Case("other grids", (5, 0.02)),
+             Case("other grids", (4, 0.1))]
+    for _ in range(3):
+        k = int(rng.integers(2, 9))
+        cases.append(Case("random k and w", (k, float(rng.uniform(0.01, 0.5 / k)))))
+    return cases
+
+
 # ---------------------------------------------------------------- hints for classic slips
 #
 # Each predicate recomputes what one slip returns for the failing case and compares it with
@@ -232,6 +255,27 @@ def _no_startup(case, name, expected, got):           # the workers start for fr
     return _same(got, math.ceil(n / k) * t) or _same(got, n / k * t)
 
 
+def _grid_without_range(case, name, expected, got):   # k w: a's range of 1 - w forgotten
+    k, w = case.args
+    return name == "p_grid" and _same(got, k * w)
+
+
+def _grid_counted_k2(case, name, expected, got):      # k^2 distinct x-values
+    k, w = case.args
+    return name == "p_grid" and (_same(got, k * k * w / (1.0 - w)) or _same(got, k * k * w)
+                                 or _same(got, 1.0 - (1.0 - w) ** (k * k)))
+
+
+def _random_union_bound(case, name, expected, got):   # k^2 w, chances added
+    k, w = case.args
+    return name == "p_random" and (_same(got, k * k * w) or _same(got, k * k * w / (1.0 - w)))
+
+
+def _random_k_trials(case, name, expected, got):      # k trials, as if it were the grid
+    k, w = case.args
+    return name == "p_random" and _same(got, 1.0 - (1.0 - w) ** k)
+
+
 HINTS = {
     "log_uniform_from_unit": (
         (("these are uniform on [low, high]: then most values fall in the top decade. Make "
@@ -260,6 +304,14 @@ HINTS = {
           "them, so the time does not fall in fractions of a trial"), _no_ceiling),
         ("the workers need startup_seconds before the first trial; add it once",
          _no_startup)),
+    "grid_random_hit": (
+        (("the left end a of the interval is uniform on [0, 1 - w], not [0, 1]: each grid "
+          "value is inside for a stretch of length w out of 1 - w"), _grid_without_range),
+        (("the k x k grid tries only k distinct values of x (each repeated k times along y), "
+          "so only k chances to land in the interval"), _grid_counted_k2),
+        (("chances of independent trials do not add (k^2 w can exceed 1): all k^2 miss with "
+          "probability (1 - w)^(k^2)"), _random_union_bound),
+        (("the random search has k^2 trials, each with its own x, not k"), _random_k_trials)),
 }
 
 
@@ -279,4 +331,6 @@ EXERCISES = [
                       hints=HINTS["halving_rungs"])),
     register(Exercise(PREFIX + "parallel_wall_time", "parallel_wall_time", _parallel_cases,
                       parallel_wall_time, ("seconds",), hints=HINTS["parallel_wall_time"])),
+    register(Exercise(PREFIX + "grid_random_hit", "grid_random_hit", _grid_random_cases,
+                      grid_random_hit, ("p_grid", "p_random"), hints=HINTS["grid_random_hit"])),
 ]
