@@ -254,6 +254,17 @@ def test_successive_halving_keeps_the_best_half_each_rung():
     assert min(last, key=lambda r: r["val_loss"])["x"] == 0.05
 
 
+def test_aggregate_of_a_halving_table_keeps_each_rung_apart():
+    xs = [0.7, -0.1, 0.4, 0.05]
+    table = successive_halving(budget_trial, [{"x": x} for x in xs], 1, 4, eta=2)
+    agg = table.aggregate("val_loss")
+    assert [(a["rung"], a["trial"], a["epochs"]) for a in agg] == [
+        (0, 0, 1), (0, 1, 1), (0, 2, 1), (0, 3, 1), (1, 1, 2), (1, 3, 2), (2, 3, 4)]
+    assert all(a["n"] == 1 and math.isnan(a["val_loss_sd"]) for a in agg)
+    rows = {(r["rung"], r["trial"]): r["val_loss"] for r in table}
+    assert [a["val_loss_mean"] for a in agg] == [rows[a["rung"], a["trial"]] for a in agg]
+
+
 # ---------------------------------------------------------------- the digits objective
 
 def test_mlp_from_config_builds_what_the_config_says():

@@ -82,16 +82,19 @@ class Trials:
 
     def aggregate(self, metric):
         """One row per config: its keys, f"{metric}_mean", f"{metric}_sd" (sample sd,
-        ddof=1; NaN with one seed) and "n" (seeds), in trial order."""
+        ddof=1; NaN with one seed) and "n" (seeds), in trial order. In a table of
+        `successive_halving` a config is a trial at one budget: one row per (trial, rung),
+        never the mean of one trial's results at different budgets."""
         self._metric(metric, "min", "aggregate")
         groups = {}
         for row in self.rows:
-            groups.setdefault(row["trial"], []).append(row)
+            groups.setdefault((row["trial"], row.get("rung")), []).append(row)
         out = []
-        for trial, rows in groups.items():
+        for (trial, rung), rows in groups.items():
             values = np.array([r[metric] for r in rows], dtype=np.float64)
             first = {k: v for k, v in rows[0].items() if k in self.config_keys}
-            out.append({"trial": trial, **first, f"{metric}_mean": float(values.mean()),
+            where = {"trial": trial} if rung is None else {"rung": rung, "trial": trial}
+            out.append({**where, **first, f"{metric}_mean": float(values.mean()),
                         f"{metric}_sd": float(values.std(ddof=1)) if len(values) > 1 else math.nan,
                         "n": len(values)})
         return out
