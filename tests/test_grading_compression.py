@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import run
+from conftest import hint_lines, run
 
 from dlcore import compress, nn
 from dlcore.grading import get_exercise, list_exercises
@@ -219,3 +219,114 @@ def test_rank_r_with_the_smallest_values_or_without_s():
     assert failed(result, "best_rank_r", "W_r", "a known spectrum")
     assert not failed(result, "best_rank_r", "W_r", "full rank (nothing dropped)")
     assert run("compression.best_rank_r", no_s).passed == 0
+
+
+# ---------------------------------------------------------------- hints name the classic slips
+# The wrong answers below are written here, apart from the grading module's slip functions,
+# so that a hint test cannot pass by a predicate recognising itself.
+
+def _prune_order(W, k, order):
+    mask = np.ones(W.size)
+    mask[order[:k]] = 0.0
+    mask = mask.reshape(W.shape)
+    return W * mask, mask
+
+
+def _lloyd(values, centroids, side="left", empty="stay"):
+    assign = np.searchsorted((centroids[:-1] + centroids[1:]) / 2, values, side=side)
+    out = []
+    for k, c in enumerate(centroids):
+        members = values[assign == k]
+        out.append(members.mean() if members.size else {"stay": c, "zero": 0.0,
+                                                        "nan": np.nan}[empty])
+    return np.array(out)
+
+
+def _bits_by_loop(mask, bits, index_bits, first=-1, per_gap=lambda d, M: (d - 1) // M,
+                  filler_codes=False, codebook=True):
+    M = 2 ** index_bits - 1
+    total, prev = 0, first
+    for p in np.flatnonzero(np.ravel(mask)):
+        f = per_gap(max(p - prev, 1), M)
+        total += index_bits * (1 + f) + bits * (1 + (f if filler_codes else 0))
+        prev = p
+    return total + (32 * 2 ** bits if codebook else 0)
+
+
+def _fold(gamma, beta, mean, var, W, b, eps=1e-5, through_w=True):
+    s = gamma / np.sqrt(var + eps)
+    shift = beta - mean * s
+    return s[:, None] * W, (shift @ W + b if through_w else b + shift.sum())
+
+
+def _terms(W, r, largest=True, with_s=True):
+    """A sum of r rank-one terms u_i s_i v_i^T of the SVD (the largest or smallest s_i)."""
+    U, s, Vt = np.linalg.svd(W, full_matrices=False)
+    keep = range(r) if largest else range(s.size - r, s.size)
+    return sum((s[i] if with_s else 1.0) * np.outer(U[:, i], Vt[i]) for i in keep)
+
+
+SLIPS = [
+    ("compression.prune_by_magnitude",
+     lambda W, s: _prune_order(W, round(s * W.size), np.argsort(W.ravel())), "smallest VALUES"),
+    ("compression.prune_by_magnitude",
+     lambda W, s: _prune_order(W, int(s * W.size), np.argsort(np.abs(W).ravel())),
+     "rounds the count down"),
+    ("compression.prune_by_magnitude",
+     lambda W, s: _prune_order(W, round(s * W.size), np.argsort(-np.abs(W).ravel())),
+     "LARGEST |w|"),
+    ("compression.prune_by_magnitude",
+     lambda W, s: _prune_order(W, round((1 - s) * W.size), np.argsort(np.abs(W).ravel())),
+     "fraction PRUNED"),
+    ("compression.kmeans_step", lambda v, c: _lloyd(v, c, side="right"), "UPPER one"),
+    ("compression.kmeans_step", lambda v, c: _lloyd(v, c, empty="zero"), "stays where it is"),
+    ("compression.huffman_code_lengths",
+     lambda c: np.array([int(np.ceil(np.log2(c.sum() / x))) if x > 0 else 0 for x in c]),
+     "Shannon's lengths"),
+    ("compression.huffman_code_lengths",
+     lambda c: compress.huffman_code_lengths(c + 1e-12 * (c == 0)), "count 0 never occurs"),
+    ("compression.fold_batchnorm_before", lambda *a, **k: _fold(*a, **k, through_w=False),
+     "goes through W"),
+    ("compression.fold_batchnorm_before", lambda *a, eps=1e-5: _fold(*a, eps=0.0),
+     "eps is missing"),
+    ("compression.sparse_storage_bits",
+     lambda m, b, i: _bits_by_loop(m, b, i, per_gap=lambda d, M: 0), "no fillers counted"),
+    ("compression.sparse_storage_bits",
+     lambda m, b, i: _bits_by_loop(m, b, i, per_gap=lambda d, M: d // M), "not d // M"),
+    ("compression.sparse_storage_bits", lambda m, b, i: _bits_by_loop(m, b, i, first=0),
+     "position -1"),
+    ("compression.sparse_storage_bits", lambda m, b, i: _bits_by_loop(m, b, i, filler_codes=True),
+     "a filler carries no code"),
+    ("compression.sparse_storage_bits", lambda m, b, i: _bits_by_loop(m, b, i, codebook=False),
+     "codebook is missing"),
+    ("compression.best_rank_r", lambda W, r: _terms(W, r, largest=False),
+     "SMALLEST singular values"),
+    ("compression.best_rank_r", lambda W, r: _terms(W, r, with_s=False),
+     "singular values are missing"),
+]
+
+
+@pytest.mark.parametrize("exercise, slip, words", SLIPS, ids=[f"{e}-{w}" for e, _, w in SLIPS])
+def test_each_classic_slip_is_named_in_its_hint(exercise, slip, words):
+    result = run(exercise, slip)
+    assert result.status == "wrong"
+    hints = hint_lines(result)
+    assert len(hints) == 1 and words in hints[0], hints or result.lines
+
+
+def test_hints_stay_silent_on_wrong_answers_that_are_no_known_slip():
+    quiet = [
+        run("compression.prune_by_magnitude",
+            lambda W, s: tuple(np.roll(x, 1) for x in ex.prune_by_magnitude(W, s))),
+        run("compression.kmeans_step", lambda v, c: ex.kmeans_step(v, c) + 0.01),
+        run("compression.huffman_code_lengths", lambda c: ex.huffman_code_lengths(c) + 1),
+        run("compression.fold_batchnorm_before",
+            lambda *a, **k: tuple(x + 0.1 for x in ex.fold_batchnorm_before(*a, **k))),
+        run("compression.sparse_storage_bits", lambda *a: ex.sparse_storage_bits(*a) + 1),
+        run("compression.best_rank_r", lambda W, r: ex.best_rank_r(W, r)[::-1]),
+    ]
+    own_words = [words for _, _, words in SLIPS]
+    for result in quiet:                  # generic hints (a constant factor) may still show
+        assert result.status == "wrong"
+        text = "\n".join(hint_lines(result))
+        assert not any(words in text for words in own_words), text

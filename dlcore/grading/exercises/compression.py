@@ -196,19 +196,278 @@ def _rank_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- classic slips, named in hints
+# A hint predicate recomputes what a known slip returns on the failing case and compares it
+# with what the learner returned for that output: a hint names a slip only when the numbers
+# are exactly the slip's (relative 1e-9), never on a guess (a NaN output gets the grader's
+# own NaN message before any hint). The slips are
+# module-level functions with the exercise's signature (the grader imports the predicates).
+# Scaling W's columns instead of its rows in fold_batchnorm_before has no hint: on a
+# non-square W it raises a broadcasting error, which check() already shows.
+
+def _is_slip(slip, case, name, got, names):
+    """True when `got` is what `slip` returns for output `name` (one of `names`) here."""
+    with np.errstate(all="ignore"):
+        try:
+            out = slip(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in case.args],
+                       **dict(case.kwargs))
+        except (ValueError, IndexError):          # the slip cannot even run on this case
+            return False
+    if len(names) > 1:
+        out = out[names.index(name)]
+    want = np.asarray(out, dtype=np.float64)
+    got = np.asarray(got, dtype=np.float64)
+    return want.shape == got.shape and bool(np.allclose(got, want, rtol=1e-9, atol=0.0))
+
+
+# -- prune_by_magnitude
+
+def _prune(W, n_pruned, key):
+    mask = np.ones(W.size, dtype=W.dtype)
+    mask[np.argsort(key(W), axis=None, kind="stable")[:n_pruned]] = 0.0
+    mask = mask.reshape(W.shape)
+    return W * mask, mask
+
+
+def _prune_by_value(W, sparsity):
+    return _prune(W, round(sparsity * W.size), lambda w: w)
+
+
+def _prune_with_floor(W, sparsity):
+    return _prune(W, int(sparsity * W.size), np.abs)
+
+
+def _prune_the_largest(W, sparsity):
+    return _prune(W, round(sparsity * W.size), lambda w: -np.abs(w))
+
+
+def _prune_the_kept_fraction(W, sparsity):
+    return _prune(W, round((1 - sparsity) * W.size), np.abs)
+
+
+def hint_prune_by_value(case, name, expected, got):
+    return _is_slip(_prune_by_value, case, name, got, ("W_pruned", "mask"))
+
+
+def hint_prune_with_floor(case, name, expected, got):
+    return _is_slip(_prune_with_floor, case, name, got, ("W_pruned", "mask"))
+
+
+def hint_prune_the_largest(case, name, expected, got):
+    return _is_slip(_prune_the_largest, case, name, got, ("W_pruned", "mask"))
+
+
+def hint_prune_the_kept_fraction(case, name, expected, got):
+    return _is_slip(_prune_the_kept_fraction, case, name, got, ("W_pruned", "mask"))
+
+
+PRUNE_HINTS = (
+    ("you pruned the smallest VALUES (the most negative weights); rank by the magnitude |w|",
+     hint_prune_by_value),
+    ("int() rounds the count down; the number pruned is round(sparsity * W.size)",
+     hint_prune_with_floor),
+    ("you pruned the LARGEST |w|; magnitude pruning removes the smallest", hint_prune_the_largest),
+    ("sparsity is the fraction PRUNED, not the fraction kept", hint_prune_the_kept_fraction),
+)
+
+
+# -- kmeans_step
+
+def _kmeans_step_with(values, centroids, side="left", empty=None):
+    midpoints = (centroids[:-1] + centroids[1:]) / 2
+    assign = np.searchsorted(midpoints, values, side=side)
+    k = centroids.size
+    counts = np.bincount(assign, minlength=k)
+    sums = np.bincount(assign, weights=values, minlength=k)
+    return np.where(counts > 0, sums / np.maximum(counts, 1),
+                    centroids if empty is None else empty)
+
+
+def _kmeans_ties_up(values, centroids):
+    return _kmeans_step_with(values, centroids, side="right")
+
+
+def _kmeans_empty_to_zero(values, centroids):
+    return _kmeans_step_with(values, centroids, empty=0.0)
+
+
+def hint_kmeans_ties_up(case, name, expected, got):
+    return _is_slip(_kmeans_ties_up, case, name, got, ("centroids",))
+
+
+def hint_kmeans_empty_cluster(case, name, expected, got):
+    return _is_slip(_kmeans_empty_to_zero, case, name, got, ("centroids",))
+
+
+KMEANS_HINTS = (
+    (("a value exactly halfway between two centroids joined the UPPER one; it joins the lower "
+     "(np.searchsorted(midpoints, values, side='left'))"), hint_kmeans_ties_up),
+    ("a centroid that no value joins became 0; it stays where it is", hint_kmeans_empty_cluster),
+)
+
+
+# -- huffman_code_lengths
+
+def _shannon_lengths(counts):
+    p = counts / counts.sum()
+    with np.errstate(divide="ignore"):
+        return np.where(p > 0, np.ceil(-np.log2(np.where(p > 0, p, 1.0))), 0)
+
+
+def _absent_symbols_coded(counts):
+    return compress.huffman_code_lengths(np.where(counts > 0, counts, 1e-300))
+
+
+def hint_shannon_lengths(case, name, expected, got):
+    return _is_slip(_shannon_lengths, case, name, got, ("lengths",))
+
+
+def hint_absent_symbols_coded(case, name, expected, got):
+    return (np.any(case.args[0] == 0)
+            and _is_slip(_absent_symbols_coded, case, name, got, ("lengths",)))
+
+
+HUFFMAN_HINTS = (
+    (("those are Shannon's lengths ceil(-log2 p), which can be longer than needed; Huffman's come "
+     "from merging the two least frequent nodes"), hint_shannon_lengths),
+    (("a symbol with count 0 never occurs and gets no codeword: its length is 0, and it takes "
+     "part in no merge"), hint_absent_symbols_coded),
+)
+
+
+# -- fold_batchnorm_before
+
+def _fold_shift_not_through_w(gamma, beta, running_mean, running_var, W, b, eps=1e-5):
+    s = gamma / np.sqrt(running_var + eps)
+    return s[:, None] * W, b + np.sum(beta - running_mean * s)
+
+
+def _fold_without_eps(gamma, beta, running_mean, running_var, W, b, eps=1e-5):
+    return fold_batchnorm_before(gamma, beta, running_mean, running_var, W, b, eps=0.0)
+
+
+def hint_fold_shift_not_through_w(case, name, expected, got):
+    return name == "b" and _is_slip(_fold_shift_not_through_w, case, name, got, ("W", "b"))
+
+
+def hint_fold_without_eps(case, name, expected, got):
+    return _is_slip(_fold_without_eps, case, name, got, ("W", "b"))
+
+
+FOLD_HINTS = (
+    (("the shift beta - running_mean * s is added BEFORE the linear layer, so it goes through W: "
+     "(beta - running_mean * s) @ W"), hint_fold_shift_not_through_w),
+    ("eps is missing: s = gamma / sqrt(running_var + eps)", hint_fold_without_eps),
+)
+
+
+# -- sparse_storage_bits
+
+def _storage(mask, bits, index_bits, start=-1, fillers_of=lambda g, m: (g - 1) // m,
+             code_fillers=False, codebook=True):
+    pos = np.flatnonzero(np.asarray(mask).ravel() != 0)
+    m = 2 ** index_bits - 1
+    gaps = np.diff(np.concatenate([[start], pos]))
+    f = int(np.sum(fillers_of(np.maximum(gaps, 1), m)))
+    n = pos.size
+    return (bits * (n + f if code_fillers else n) + index_bits * (n + f)
+            + (32 * 2 ** bits if codebook else 0))
+
+
+def _storage_no_fillers(mask, bits, index_bits):
+    return _storage(mask, bits, index_bits, fillers_of=lambda g, m: 0 * g)
+
+
+def _storage_gap_floor(mask, bits, index_bits):
+    return _storage(mask, bits, index_bits, fillers_of=lambda g, m: g // m)
+
+
+def _storage_from_zero(mask, bits, index_bits):
+    return _storage(mask, bits, index_bits, start=0)
+
+
+def _storage_coded_fillers(mask, bits, index_bits):
+    return _storage(mask, bits, index_bits, code_fillers=True)
+
+
+def _storage_no_codebook(mask, bits, index_bits):
+    return _storage(mask, bits, index_bits, codebook=False)
+
+
+def hint_storage_no_fillers(case, name, expected, got):
+    return _is_slip(_storage_no_fillers, case, name, got, ("bits",))
+
+
+def hint_storage_gap_floor(case, name, expected, got):
+    return _is_slip(_storage_gap_floor, case, name, got, ("bits",))
+
+
+def hint_storage_from_zero(case, name, expected, got):
+    return _is_slip(_storage_from_zero, case, name, got, ("bits",))
+
+
+def hint_storage_coded_fillers(case, name, expected, got):
+    return _is_slip(_storage_coded_fillers, case, name, got, ("bits",))
+
+
+def hint_storage_no_codebook(case, name, expected, got):
+    return _is_slip(_storage_no_codebook, case, name, got, ("bits",))
+
+
+STORAGE_HINTS = (
+    ("no fillers counted: a gap longer than M = 2**index_bits - 1 needs filler index symbols",
+     hint_storage_no_fillers),
+    ("a gap d needs (d - 1) // M fillers, not d // M: a gap of exactly M fits in one index",
+     hint_storage_gap_floor),
+    ("the first gap is counted from position -1 (a weight at position 0 has gap 1), not from 0",
+     hint_storage_from_zero),
+    ("a filler carries no code: count bits per KEPT weight, index_bits per index symbol",
+     hint_storage_coded_fillers),
+    ("the codebook is missing: 2**bits values of 32 bits each", hint_storage_no_codebook),
+)
+
+
+# -- best_rank_r
+
+def _rank_smallest(W, r):
+    U, s, Vt = np.linalg.svd(W, full_matrices=False)
+    return (U[:, -r:] * s[-r:]) @ Vt[-r:]
+
+
+def _rank_without_s(W, r):
+    U, _, Vt = np.linalg.svd(W, full_matrices=False)
+    return U[:, :r] @ Vt[:r]
+
+
+def hint_rank_smallest(case, name, expected, got):
+    return _is_slip(_rank_smallest, case, name, got, ("W_r",))
+
+
+def hint_rank_without_s(case, name, expected, got):
+    return _is_slip(_rank_without_s, case, name, got, ("W_r",))
+
+
+RANK_HINTS = (
+    (("you kept the SMALLEST singular values; np.linalg.svd returns them in decreasing order, so "
+     "keep the first r"), hint_rank_smallest),
+    ("the singular values are missing: W_r = U_r diag(s_r) V_r^T, not U_r V_r^T",
+     hint_rank_without_s),
+)
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
     register(Exercise(PREFIX + "prune_by_magnitude", "prune_by_magnitude", _prune_cases,
-                      prune_by_magnitude, ("W_pruned", "mask"))),
+                      prune_by_magnitude, ("W_pruned", "mask"), hints=PRUNE_HINTS)),
     register(Exercise(PREFIX + "kmeans_step", "kmeans_step", _kmeans_cases, kmeans_step,
-                      ("centroids",))),
+                      ("centroids",), hints=KMEANS_HINTS)),
     register(Exercise(PREFIX + "huffman_code_lengths", "huffman_code_lengths",
-                      _huffman_cases, huffman_code_lengths, ("lengths",))),
+                      _huffman_cases, huffman_code_lengths, ("lengths",), hints=HUFFMAN_HINTS)),
     register(Exercise(PREFIX + "fold_batchnorm_before", "fold_batchnorm_before",
-                      _fold_before_cases, fold_batchnorm_before, ("W", "b"))),
+                      _fold_before_cases, fold_batchnorm_before, ("W", "b"), hints=FOLD_HINTS)),
     register(Exercise(PREFIX + "sparse_storage_bits", "sparse_storage_bits",
-                      _storage_cases, sparse_storage_bits, ("bits",))),
+                      _storage_cases, sparse_storage_bits, ("bits",), hints=STORAGE_HINTS)),
     register(Exercise(PREFIX + "best_rank_r", "best_rank_r", _rank_cases, best_rank_r,
-                      ("W_r",), tolerance=1e-6)),
+                      ("W_r",), tolerance=1e-6, hints=RANK_HINTS)),
 ]
