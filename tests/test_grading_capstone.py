@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import run
+from conftest import hint_lines, run
 
 from dlcore import diagnostics, nn
 from dlcore.grading import list_exercises
@@ -90,23 +90,34 @@ def test_forgetting_the_relu_halving_or_the_first_layer():
     result = run("capstone.predicted_preactivation_std", no_half)
     assert failed(result, "predicted_preactivation_std", "std", "He initialisation")
     assert not failed(result, "predicted_preactivation_std", "std", "one layer")
+    assert "half of the second moment" in " ".join(hint_lines(result))
 
     def half_everywhere(input_std, weight_std, fan_in, depth):
         return input_std * (math.sqrt(fan_in / 2) * weight_std) ** depth
 
-    assert run("capstone.predicted_preactivation_std", half_everywhere).passed == 0
+    result = run("capstone.predicted_preactivation_std", half_everywhere)
+    assert result.passed == 0
+    assert "layer 1 acts on the input itself" in " ".join(hint_lines(result))
+
+    def variance(input_std, weight_std, fan_in, depth):
+        return ex.predicted_preactivation_std(input_std, weight_std, fan_in, depth) ** 2
+
+    result = run("capstone.predicted_preactivation_std", variance)
+    assert result.passed == 0 and "this is the variance" in " ".join(hint_lines(result))
 
 
 def test_uniform_guess_or_the_asymptotic_maximum_or_sampling():
     def uniform_guess(n_classes):                 # ln C is the loss of logits that are all 0
         return math.log(n_classes)
 
-    assert run("capstone.loss_per_logit_std", uniform_guess).passed == 0
+    result = run("capstone.loss_per_logit_std", uniform_guess)
+    assert result.passed == 0 and "ln C is the loss when all logits" in " ".join(hint_lines(result))
 
     def asymptotic(n_classes):                    # sqrt(2 ln C): right only as C -> infinity
         return math.sqrt(2 * math.log(n_classes))
 
-    assert run("capstone.loss_per_logit_std", asymptotic).passed == 0
+    result = run("capstone.loss_per_logit_std", asymptotic)
+    assert result.passed == 0 and "C -> infinity" in " ".join(hint_lines(result))
 
     def mean_abs(n_classes):                      # E|z - z'| / 2 style guesses: C-independent
         return math.sqrt(2 / math.pi)
@@ -132,23 +143,35 @@ def test_dead_as_mostly_negative_or_strictly_negative():
     def strictly(z):
         return float(np.mean(np.all(z < 0, axis=0)))
 
-    assert failed(run("capstone.dead_fraction", strictly), "dead_fraction", "fraction",
+    result = run("capstone.dead_fraction", strictly)
+    assert failed(result, "dead_fraction", "fraction",
                   "inputs exactly 0 and units alive for one example")
+    assert "exactly 0 is dead too" in " ".join(hint_lines(result))
+
+    def entries(z):                               # the fraction of entries, not of units
+        return float(np.mean(z <= 0))
+
+    result = run("capstone.dead_fraction", entries)
+    assert failed(result, "dead_fraction", "fraction", "random layers")
+    assert "property of a unit" in " ".join(hint_lines(result))
 
 
 def test_saturation_of_one_sign_only():
     def positive_only(out, tol=1e-2):
         return float(np.mean(out > 1 - tol))
 
-    assert failed(run("capstone.tanh_saturated_fraction", positive_only),
-                  "tanh_saturated_fraction", "fraction", "both signs")
+    result = run("capstone.tanh_saturated_fraction", positive_only)
+    assert failed(result, "tanh_saturated_fraction", "fraction", "both signs")
+    assert "both ends" in " ".join(hint_lines(result))
 
 
 def test_floor_instead_of_ceiling():
     def floor(lr0, gamma, lr_max):
         return max(0, math.floor(math.log(lr_max / lr0) / math.log(gamma)))
 
-    assert run("capstone.first_stable_epoch", floor).passed == 1   # only "already stable"
+    result = run("capstone.first_stable_epoch", floor)
+    assert result.passed == 1                      # only "already stable"
+    assert "rounded down" in " ".join(hint_lines(result))
 
 
 def test_diagnosis_in_the_wrong_order():

@@ -180,19 +180,100 @@ def _diagnose_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- hints for classic slips
+
+def _all_close(a, b):
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-9, atol=1e-300))
+
+
+def _no_relu_half(case, name, expected, got):          # fan_in * sigma^2 per layer, not half
+    depth = case.args[3]
+    return depth > 1 and _all_close(got, expected * math.sqrt(2.0) ** (depth - 1))
+
+
+def _half_at_layer_one(case, name, expected, got):     # the input was treated as a ReLU output
+    return _all_close(got, expected / math.sqrt(2.0))
+
+
+def _variance(case, name, expected, got):               # the variance, not its square root
+    return _all_close(got, expected ** 2)
+
+
+def _uniform_guess(case, name, expected, got):          # ln C: the loss of equal logits
+    return _all_close(got, np.array(math.log(case.args[0])))
+
+
+def _extreme_value_limit(case, name, expected, got):    # sqrt(2 ln C): only as C -> infinity
+    return _all_close(got, np.array(math.sqrt(2.0 * math.log(case.args[0]))))
+
+
+def _strictly_negative(case, name, expected, got):      # z < 0: a unit at exactly 0 looked alive
+    z = case.args[0]
+    return _all_close(got, np.array(np.mean(np.all(z < 0, axis=0))))
+
+
+def _dead_entries(case, name, expected, got):           # entries <= 0 instead of units
+    z = case.args[0]
+    return _all_close(got, np.array(np.mean(z <= 0)))
+
+
+def _one_sign(case, name, expected, got):               # out > 1 - tol: only the +1 end
+    tol = case.kwargs.get("tol", 1e-2)
+    return _all_close(got, np.array(np.mean(case.args[0] > 1 - tol)))
+
+
+def _rounded_down(case, name, expected, got):           # floor instead of ceiling
+    return _all_close(got, expected - 1)
+
+
+HINTS = {
+    "predicted_preactivation_std": (
+        (("each ReLU keeps half of the second moment of a zero-mean symmetric input, so every "
+          "layer after the first multiplies the variance by fan_in * sigma^2 / 2, not by "
+          "fan_in * sigma^2"), _no_relu_half),
+        (("layer 1 acts on the input itself, not on a ReLU output: its variance is "
+          "fan_in * sigma^2 * input_std^2, with no 1/2"), _half_at_layer_one),
+        ("this is the variance; the question asks for the standard deviation", _variance)),
+    "loss_per_logit_std": (
+        (("ln C is the loss when all logits are equal (s = 0), not its growth for large s: "
+          "there the loss is close to max_j z_j - z_y; what is the mean of that, over s?"),
+         _uniform_guess),
+        (("sqrt(2 ln C) is only how the maximum of C standard normals grows as C -> infinity; "
+          "for a given C its mean comes from the maximum's density"), _extreme_value_limit)),
+    "dead_fraction": (
+        (("a unit whose input is exactly 0 is dead too (ReLU's output and gradient are 0 there): "
+          "dead means no example has input > 0, not every example has input < 0"),
+         _strictly_negative),
+        (("this is the fraction of entries <= 0; dead is a property of a unit (a column): its "
+          "input must be <= 0 for every example (every row)"), _dead_entries)),
+    "tanh_saturated_fraction": (
+        (("tanh saturates at both ends: count |out| > 1 - tol, near -1 as well as near +1"),
+         _one_sign),),
+    "first_stable_epoch": (
+        (("rounded down: at that epoch the rate is still above lr_max; the first epoch with "
+          "lr0 * gamma^t <= lr_max is the ceiling of log(lr_max / lr0) / log(gamma)"),
+         _rounded_down),),
+}
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
     register(Exercise(PREFIX + "predicted_preactivation_std", "predicted_preactivation_std",
-                      _std_cases, predicted_preactivation_std, ("std",))),
+                      _std_cases, predicted_preactivation_std, ("std",),
+                      hints=HINTS["predicted_preactivation_std"])),
     register(Exercise(PREFIX + "loss_per_logit_std", "loss_per_logit_std", _loss_cases,
-                      loss_per_logit_std, ("loss / s",), tolerance=1e-4)),
+                      loss_per_logit_std, ("loss / s",), tolerance=1e-4,
+                      hints=HINTS["loss_per_logit_std"])),
     register(Exercise(PREFIX + "dead_fraction", "dead_fraction", _dead_cases, dead_fraction,
-                      ("fraction",))),
+                      ("fraction",),
+                      hints=HINTS["dead_fraction"])),
     register(Exercise(PREFIX + "tanh_saturated_fraction", "tanh_saturated_fraction",
-                      _saturated_cases, tanh_saturated_fraction, ("fraction",))),
+                      _saturated_cases, tanh_saturated_fraction, ("fraction",),
+                      hints=HINTS["tanh_saturated_fraction"])),
     register(Exercise(PREFIX + "first_stable_epoch", "first_stable_epoch", _epoch_cases,
-                      first_stable_epoch, ("epoch",))),
+                      first_stable_epoch, ("epoch",),
+                      hints=HINTS["first_stable_epoch"])),
     register(Exercise(PREFIX + "diagnose", "diagnose", _diagnose_cases, diagnose,
                       ("diagnosis",))),
 ]
