@@ -3,12 +3,13 @@ dlcore.parallel; the classic wrong answers (a plain mean of shard means, an all-
 that starts one chunk off, an all-reduce where a reduce-scatter was asked, the last chunk
 made the long one, a stale base as well as a stale gradient, the wrong sign in the
 characteristic polynomial, FLOPs without the factor 2, bytes without the weights, a ring
-of K-1 rounds, a crossover counted in bytes) fail."""
+of K-1 rounds, a crossover counted in bytes) fail, and each slip that has a hint of its own
+gets that hint, no other."""
 import math
 
 import numpy as np
 import pytest
-from conftest import run
+from conftest import hint_lines, run
 
 from dlcore.grading import list_exercises
 from dlcore.grading.exercises import parallel as par
@@ -62,6 +63,13 @@ def test_plain_mean_of_shard_means_fails_only_for_unequal_shards():
     result = run("parallel.shard_mean_gradient", lambda g, s: np.mean(g, axis=0))
     assert not result and failed(result, "unequal shards")
     assert not failed(result, "equal shards")
+    assert hint_lines(result, prefix=False) == [par.HINTS["shard_mean_gradient"][0][0]]
+
+
+def test_sum_of_shard_sums_fails_with_its_hint():
+    result = run("parallel.shard_mean_gradient", lambda g, s: np.asarray(s, float) @ g)
+    assert not result and failed(result, "equal shards")
+    assert set(hint_lines(result, prefix=False)) == {par.HINTS["shard_mean_gradient"][1][0]}
 
 
 def test_all_gather_starting_one_chunk_off_fails():
@@ -72,6 +80,7 @@ def test_all_gather_starting_one_chunk_off_fails():
 
     result = run("parallel.ring_chunk_schedule", wrong)
     assert not result and failed(result, "three ranks")
+    assert set(hint_lines(result, prefix=False)) == {par.HINTS["ring_chunk_schedule"][0][0]}
 
 
 def test_all_reduce_instead_of_reduce_scatter_fails():
@@ -80,6 +89,7 @@ def test_all_reduce_instead_of_reduce_scatter_fails():
 
     result = run("parallel.ring_reduce_scatter", wrong)
     assert not result and failed(result, "N divisible by K")
+    assert set(hint_lines(result, prefix=False)) == {par.HINTS["ring_reduce_scatter"][0][0]}
 
 
 def test_long_last_chunk_fails_when_n_is_not_divisible():
@@ -97,6 +107,7 @@ def test_long_last_chunk_fails_when_n_is_not_divisible():
     result = run("parallel.ring_reduce_scatter", wrong)
     assert not result and failed(result, "N not divisible by K")
     assert not failed(result, "N divisible by K")
+    assert hint_lines(result, prefix=False) == [par.HINTS["ring_reduce_scatter"][1][0]]
 
 
 def test_stale_base_as_well_as_stale_gradient_fails():
@@ -110,6 +121,19 @@ def test_stale_base_as_well_as_stale_gradient_fails():
     result = run("parallel.stale_sgd", wrong)
     assert not result and failed(result, "stale gradients")
     assert not failed(result, "no staleness")
+    assert hint_lines(result, prefix=False) == [par.HINTS["stale_sgd"][0][0]]
+
+
+def test_staleness_off_by_one_fails_with_its_hint():
+    def wrong(lam, theta0, lr, steps, tau):             # the gradient of theta_{t - tau - 1}
+        path = [np.asarray(theta0, float)]
+        for t in range(steps):
+            path.append(path[t] - lr * lam * path[max(t - tau - 1, 0)])
+        return np.array(path)
+
+    result = run("parallel.stale_sgd", wrong)
+    assert not result and failed(result, "no staleness") and failed(result, "stale gradients")
+    assert set(hint_lines(result, prefix=False)) == {par.HINTS["stale_sgd"][1][0]}
 
 
 def test_wrong_sign_in_characteristic_polynomial_fails():
@@ -121,6 +145,7 @@ def test_wrong_sign_in_characteristic_polynomial_fails():
 
     result = run("parallel.delayed_spectral_radius", wrong)
     assert not result and failed(result, "delay")
+    assert set(hint_lines(result, prefix=False)) == {par.HINTS["delayed_spectral_radius"][0][0]}
 
 
 def test_flops_without_the_factor_two_and_bytes_without_weights_fail():
@@ -135,6 +160,7 @@ def test_flops_without_the_factor_two_and_bytes_without_weights_fail():
     for wrong in (no_two, no_weights):
         result = run("parallel.linear_intensity", wrong)
         assert not result and failed(result, "a batch")
+    assert set(hint_lines(result, prefix=False)) == {par.HINTS["linear_intensity"][0][0]}
 
 
 def test_in_place_reduce_scatter_passes_since_no_rank_sends_the_chunk_it_receives():
@@ -167,6 +193,7 @@ def test_allreduce_crossover_by_hand_and_its_classic_slips_fail():
         L = math.log2(k)
         return latency * bandwidth * (2 * (k - 1) - L) / (L - 2 * (k - 1) / k)
 
-    for wrong in (ring_k_minus_1_rounds, in_bytes):
+    for wrong, (hint, _) in zip((ring_k_minus_1_rounds, in_bytes), par.HINTS["allreduce_crossover"]):
         result = run("parallel.allreduce_crossover", wrong)
         assert not result and failed(result, "four ranks")
+        assert set(hint_lines(result, prefix=False)) == {hint}

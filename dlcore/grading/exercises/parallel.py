@@ -162,20 +162,164 @@ def _intensity_cases(rng):
     ]
 
 
+# ---------------------------------------------------------------- hints: the classic slips
+#
+# Each predicate recomputes one slip from the case's own inputs and holds only when the
+# learner's output is exactly that wrong answer (to 1e-9), so a hint never guesses. They are
+# module-level functions: the instructor's grader imports them by name.
+
+def _same(got, wrong):
+    wrong = np.asarray(wrong, dtype=float)
+    return got.shape == wrong.shape and np.allclose(got, wrong, rtol=1e-9, atol=1e-12)
+
+
+def _plain_mean(case, name, expected, got):
+    return _same(got, np.mean(case.args[0], axis=0))
+
+
+def _sum_not_mean(case, name, expected, got):
+    grads, sizes = case.args
+    return _same(got, np.asarray(sizes, dtype=float) @ grads)
+
+
+def _gather_from_own_chunk(case, name, expected, got):
+    k = case.args[0]
+    r = np.arange(k)
+    return _same(got, [(r - s) % k for s in range(k - 1)] * 2)
+
+
+def _whole_allreduce(case, name, expected, got):
+    buffers = np.asarray(case.args[0], dtype=float)
+    return _same(got, np.tile(buffers.sum(axis=0), (len(buffers), 1)))
+
+
+def _reduce_scatter_with(buffers, bounds):
+    """The reduce-scatter of `buffers` (K, N) with chunk c = [bounds[c], bounds[c + 1])."""
+    k = len(buffers)
+    data = np.array(buffers, dtype=float)
+    for s in range(k - 1):
+        sent = [data[r, bounds[(r - s) % k]:bounds[(r - s) % k + 1]].copy() for r in range(k)]
+        for r in range(k):
+            c = (r - 1 - s) % k
+            data[r, bounds[c]:bounds[c + 1]] += sent[(r - 1) % k]
+    return data
+
+
+def _long_last_chunk(case, name, expected, got):
+    buffers = np.asarray(case.args[0], dtype=float)
+    k, n = buffers.shape
+    if n % k == 0:
+        return False
+    return _same(got, _reduce_scatter_with(buffers, [i * (n // k) for i in range(k)] + [n]))
+
+
+def _stale_path(lam, theta0, lr, steps, tau, stale_base=False):
+    path = [np.asarray(theta0, dtype=float)]
+    for t in range(steps):
+        old = path[max(t - tau, 0)]
+        path.append((old if stale_base else path[t]) - lr * np.asarray(lam) * old)
+    return np.array(path)
+
+
+def _stale_base(case, name, expected, got):
+    return case.args[4] > 0 and _same(got, _stale_path(*case.args, stale_base=True))
+
+
+def _staleness_off_by_one(case, name, expected, got):
+    lam, theta0, lr, steps, tau = case.args
+    return any(_same(got, _stale_path(lam, theta0, lr, steps, t))
+               for t in (tau - 1, tau + 1) if t >= 0)
+
+
+def _minus_a(case, name, expected, got):
+    a, tau = case.args
+    coeffs = np.zeros(tau + 2)
+    coeffs[0] += 1.0
+    coeffs[1] -= 1.0
+    coeffs[-1] -= a
+    return _same(got, np.max(np.abs(np.roots(coeffs))))
+
+
+def _crossover_with(k, latency, bandwidth, bytes_per_value, ring_rounds):
+    log_k = np.log2(k)
+    slope_gap = (log_k - ring_rounds / k) * bytes_per_value / bandwidth
+    return (ring_rounds - log_k) * latency / slope_gap
+
+
+def _ring_k_minus_1_rounds(case, name, expected, got):
+    k, latency, bandwidth, *rest = case.args
+    return _same(got, _crossover_with(k, latency, bandwidth, rest[0] if rest else 4, k - 1))
+
+
+def _crossover_in_bytes(case, name, expected, got):
+    k, latency, bandwidth, *rest = case.args
+    b = rest[0] if rest else 4
+    return b != 1 and _same(got, b * _crossover_with(k, latency, bandwidth, b, 2 * (k - 1)))
+
+
+def _bytes_without_weights(case, name, expected, got):
+    batch, n_in, n_out, *rest = case.args
+    return name == "bytes" and _same(got, (batch * n_in + batch * n_out) * (rest[0] if rest else 4))
+
+
+HINTS = {
+    "shard_mean_gradient": (
+        (("this is the plain average of the shard means: it weights every shard alike, which is "
+          "right only when the shards are equal; weight g_k by n_k / B, B the sum of the n_k"),
+         _plain_mean),
+        (("this is sum_k n_k g_k, the gradient of the SUMMED loss: the loss is a mean over the "
+          "batch, so divide by B, the sum of the n_k"), _sum_not_mean)),
+    "ring_chunk_schedule": (
+        (("the all-gather repeats the reduce-scatter's rows: it starts from the chunk each rank "
+          "holds complete after the reduce-scatter, (r + 1) mod K, not from its own chunk r"),
+         _gather_from_own_chunk),),
+    "ring_reduce_scatter": (
+        (("every rank holds the whole sum: that is the all-reduce, after the all-gather too; "
+          "return the state after the K - 1 reduce-scatter steps, where rank r holds only chunk "
+          "(r + 1) mod K complete"), _whole_allreduce),
+        (("the chunks are cut with the LAST one longer: np.array_split makes the FIRST N mod K "
+          "chunks one value longer"), _long_last_chunk)),
+    "stale_sgd": (
+        (("the step starts from the stale weights: only the gradient is stale, "
+          "theta_{t+1} = theta_t - lr * grad(theta_{t - tau}), from the current theta_t"),
+         _stale_base),
+        (("the staleness is off by one: the gradient of step t uses theta_{t - tau} (tau = 0 is "
+          "plain gradient descent), with theta_s = theta_0 for s < 0"), _staleness_off_by_one)),
+    "delayed_spectral_radius": (
+        (("the sign of a: x_t = z^t in x_{t+1} = x_t - a x_{t - tau} gives "
+          "z^(tau + 1) - z^tau + a = 0, with +a"), _minus_a),),
+    "allreduce_crossover": (
+        (("the ring here has K - 1 rounds: an all-reduce is a reduce-scatter AND an all-gather, "
+          "2(K - 1) rounds of N/K values each"), _ring_k_minus_1_rounds),
+        (("this is n* in bytes: the answer is a number of values, so divide by bytes_per_value"),
+         _crossover_in_bytes)),
+    "linear_intensity": (
+        (("the bytes leave out the weights: W (n_in x n_out values) is read too, and with a "
+          "small batch it is most of the traffic"), _bytes_without_weights),),
+}
+
+
 # ---------------------------------------------------------------- the registry entries
 
 EXERCISES = [
     register(Exercise(PREFIX + "shard_mean_gradient", "shard_mean_gradient", _shard_cases,
-                      shard_mean_gradient, ("gradient",))),
+                      shard_mean_gradient, ("gradient",),
+                      hints=HINTS["shard_mean_gradient"])),
     register(Exercise(PREFIX + "ring_chunk_schedule", "ring_chunk_schedule", _schedule_cases,
-                      ring_chunk_schedule, ("schedule",))),
+                      ring_chunk_schedule, ("schedule",),
+                      hints=HINTS["ring_chunk_schedule"])),
     register(Exercise(PREFIX + "ring_reduce_scatter", "ring_reduce_scatter",
-                      _reduce_scatter_cases, ring_reduce_scatter, ("buffers",))),
-    register(Exercise(PREFIX + "stale_sgd", "stale_sgd", _stale_cases, stale_sgd, ("path",))),
+                      _reduce_scatter_cases, ring_reduce_scatter, ("buffers",),
+                      hints=HINTS["ring_reduce_scatter"])),
+    register(Exercise(PREFIX + "stale_sgd", "stale_sgd", _stale_cases, stale_sgd, ("path",),
+                      hints=HINTS["stale_sgd"])),
     register(Exercise(PREFIX + "delayed_spectral_radius", "delayed_spectral_radius",
-                      _radius_cases, delayed_spectral_radius, ("radius",), tolerance=1e-6)),
+                      _radius_cases, delayed_spectral_radius, ("radius",), tolerance=1e-6,
+                      hints=HINTS["delayed_spectral_radius"])),
     register(Exercise(PREFIX + "allreduce_crossover", "allreduce_crossover", _crossover_cases,
-                      allreduce_crossover, ("n_star",), tolerance=1e-8)),
+                      allreduce_crossover, ("n_star",), tolerance=1e-8,
+                      hints=HINTS["allreduce_crossover"])),
     register(Exercise(PREFIX + "linear_intensity", "linear_intensity", _intensity_cases,
-                      linear_intensity, ("flops", "bytes", "intensity"))),
+                      linear_intensity, ("flops", "bytes", "intensity"),
+                      hints=HINTS["linear_intensity"])),
 ]
