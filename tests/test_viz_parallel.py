@@ -69,3 +69,14 @@ def test_rooflines_on_one_axes_get_their_own_colours_distinct_from_the_kernels()
     roofs = [to_hex(line.get_color()) for line in ax.lines if getattr(line, "_roofline", False)]
     kernels = {to_hex(c) for c in ("C3", "C4")}
     assert len(set(roofs)) == 2 and not set(roofs) & kernels
+
+
+def test_roofline_is_min_of_peak_and_intensity_times_bandwidth_and_kernels_sit_on_it():
+    # peak 1e11 FLOP/s, 1e10 byte/s: ridge at 10 FLOP/byte
+    ax = vp.plot_roofline(1e11, 1e10, [("add", 1 / 12, None), ("matmul", 100.0, None)])
+    x, y = ax.lines[0].get_xdata(), ax.lines[0].get_ydata()
+    np.testing.assert_allclose(y, np.minimum(1e11, 1e10 * x), rtol=1e-12)
+    assert x.min() < 1 / 12 and x.max() > 100.0
+    assert ax.lines[1].get_xdata()[0] == 10.0                       # the ridge's dotted line
+    marks = [(line.get_xdata()[0], line.get_ydata()[0]) for line in ax.lines[2:]]
+    np.testing.assert_allclose(marks, [(1 / 12, 1e10 / 12), (100.0, 1e11)], rtol=1e-12)  # memory | compute
