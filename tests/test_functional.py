@@ -56,6 +56,25 @@ def test_derivatives_at_kinks_follow_pytorch():
     assert F.elu_backward(dout, F.elu_forward(x, 1.5)[1]).tolist() == [1.5] * 3
 
 
+@pytest.mark.parametrize("slope", [0.0, 0.01, 0.3, 1.0, 1.5, -0.2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_leaky_relu_is_its_definition_bit_for_bit(slope, dtype):
+    """max(x, slope x) for slopes in [0, 1] must give exactly x > 0 ? x : slope x (signed
+    zeros, nan and infinities included), and the backward exactly dout or slope dout."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(1000).astype(dtype)
+    x[:5] = [0.0, -0.0, np.nan, np.inf, -np.inf]
+    dout = rng.standard_normal(1000).astype(dtype)
+    with np.errstate(invalid="ignore"):                 # -inf * 0 is nan in both
+        out, cache = F.leaky_relu_forward(x, slope)
+        expected = np.where(x > 0, x, x * slope)
+    dx = F.leaky_relu_backward(dout, cache)
+    assert out.dtype == dx.dtype == dtype
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(expected))
+    np.testing.assert_array_equal(dx, np.where(x > 0, dout, dout * slope))
+
+
 def test_sigmoid_and_elu_do_not_overflow_for_large_inputs():
     x = np.array([-1000.0, 1000.0], dtype=np.float32)
     with np.errstate(over="raise", invalid="raise"):
