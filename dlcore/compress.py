@@ -17,6 +17,7 @@ arrays of the weight's shape that index it, with -1 at pruned positions. Sizes a
 a dense float is 32 bits. Quantisation, Huffman coding and sizes run on the CPU (numpy);
 masks are applied with the parameters' own array module, so they also work on CuPy.
 """
+import copy
 import heapq
 import numbers
 from dataclasses import dataclass
@@ -132,12 +133,21 @@ class Pruner:
         self.params = _weights(params, "Pruner")
         self.scope = scope
         self.masks = [get_array_module(p.data).ones_like(p.data) for p in self.params]
+        self._asked = 0.0
         self.prune(sparsity)
 
     def prune(self, sparsity):
-        """Raise the sparsity to `sparsity` (a fraction of each layer, or of all weights)."""
+        """Raise the sparsity to `sparsity` (a fraction of each layer, or of all weights).
+
+        A lower sparsity than asked before is an error: it would give pruned weights (now 0)
+        a mask of 1 again, and fine-tuning would grow them back."""
+        if isinstance(sparsity, numbers.Real) and sparsity < self._asked:
+            raise ValueError(f"Pruner.prune: sparsity can only grow; the masks remove "
+                             f"{self._asked:g} already, asked for {sparsity:g} (a new Pruner "
+                             f"on the unpruned weights starts again)")
         data = [p.data * m for p, m in zip(self.params, self.masks, strict=True)]
         self.masks = magnitude_masks(data, sparsity, scope=self.scope)
+        self._asked = float(sparsity)
         self.apply()
         return self
 
@@ -546,8 +556,9 @@ def fold_batchnorm_arrays(W, b, gamma, beta, running_mean, running_var, eps=1e-5
 def fold_batchnorm(model):
     """A new Sequential for inference: each Linear followed by a BatchNorm1d becomes one
     Linear (the BN's running statistics folded into it, `fold_batchnorm_arrays`); other
-    layers are kept (the same objects). Equal to `model` in eval mode up to rounding.
-    The new model is in eval mode; `model` is not changed."""
+    layers are copied. Equal to `model` in eval mode up to rounding. The new model is in
+    eval mode; `model` is not changed, then or later (pruning the new model, or putting
+    it in eval mode, leaves every layer of `model` as it was)."""
     if not isinstance(model, Sequential):
         raise TypeError(f"fold_batchnorm: model must be a dlcore.nn.Sequential, "
                         f"got {type(model).__name__}")
@@ -570,6 +581,6 @@ def fold_batchnorm(model):
             layers.append(new)
             i += 2
         else:
-            layers.append(m)
+            layers.append(copy.deepcopy(m))
             i += 1
     return Sequential(*layers).eval()

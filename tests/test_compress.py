@@ -100,6 +100,18 @@ def test_pruner_rejects_bad_sparsity():
         C.Pruner(_mlp(), 1.5)
 
 
+def test_pruner_refuses_a_lower_sparsity_instead_of_reviving_pruned_weights():
+    model = _mlp()
+    pruner = C.Pruner(model, 0.9)
+    zeros = [int((m.W.data == 0).sum()) for m in model if isinstance(m, nn.Linear)]
+    with pytest.raises(ValueError, match=r"Pruner.prune: sparsity can only grow; the masks "
+                                         r"remove 0.9 already, asked for 0.5"):
+        pruner.prune(0.5)
+    assert pruner.sparsity == pytest.approx(0.9, abs=1 / 96)      # masks unchanged
+    assert [int((m.W.data == 0).sum()) for m in model if isinstance(m, nn.Linear)] == zeros
+    pruner.prune(0.9)                                             # the same sparsity: fine
+
+
 # ---------------------------------------------------------------- quantisation
 
 
@@ -305,3 +317,14 @@ def test_fold_batchnorm_matches_eval_model_and_chapter7_algebra():
     for mine, ref in zip(C.fold_batchnorm_arrays(*args), bn_exercises.fold_batchnorm(*args)):
         np.testing.assert_allclose(mine, ref, rtol=1e-14)
     assert model[0] is not folded[0] and model[1] is bn    # the original is untouched
+
+
+def test_fold_batchnorm_shares_no_layer_with_the_original():
+    model = nn.Sequential(nn.Linear(4, 3, rng=0), nn.BatchNorm1d(3), nn.ReLU(), nn.Dropout(0.5),
+                          nn.Linear(3, 2, rng=1))
+    last = model[4].W.data.copy()
+    folded = C.fold_batchnorm(model)                   # model stays in training mode
+    C.Pruner(folded, 0.5)                              # prunes the folded copy in place
+    np.testing.assert_array_equal(model[4].W.data, last)
+    assert model[3].training and not folded[3].training
+    assert all(a is not b for a in model for b in folded)
