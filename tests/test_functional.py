@@ -75,6 +75,27 @@ def test_leaky_relu_is_its_definition_bit_for_bit(slope, dtype):
     np.testing.assert_array_equal(dx, np.where(x > 0, dout, dout * slope))
 
 
+@pytest.mark.parametrize("alpha", [0.5, 1.0, 1.7])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_elu_and_sigmoid_are_their_two_branch_definitions_bit_for_bit(alpha, dtype):
+    """ELU and sigmoid are written without numpy's `where` (slow on mixed signs); their
+    values must be exactly the two-branch definitions', nan and infinities included."""
+    rng = np.random.default_rng(4)
+    x = (3 * rng.standard_normal(1000)).astype(dtype)
+    x[:6] = [0.0, np.nan, np.inf, -np.inf, 100.0, -100.0]
+    dout = rng.standard_normal(1000).astype(dtype)
+    out, cache = F.elu_forward(x, alpha)
+    with np.errstate(over="ignore"):
+        two_branch = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+        e = np.exp(-np.abs(x))
+        sig = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    np.testing.assert_array_equal(out, two_branch)
+    np.testing.assert_array_equal(F.elu_backward(dout, cache),
+                                  np.where(x > 0, dout, dout * (two_branch + alpha)))
+    np.testing.assert_array_equal(F.sigmoid(x), sig)
+    assert out.dtype == F.elu_backward(dout, cache).dtype == F.sigmoid(x).dtype == dtype
+
+
 def test_sigmoid_and_elu_do_not_overflow_for_large_inputs():
     x = np.array([-1000.0, 1000.0], dtype=np.float32)
     with np.errstate(over="raise", invalid="raise"):
