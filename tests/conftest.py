@@ -49,6 +49,13 @@ def hint_lines(result, prefix=True):
     return lines if prefix else [line[len("hint: "):] for line in lines]
 
 
+def assert_one_hint_naming(result, words):
+    """The result is wrong and shows exactly one hint, which contains `words`."""
+    assert result.status == "wrong", result.lines
+    hints = hint_lines(result)
+    assert len(hints) == 1 and words in hints[0], hints or result.lines
+
+
 def forward_difference(f, x, h=1e-5):
     """The classic wrong numerical gradient: (f(x + h) - f(x)) / h, error O(h) instead of O(h^2)."""
     grad, f0 = np.zeros_like(x), f(x)

@@ -100,19 +100,7 @@ def test_log_uniform_forgetting_low_fails():
 
 
 def test_random_search_taking_the_highest_loss_or_uniform_draws_fails():
-    def worst(u, low, high, objective):
-        lrs = [low * (high / low) ** x for x in u]
-        values = [objective(lr) for lr in lrs]
-        i = int(np.argmax(values))
-        return lrs[i], values[i]
-
-    def uniform_draws(u, low, high, objective):
-        lrs = [low + x * (high - low) for x in u]
-        values = [objective(lr) for lr in lrs]
-        i = int(np.argmin(values))
-        return lrs[i], values[i]
-
-    for wrong in (worst, uniform_draws):
+    for wrong in (_worst_trial, _uniform_trials):
         result = run("hyperparameters.random_search_lr", wrong)
         assert result.status == "wrong" and result.passed == 0, result.lines
 
