@@ -117,16 +117,7 @@ def test_trials_needed_without_the_ceiling_or_with_p_over_q_fails():
 
 
 def test_halving_with_ceiling_fails_only_where_counts_are_not_powers_of_eta():
-    def ceil_rungs(n_configs, min_budget, max_budget, eta):
-        configs, budgets, n, b = [], [], n_configs, min_budget
-        while n >= 1 and b <= max_budget:
-            configs.append(n)
-            budgets.append(b)
-            n, b = -(-n // eta), b * eta
-        configs, budgets = np.array(configs), np.array(budgets)
-        return configs, budgets, int(np.sum(configs * budgets))
-
-    result = run("hyperparameters.halving_rungs", ceil_rungs)
+    result = run("hyperparameters.halving_rungs", _ceil_survivors)
     assert result.status == "wrong"
     assert "powers of eta" not in failed_groups(result)
     assert "not powers of eta" in failed_groups(result)
